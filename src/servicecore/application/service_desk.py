@@ -1,0 +1,669 @@
+"""ServiceDesk: the one facade applications use to run the service lifecycle.
+
+Every command follows the same path, in one unit of work: load the aggregate(s)
+→ call the domain method(s) → save with the optimistic version check → turn the
+raised events into notifications in the outbox → commit. If anything raises,
+nothing is written. Commands and reads return immutable aggregates, as stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TypeVar
+
+import attrs
+
+from servicecore.application.config import ServiceDeskConfig
+from servicecore.application.notifications import DefaultNotificationPolicy, NotificationPolicy
+from servicecore.documents import AcceptanceReportDocument, RectificationNotice, WorkOrderSheet
+from servicecore.domain.acceptance import Acceptance, CriterionResult, Inspector
+from servicecore.domain.agreement import AgreementStatus, AgreementTerms, Schedule, ServiceAgreement, criteria_of
+from servicecore.domain.checklists import ChecklistTemplate
+from servicecore.domain.errors import BusinessRuleError, ValidationError
+from servicecore.domain.events import DomainEvent
+from servicecore.domain.service_request import Channel, Priority, ServiceRequest
+from servicecore.domain.values import (
+    AcceptanceId,
+    Actor,
+    ActorId,
+    AgreementId,
+    Customer,
+    EvidenceRef,
+    RequestId,
+    WorkOrderId,
+)
+from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder, WorkOrderStatus
+from servicecore.plugins import Plugins
+from servicecore.ports.clock import Clock
+from servicecore.ports.ids import IdGenerator
+from servicecore.ports.notification import Notifier, OutboxMessage
+from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
+from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork
+
+A = TypeVar("A", ServiceRequest, ServiceAgreement, WorkOrder, Acceptance)
+
+
+@attrs.frozen
+class DispatchResult:
+    """What one outbox dispatch run did."""
+
+    delivered: int
+    failed: int
+
+
+class _Changes:
+    """Collects what one command writes, and the events it raised."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.events: list[DomainEvent] = []
+
+    def add(self, repo: Repository[A], aggregate: A) -> A:
+        repo.add(aggregate)
+        self.events.extend(aggregate.events)
+        return attrs.evolve(aggregate, version=1, events=())
+
+    def update(self, repo: Repository[A], aggregate: A) -> A:
+        repo.update(aggregate)
+        self.events.extend(aggregate.events)
+        return attrs.evolve(aggregate, version=aggregate.version + 1, events=())
+
+
+class ServiceDesk:
+    """Commands and reads for requests, agreements, work orders and acceptance.
+
+    Build one with :meth:`from_config` (backends looked up by name through the
+    plugin system) or pass the port implementations yourself, as tests do.
+    """
+
+    def __init__(
+        self,
+        *,
+        storage: StorageBackend,
+        notifier: Notifier,
+        renderer: DocumentRenderer,
+        clock: Clock,
+        ids: IdGenerator,
+        templates: Mapping[str, ChecklistTemplate] | None = None,
+        notification_policy: NotificationPolicy | None = None,
+    ) -> None:
+        self._storage = storage
+        self._notifier = notifier
+        self._renderer = renderer
+        self._clock = clock
+        self._ids = ids
+        self._templates = dict(templates or {})
+        self._policy: NotificationPolicy = notification_policy or DefaultNotificationPolicy()
+
+    @classmethod
+    def from_config(
+        cls,
+        config: ServiceDeskConfig | None = None,
+        *,
+        plugins: Plugins | None = None,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        notification_policy: NotificationPolicy | None = None,
+    ) -> ServiceDesk:
+        """Build a desk whose backends are looked up by name in ``plugins``.
+
+        ``plugins`` defaults to ``servicecore.plugins.Plugins()`` (built-ins and
+        installed entry points); ``clock`` to the system clock; ``ids`` to UUIDs.
+        """
+        cfg = config or ServiceDeskConfig()
+        registry = plugins if plugins is not None else Plugins()
+        if clock is None or ids is None:
+            from servicecore_adapters.clocks import SystemClock
+            from servicecore_adapters.ids import UuidIds
+
+            clock = clock or SystemClock()
+            ids = ids or UuidIds()
+        return cls(
+            storage=registry.storage(cfg.storage, cfg.storage_options),
+            notifier=registry.notifier(cfg.notifier, cfg.notifier_options),
+            renderer=registry.renderer(cfg.renderer, cfg.renderer_options),
+            clock=clock,
+            ids=ids,
+            templates=registry.checklist_templates(),
+            notification_policy=notification_policy,
+        )
+
+    # --- plumbing -----------------------------------------------------------
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every command reads."""
+        return self._clock
+
+    @property
+    def checklist_templates(self) -> Mapping[str, ChecklistTemplate]:
+        """Known checklist templates by key."""
+        return dict(self._templates)
+
+    def close(self) -> None:
+        """Release the storage backend."""
+        self._storage.close()
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[_Changes]:
+        with self._storage.unit_of_work() as uow:
+            changes = _Changes(uow)
+            yield changes
+            now = self._now()
+            for event in changes.events:
+                for notification in self._policy.notifications_for(
+                    event, new_id=lambda: self._ids.new_id("notification"), now=now
+                ):
+                    uow.outbox.add(notification)
+            uow.commit()
+
+    def _change(self, repo_of: Callable[[UnitOfWork], Repository[A]], id: str, change: Callable[[A, datetime], A]) -> A:
+        with self._transaction() as tx:
+            repo = repo_of(tx.uow)
+            return tx.update(repo, change(repo.get(id), self._now()))
+
+    def _change_requests(self, id: str, change: Callable[[ServiceRequest, datetime], ServiceRequest]) -> ServiceRequest:
+        return self._change(_requests, id, change)
+
+    def _change_agreements(
+        self, id: str, change: Callable[[ServiceAgreement, datetime], ServiceAgreement]
+    ) -> ServiceAgreement:
+        return self._change(_agreements, id, change)
+
+    def _change_work_orders(self, id: str, change: Callable[[WorkOrder, datetime], WorkOrder]) -> WorkOrder:
+        return self._change(_work_orders, id, change)
+
+    def _change_acceptances(self, id: str, change: Callable[[Acceptance, datetime], Acceptance]) -> Acceptance:
+        return self._change(_acceptances, id, change)
+
+    def _read(self, repo_of: Callable[[UnitOfWork], Repository[A]], id: str) -> A:
+        with self._storage.unit_of_work() as uow:
+            return repo_of(uow).get(id)
+
+    # --- service requests ---------------------------------------------------
+
+    def receive_request(
+        self,
+        *,
+        actor: Actor,
+        customer: Customer,
+        channel: Channel | str,
+        category: str,
+        priority: Priority | str,
+        description: str,
+    ) -> ServiceRequest:
+        """Record a new request (客户咨询与接待)."""
+        request = ServiceRequest.receive(
+            id=RequestId(self._ids.new_id("request")),
+            customer=customer,
+            channel=channel,
+            category=category,
+            priority=priority,
+            description=description,
+            actor=actor,
+            at=self._now(),
+        )
+        with self._transaction() as tx:
+            return tx.add(tx.uow.requests, request)
+
+    def acknowledge_request(self, request_id: str, *, actor: Actor, message: str) -> ServiceRequest:
+        """Give the customer a first response."""
+        return self._change_requests(request_id, lambda r, at: r.acknowledge(actor=actor, at=at, message=message))
+
+    def assess_request(
+        self, request_id: str, *, actor: Actor, feasible: bool, analysis: str, departments: Sequence[str] = ()
+    ) -> ServiceRequest:
+        """Record needs analysis and feasibility (需求分析)."""
+        return self._change_requests(
+            request_id,
+            lambda r, at: r.assess(
+                actor=actor, at=at, feasible=feasible, analysis=analysis, departments=tuple(departments)
+            ),
+        )
+
+    def decline_request(self, request_id: str, *, actor: Actor, reason: str) -> ServiceRequest:
+        """Decline a request in an early state."""
+        return self._change_requests(request_id, lambda r, at: r.decline(actor=actor, at=at, reason=reason))
+
+    def withdraw_request(self, request_id: str, *, actor: Actor, reason: str) -> ServiceRequest:
+        """The customer withdraws a request in an early state."""
+        return self._change_requests(request_id, lambda r, at: r.withdraw(actor=actor, at=at, reason=reason))
+
+    def close_request(self, request_id: str, *, actor: Actor, note: str = "") -> ServiceRequest:
+        """Close a completed request."""
+        return self._change_requests(request_id, lambda r, at: r.close(actor=actor, at=at, note=note))
+
+    def get_request(self, request_id: str) -> ServiceRequest:
+        """One request, as stored."""
+        return self._read(_requests, request_id)
+
+    def list_requests(
+        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[ServiceRequest]:
+        """A page of requests ordered by id, optionally in one status."""
+        with self._storage.unit_of_work() as uow:
+            return uow.requests.list(status=status, limit=limit, offset=offset)
+
+    # --- agreements ---------------------------------------------------------
+
+    def draft_agreement(self, request_id: str, *, actor: Actor, title: str, terms: AgreementTerms) -> ServiceAgreement:
+        """Draft a proposal for a request assessed as feasible; ``actor`` is the author."""
+        with self._transaction() as tx:
+            request = tx.uow.requests.get(request_id)
+            request.require_feasible("draft_agreement")
+            agreement = ServiceAgreement.draft(
+                id=AgreementId(self._ids.new_id("agreement")),
+                request_id=request.id,
+                customer_id=request.customer.id,
+                title=title,
+                terms=terms,
+                actor=actor,
+                at=self._now(),
+            )
+            return tx.add(tx.uow.agreements, agreement)
+
+    def revise_agreement(
+        self, agreement_id: str, *, actor: Actor, terms: AgreementTerms, note: str = ""
+    ) -> ServiceAgreement:
+        """Replace the content of the draft or returned revision."""
+        return self._change_agreements(agreement_id, lambda a, at: a.revise(actor=actor, at=at, terms=terms, note=note))
+
+    def submit_agreement_for_review(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
+        """Send the current revision to internal review."""
+        return self._change_agreements(agreement_id, lambda a, at: a.submit_for_review(actor=actor, at=at, note=note))
+
+    def approve_agreement(self, agreement_id: str, *, actor: Actor, comments: str = "") -> ServiceAgreement:
+        """Internal approval; ``actor`` may not be the revision's author."""
+        return self._change_agreements(agreement_id, lambda a, at: a.approve(reviewer=actor, at=at, comments=comments))
+
+    def return_agreement(self, agreement_id: str, *, actor: Actor, comments: str) -> ServiceAgreement:
+        """Internal review returns the revision to its author."""
+        return self._change_agreements(
+            agreement_id, lambda a, at: a.return_for_changes(reviewer=actor, at=at, comments=comments)
+        )
+
+    def offer_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
+        """Send the approved revision to the customer."""
+        return self._change_agreements(agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note))
+
+    def confirm_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
+        """The customer confirms; the request moves to ``agreed`` in the same transaction."""
+        with self._transaction() as tx:
+            now = self._now()
+            agreement = tx.uow.agreements.get(agreement_id).confirm(actor=actor, at=now, note=note)
+            request = tx.uow.requests.get(agreement.request_id)
+            tx.update(tx.uow.requests, request.mark_agreed(actor=actor, at=now, agreement_id=agreement.id))
+            return tx.update(tx.uow.agreements, agreement)
+
+    def decline_agreement(self, agreement_id: str, *, actor: Actor, reason: str) -> ServiceAgreement:
+        """The customer declines the offer."""
+        return self._change_agreements(agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason))
+
+    def request_agreement_change(self, agreement_id: str, *, actor: Actor, comments: str) -> ServiceAgreement:
+        """The customer asks for changes; a new draft revision opens."""
+        return self._change_agreements(
+            agreement_id, lambda a, at: a.request_change(actor=actor, at=at, comments=comments)
+        )
+
+    def activate_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
+        """Put a confirmed agreement into force."""
+        return self._change_agreements(agreement_id, lambda a, at: a.activate(actor=actor, at=at, note=note))
+
+    def terminate_agreement(self, agreement_id: str, *, actor: Actor, reason: str) -> ServiceAgreement:
+        """End an agreement early."""
+        return self._change_agreements(agreement_id, lambda a, at: a.terminate(actor=actor, at=at, reason=reason))
+
+    def get_agreement(self, agreement_id: str) -> ServiceAgreement:
+        """One agreement, as stored."""
+        return self._read(_agreements, agreement_id)
+
+    def list_agreements(
+        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> Sequence[ServiceAgreement]:
+        """A page of agreements ordered by id, optionally in one status."""
+        with self._storage.unit_of_work() as uow:
+            return uow.agreements.list(status=status, limit=limit, offset=offset)
+
+    # --- work orders --------------------------------------------------------
+
+    def _template(self, template: str | ChecklistTemplate) -> ChecklistTemplate:
+        if isinstance(template, ChecklistTemplate):
+            return template
+        found = self._templates.get(template)
+        if found is None:
+            raise ValidationError(
+                "template", f"unknown checklist template {template!r}; known: {sorted(self._templates)}"
+            )
+        return found
+
+    def create_work_order(
+        self,
+        agreement_id: str,
+        *,
+        actor: Actor,
+        title: str,
+        assignees: Sequence[ActorId],
+        template: str | ChecklistTemplate,
+        window: Schedule | None = None,
+    ) -> WorkOrder:
+        """Create a work order for an active agreement; the request moves into service.
+
+        ``template`` is a checklist template key (see :attr:`checklist_templates`)
+        or a template object; ``window`` defaults to the agreement's schedule.
+        """
+        checklist = self._template(template)
+        with self._transaction() as tx:
+            now = self._now()
+            agreement = tx.uow.agreements.get(agreement_id)
+            if agreement.status is not AgreementStatus.ACTIVE:
+                raise BusinessRuleError(
+                    "ServiceAgreement",
+                    agreement.id,
+                    f"work orders need an active agreement, but it is {agreement.status.value!r}",
+                )
+            revision = agreement.confirmed_revision
+            assert revision is not None  # an active agreement always has one
+            order = WorkOrder.create(
+                id=WorkOrderId(self._ids.new_id("work_order")),
+                agreement_id=agreement.id,
+                request_id=agreement.request_id,
+                title=title,
+                assignees=assignees,
+                window=window or revision.terms.schedule,
+                template=checklist,
+                actor=actor,
+                at=now,
+            )
+            request = tx.uow.requests.get(agreement.request_id)
+            tx.update(tx.uow.requests, request.start_service(actor=actor, at=now, work_order_id=order.id))
+            return tx.add(tx.uow.work_orders, order)
+
+    def reassign_work_order(
+        self, work_order_id: str, *, actor: Actor, assignees: Sequence[ActorId], note: str = ""
+    ) -> WorkOrder:
+        """Replace the assignees of an open work order."""
+        return self._change_work_orders(
+            work_order_id, lambda w, at: w.reassign(actor=actor, at=at, assignees=assignees, note=note)
+        )
+
+    def start_work_order(self, work_order_id: str, *, actor: Actor, note: str = "") -> WorkOrder:
+        """Begin execution."""
+        return self._change_work_orders(work_order_id, lambda w, at: w.start(actor=actor, at=at, note=note))
+
+    def complete_step(
+        self,
+        work_order_id: str,
+        *,
+        actor: Actor,
+        step_key: str,
+        note: str = "",
+        evidence: Iterable[EvidenceRef] = (),
+        measurements: Iterable[Measurement] = (),
+    ) -> WorkOrder:
+        """Record a checklist step as done."""
+        evidence, measurements = tuple(evidence), tuple(measurements)
+        return self._change_work_orders(
+            work_order_id,
+            lambda w, at: w.complete_step(
+                actor=actor, at=at, step_key=step_key, note=note, evidence=evidence, measurements=measurements
+            ),
+        )
+
+    def skip_step(self, work_order_id: str, *, actor: Actor, step_key: str, reason: str) -> WorkOrder:
+        """Skip an optional step with a reason."""
+        return self._change_work_orders(
+            work_order_id, lambda w, at: w.skip_step(actor=actor, at=at, step_key=step_key, reason=reason)
+        )
+
+    def hold_work_order(
+        self, work_order_id: str, *, actor: Actor, reason: HoldReason | str, description: str
+    ) -> WorkOrder:
+        """An exception pauses the work order."""
+        return self._change_work_orders(
+            work_order_id,
+            lambda w, at: w.hold(actor=actor, at=at, reason=reason, description=description),
+        )
+
+    def report_hold(self, work_order_id: str, *, actor: Actor, supervisor: Actor, note: str = "") -> WorkOrder:
+        """Report the exception to a supervisor."""
+        return self._change_work_orders(
+            work_order_id,
+            lambda w, at: w.report_hold(actor=actor, at=at, supervisor=supervisor, note=note),
+        )
+
+    def coordinate_hold(self, work_order_id: str, *, actor: Actor, plan: str) -> WorkOrder:
+        """Record how the supervisor coordinated the way forward."""
+        return self._change_work_orders(work_order_id, lambda w, at: w.coordinate_hold(actor=actor, at=at, plan=plan))
+
+    def inform_customer_of_hold(self, work_order_id: str, *, actor: Actor, message: str) -> WorkOrder:
+        """Record that the customer was told about the exception."""
+        return self._change_work_orders(
+            work_order_id, lambda w, at: w.inform_customer_of_hold(actor=actor, at=at, message=message)
+        )
+
+    def resume_work_order(self, work_order_id: str, *, actor: Actor, note: str = "") -> WorkOrder:
+        """Resume after the exception procedure is complete."""
+        return self._change_work_orders(work_order_id, lambda w, at: w.resume(actor=actor, at=at, note=note))
+
+    def complete_work_order(
+        self, work_order_id: str, *, actor: Actor, sign_off: SiteSignOff, note: str = ""
+    ) -> WorkOrder:
+        """Complete: all required steps done and the site representative signed."""
+        return self._change_work_orders(
+            work_order_id, lambda w, at: w.complete(actor=actor, at=at, sign_off=sign_off, note=note)
+        )
+
+    def cancel_work_order(self, work_order_id: str, *, actor: Actor, reason: str) -> WorkOrder:
+        """Cancel an open work order."""
+        return self._change_work_orders(work_order_id, lambda w, at: w.cancel(actor=actor, at=at, reason=reason))
+
+    def get_work_order(self, work_order_id: str) -> WorkOrder:
+        """One work order, as stored."""
+        return self._read(_work_orders, work_order_id)
+
+    def list_work_orders(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> Sequence[WorkOrder]:
+        """A page of work orders ordered by id, optionally in one status."""
+        with self._storage.unit_of_work() as uow:
+            return uow.work_orders.list(status=status, limit=limit, offset=offset)
+
+    # --- acceptance ---------------------------------------------------------
+
+    def open_acceptance(
+        self,
+        agreement_id: str,
+        *,
+        actor: Actor,
+        inspector: Inspector,
+        work_order_ids: Sequence[str] | None = None,
+    ) -> Acceptance:
+        """Open acceptance for an active agreement whose work orders are completed.
+
+        The criteria are a snapshot of the confirmed revision's. ``work_order_ids``
+        defaults to every work order of the request; each must be completed.
+        """
+        with self._transaction() as tx:
+            agreement = tx.uow.agreements.get(agreement_id)
+            if agreement.status is not AgreementStatus.ACTIVE:
+                raise BusinessRuleError(
+                    "ServiceAgreement",
+                    agreement.id,
+                    f"acceptance needs an active agreement, but it is {agreement.status.value!r}",
+                )
+            request = tx.uow.requests.get(agreement.request_id)
+            orders = tuple(work_order_ids) if work_order_ids is not None else request.work_order_ids
+            if not orders:
+                raise BusinessRuleError("ServiceAgreement", agreement.id, "acceptance needs at least one work order")
+            for order_id in orders:
+                order = tx.uow.work_orders.get(order_id)
+                if order.status is not WorkOrderStatus.COMPLETED:
+                    raise BusinessRuleError(
+                        "WorkOrder", order.id, f"must be completed before acceptance, but it is {order.status.value!r}"
+                    )
+            acceptance = Acceptance.open(
+                id=AcceptanceId(self._ids.new_id("acceptance")),
+                agreement_id=agreement.id,
+                request_id=agreement.request_id,
+                criteria=criteria_of(agreement),
+                inspector=inspector,
+                actor=actor,
+                at=self._now(),
+                work_order_ids=tuple(WorkOrderId(o) for o in orders),
+            )
+            return tx.add(tx.uow.acceptances, acceptance)
+
+    def record_inspection(
+        self, acceptance_id: str, *, actor: Actor, results: Iterable[CriterionResult], note: str = ""
+    ) -> Acceptance:
+        """Record the next inspection round."""
+        checked = tuple(results)
+        return self._change_acceptances(
+            acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=checked, note=note)
+        )
+
+    def order_rectification(
+        self,
+        acceptance_id: str,
+        *,
+        actor: Actor,
+        responsible_party: str,
+        deadline: datetime,
+        instructions: str = "",
+    ) -> Acceptance:
+        """After a failed round: who fixes the failed points, and by when."""
+        return self._change_acceptances(
+            acceptance_id,
+            lambda a, at: a.order_rectification(
+                actor=actor, at=at, responsible_party=responsible_party, deadline=deadline, instructions=instructions
+            ),
+        )
+
+    def mark_rectified(self, acceptance_id: str, *, actor: Actor, note: str) -> Acceptance:
+        """The failed points are reported fixed; the next round may be inspected."""
+        return self._change_acceptances(acceptance_id, lambda a, at: a.mark_rectified(actor=actor, at=at, note=note))
+
+    def sign_acceptance_report(
+        self, acceptance_id: str, *, actor: Actor, signed_by: str, summary: str = ""
+    ) -> Acceptance:
+        """Sign the report after a passed round; the agreement is fulfilled and the
+        request completed in the same transaction."""
+        with self._transaction() as tx:
+            now = self._now()
+            acceptance = tx.uow.acceptances.get(acceptance_id).sign_report(
+                actor=actor, at=now, signed_by=signed_by, summary=summary
+            )
+            agreement = tx.uow.agreements.get(acceptance.agreement_id)
+            tx.update(tx.uow.agreements, agreement.fulfil(actor=actor, at=now, note=f"accepted in {acceptance.id}"))
+            request = tx.uow.requests.get(acceptance.request_id)
+            tx.update(tx.uow.requests, request.complete(actor=actor, at=now, note=f"accepted in {acceptance.id}"))
+            return tx.update(tx.uow.acceptances, acceptance)
+
+    def get_acceptance(self, acceptance_id: str) -> Acceptance:
+        """One acceptance, as stored."""
+        return self._read(_acceptances, acceptance_id)
+
+    def list_acceptances(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> Sequence[Acceptance]:
+        """A page of acceptances ordered by id, optionally in one status."""
+        with self._storage.unit_of_work() as uow:
+            return uow.acceptances.list(status=status, limit=limit, offset=offset)
+
+    # --- documents ----------------------------------------------------------
+
+    def render_work_order_sheet(self, work_order_id: str, *, locale: str = "en") -> RenderedDocument:
+        """The work order sheet (服务单) as the configured renderer renders it."""
+        with self._storage.unit_of_work() as uow:
+            order = uow.work_orders.get(work_order_id)
+            document = WorkOrderSheet(
+                generated_at=self._now(),
+                work_order=order,
+                agreement=uow.agreements.get(order.agreement_id),
+                request=uow.requests.get(order.request_id),
+            )
+        return self._renderer.render(document, locale=locale)
+
+    def render_acceptance_report(self, acceptance_id: str, *, locale: str = "en") -> RenderedDocument:
+        """The signed acceptance report (验收报告)."""
+        with self._storage.unit_of_work() as uow:
+            acceptance = uow.acceptances.get(acceptance_id)
+            document = AcceptanceReportDocument(
+                generated_at=self._now(),
+                acceptance=acceptance,
+                agreement=uow.agreements.get(acceptance.agreement_id),
+                request=uow.requests.get(acceptance.request_id),
+            )
+        return self._renderer.render(document, locale=locale)
+
+    def render_rectification_notice(
+        self, acceptance_id: str, *, round: int | None = None, locale: str = "en"
+    ) -> RenderedDocument:
+        """The rectification notice (整改通知) for a failed round (default: the latest)."""
+        with self._storage.unit_of_work() as uow:
+            acceptance = uow.acceptances.get(acceptance_id)
+            orders = [o for o in acceptance.rectifications if round is None or o.round == round]
+            if not orders:
+                which = "any round" if round is None else f"round {round}"
+                raise BusinessRuleError("Acceptance", acceptance.id, f"has no rectification order for {which}")
+            document = RectificationNotice(
+                generated_at=self._now(),
+                acceptance=acceptance,
+                order=orders[-1],
+                request=uow.requests.get(acceptance.request_id),
+            )
+        return self._renderer.render(document, locale=locale)
+
+    # --- notifications ------------------------------------------------------
+
+    def pending_notifications(self, *, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Outbox messages not yet delivered, oldest first."""
+        with self._storage.unit_of_work() as uow:
+            return uow.outbox.pending(limit=limit)
+
+    def dispatch_notifications(self, *, limit: int = 100, max_attempts: int = 5) -> DispatchResult:
+        """Send pending outbox messages through the notifier, at least once.
+
+        Each message is marked delivered, or failed with the error; after
+        ``max_attempts`` failures it is marked finally failed. A notifier failure
+        never touches the state change that produced the message.
+        """
+        delivered = failed = 0
+        with self._storage.unit_of_work() as uow:
+            for message in uow.outbox.pending(limit=limit):
+                notification = message.notification
+                try:
+                    self._notifier.send(notification)
+                except Exception as exc:  # any notifier failure is recorded, not raised
+                    failed += 1
+                    uow.outbox.mark_failed(
+                        notification.id,
+                        at=self._now(),
+                        error=f"{type(exc).__name__}: {exc}",
+                        final=message.attempts + 1 >= max_attempts,
+                    )
+                else:
+                    delivered += 1
+                    uow.outbox.mark_delivered(notification.id, at=self._now())
+            uow.commit()
+        return DispatchResult(delivered=delivered, failed=failed)
+
+
+def _requests(uow: UnitOfWork) -> Repository[ServiceRequest]:
+    return uow.requests
+
+
+def _agreements(uow: UnitOfWork) -> Repository[ServiceAgreement]:
+    return uow.agreements
+
+
+def _work_orders(uow: UnitOfWork) -> Repository[WorkOrder]:
+    return uow.work_orders
+
+
+def _acceptances(uow: UnitOfWork) -> Repository[Acceptance]:
+    return uow.acceptances
+
+
+__all__ = ["DispatchResult", "ServiceDesk"]

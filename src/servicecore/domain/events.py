@@ -1,0 +1,346 @@
+"""Domain events: facts, named in the past tense, raised by aggregate methods.
+
+The application layer turns them into notifications written to the outbox in
+the same unit of work as the state change. Every event carries the aggregate id,
+when it happened and who did it; subclasses add what a listener needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from servicecore.domain.values import ActorId, ActorRef, CustomerId
+
+
+@attrs.frozen(kw_only=True)
+class DomainEvent:
+    """Base of all events."""
+
+    aggregate_id: str
+    occurred_at: datetime
+    actor: ActorRef
+
+    @property
+    def name(self) -> str:
+        """The event's class name, e.g. ``"RequestAcknowledged"``."""
+        return type(self).__name__
+
+
+@attrs.frozen(kw_only=True)
+class CustomerFacing(DomainEvent):
+    """An event the customer is told about."""
+
+    customer_id: CustomerId
+
+
+# --- service requests -------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class RequestReceived(CustomerFacing):
+    """A service request was recorded."""
+
+    channel: str
+    priority: str
+
+
+@attrs.frozen(kw_only=True)
+class RequestAcknowledged(CustomerFacing):
+    """The customer got a first response."""
+
+
+@attrs.frozen(kw_only=True)
+class RequestAssessed(DomainEvent):
+    """Needs analysis finished; ``feasible`` records the verdict."""
+
+    feasible: bool
+
+
+@attrs.frozen(kw_only=True)
+class RequestDeclined(CustomerFacing):
+    """The provider declined the request."""
+
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class RequestWithdrawn(DomainEvent):
+    """The customer withdrew the request."""
+
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class RequestAgreed(DomainEvent):
+    """A service agreement for the request was confirmed by the customer."""
+
+    agreement_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RequestServiceStarted(DomainEvent):
+    """Work on the request began (a work order exists)."""
+
+    work_order_id: str
+
+
+@attrs.frozen(kw_only=True)
+class RequestCompleted(CustomerFacing):
+    """The service was accepted; the request is complete."""
+
+
+@attrs.frozen(kw_only=True)
+class RequestClosed(DomainEvent):
+    """The request was closed; nothing further happens on it."""
+
+
+# --- agreements -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class AgreementDrafted(DomainEvent):
+    """A proposal (revision 1) was drafted for a request."""
+
+    request_id: str
+
+
+@attrs.frozen(kw_only=True)
+class AgreementRevised(DomainEvent):
+    """The current draft revision's content was replaced."""
+
+    revision: int
+
+
+@attrs.frozen(kw_only=True)
+class AgreementSubmittedForReview(DomainEvent):
+    """The author asked for internal review."""
+
+    revision: int
+
+
+@attrs.frozen(kw_only=True)
+class AgreementApproved(DomainEvent):
+    """The internal reviewer approved the revision."""
+
+    revision: int
+
+
+@attrs.frozen(kw_only=True)
+class AgreementReturned(DomainEvent):
+    """The internal reviewer sent the revision back to its author."""
+
+    revision: int
+    author_id: ActorId
+    comments: str
+
+
+@attrs.frozen(kw_only=True)
+class AgreementOffered(CustomerFacing):
+    """The approved revision was sent to the customer."""
+
+    revision: int
+
+
+@attrs.frozen(kw_only=True)
+class AgreementConfirmed(DomainEvent):
+    """The customer confirmed the revision; it can never change again."""
+
+    revision: int
+
+
+@attrs.frozen(kw_only=True)
+class AgreementDeclined(DomainEvent):
+    """The customer declined the offer."""
+
+    revision: int
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class AgreementChangeRequested(DomainEvent):
+    """The customer asked for changes; a new draft revision was opened."""
+
+    revision: int
+    new_revision: int
+    comments: str
+
+
+@attrs.frozen(kw_only=True)
+class AgreementActivated(DomainEvent):
+    """The confirmed agreement became active; work orders may be created."""
+
+
+@attrs.frozen(kw_only=True)
+class AgreementFulfilled(DomainEvent):
+    """Everything agreed was delivered and accepted."""
+
+
+@attrs.frozen(kw_only=True)
+class AgreementTerminated(DomainEvent):
+    """The agreement ended early."""
+
+    reason: str
+
+
+# --- work orders ------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrderCreated(DomainEvent):
+    """A work order was created and assigned."""
+
+    assignees: tuple[ActorId, ...]
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrderStarted(DomainEvent):
+    """Execution began."""
+
+
+@attrs.frozen(kw_only=True)
+class StepCompleted(DomainEvent):
+    """A checklist step was done."""
+
+    step_key: str
+
+
+@attrs.frozen(kw_only=True)
+class StepSkipped(DomainEvent):
+    """An optional checklist step was skipped, with a reason."""
+
+    step_key: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrderHeld(DomainEvent):
+    """An exception paused the work order."""
+
+    reason: str
+    description: str
+
+
+@attrs.frozen(kw_only=True)
+class HoldReportedToSupervisor(DomainEvent):
+    """The exception was reported to a supervisor."""
+
+    supervisor_id: ActorId
+
+
+@attrs.frozen(kw_only=True)
+class HoldCoordinated(DomainEvent):
+    """The supervisor coordinated a way forward."""
+
+    plan: str
+
+
+@attrs.frozen(kw_only=True)
+class CustomerInformedOfHold(DomainEvent):
+    """The customer was told about the exception and the plan."""
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrderResumed(DomainEvent):
+    """Execution continued after an exception."""
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrderCompleted(DomainEvent):
+    """All required steps done and signed off on site."""
+
+    signed_by: str
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrderCancelled(DomainEvent):
+    """The work order was cancelled."""
+
+    reason: str
+
+
+# --- acceptance -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class AcceptanceOpened(DomainEvent):
+    """Acceptance was opened for an agreement."""
+
+    agreement_id: str
+
+
+@attrs.frozen(kw_only=True)
+class InspectionRecorded(DomainEvent):
+    """An inspection round was recorded."""
+
+    round: int
+    passed: bool
+
+
+@attrs.frozen(kw_only=True)
+class RectificationOrdered(DomainEvent):
+    """Failed criteria must be rectified by ``deadline``."""
+
+    round: int
+    responsible_party: str
+    deadline: datetime
+    failed_criteria: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class RectificationCompleted(DomainEvent):
+    """The responsible party reported the failed points rectified."""
+
+    round: int
+
+
+@attrs.frozen(kw_only=True)
+class AcceptanceSigned(DomainEvent):
+    """All required criteria passed and the acceptance report was signed."""
+
+    round: int
+    signed_by: str
+
+
+__all__ = [
+    "AcceptanceOpened",
+    "AcceptanceSigned",
+    "AgreementActivated",
+    "AgreementApproved",
+    "AgreementChangeRequested",
+    "AgreementConfirmed",
+    "AgreementDeclined",
+    "AgreementDrafted",
+    "AgreementFulfilled",
+    "AgreementOffered",
+    "AgreementReturned",
+    "AgreementRevised",
+    "AgreementSubmittedForReview",
+    "AgreementTerminated",
+    "CustomerFacing",
+    "CustomerInformedOfHold",
+    "DomainEvent",
+    "HoldCoordinated",
+    "HoldReportedToSupervisor",
+    "InspectionRecorded",
+    "RectificationCompleted",
+    "RectificationOrdered",
+    "RequestAcknowledged",
+    "RequestAgreed",
+    "RequestAssessed",
+    "RequestClosed",
+    "RequestCompleted",
+    "RequestDeclined",
+    "RequestReceived",
+    "RequestServiceStarted",
+    "RequestWithdrawn",
+    "StepCompleted",
+    "StepSkipped",
+    "WorkOrderCancelled",
+    "WorkOrderCompleted",
+    "WorkOrderCreated",
+    "WorkOrderHeld",
+    "WorkOrderResumed",
+    "WorkOrderStarted",
+]

@@ -1,0 +1,309 @@
+"""ServiceRequest: a customer's need, from intake to closure (seed 001, 客户咨询与接待).
+
+received → acknowledged (first response) → assessed (needs analysis) → agreed
+→ in_service → completed → closed; declined or withdrawn from the early states.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import attrs
+
+from servicecore.domain import events as ev
+from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.errors import BusinessRuleError
+from servicecore.domain.events import DomainEvent
+from servicecore.domain.values import (
+    Actor,
+    AgreementId,
+    Customer,
+    HistoryEntry,
+    RequestId,
+    WorkOrderId,
+    aware,
+    check_text,
+    non_empty,
+)
+
+
+class Channel(enum.StrEnum):
+    """How the request reached us."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    ONLINE = "online"
+    WALK_IN = "walk_in"
+    HOTLINE = "hotline"
+    OTHER = "other"
+
+
+class Priority(enum.StrEnum):
+    """How urgent the need is; SLA targets depend on it."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class RequestStatus(enum.StrEnum):
+    """States of a :class:`ServiceRequest`."""
+
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    ASSESSED = "assessed"
+    AGREED = "agreed"
+    IN_SERVICE = "in_service"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+EARLY_STATES = frozenset({RequestStatus.RECEIVED, RequestStatus.ACKNOWLEDGED, RequestStatus.ASSESSED})
+TERMINAL_STATES = frozenset({RequestStatus.CLOSED, RequestStatus.DECLINED, RequestStatus.WITHDRAWN})
+
+
+@attrs.frozen
+class FirstResponse:
+    """What the customer was first told, by whom and when."""
+
+    at: datetime = attrs.field(validator=aware)
+    by: str = attrs.field(validator=non_empty)
+    message: str = attrs.field(validator=non_empty)
+
+
+@attrs.frozen
+class Assessment:
+    """Outcome of needs analysis (需求分析): feasible or not, and why."""
+
+    feasible: bool
+    analysis: str = attrs.field(validator=non_empty)
+    departments: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ServiceRequest:
+    """A customer's request for service. Create it with :meth:`receive`."""
+
+    id: RequestId = attrs.field(validator=non_empty)
+    customer: Customer
+    channel: Channel = attrs.field(converter=Channel)
+    category: str = attrs.field(validator=non_empty)
+    priority: Priority = attrs.field(converter=Priority)
+    description: str = attrs.field(validator=non_empty)
+    received_at: datetime = attrs.field(validator=aware)
+    status: RequestStatus = RequestStatus.RECEIVED
+    first_response: FirstResponse | None = None
+    assessment: Assessment | None = None
+    agreement_id: AgreementId | None = None
+    work_order_ids: tuple[WorkOrderId, ...] = ()
+    outcome_reason: str = ""
+    version: int = 0
+    history: tuple[HistoryEntry, ...] = ()
+    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        id: RequestId,
+        customer: Customer,
+        channel: Channel | str,
+        category: str,
+        priority: Priority | str,
+        description: str,
+        actor: Actor,
+        at: datetime,
+    ) -> ServiceRequest:
+        """Record a new request as it arrives through ``channel``."""
+        request = cls(
+            id=id,
+            customer=customer,
+            channel=channel,
+            category=category,
+            priority=priority,
+            description=description,
+            received_at=at,
+        )
+        return started(
+            request,
+            action="receive",
+            actor=actor,
+            at=at,
+            event=ev.RequestReceived(
+                aggregate_id=id,
+                occurred_at=at,
+                actor=actor.ref,
+                customer_id=customer.id,
+                channel=request.channel.value,
+                priority=request.priority.value,
+            ),
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once nothing more can happen to the request."""
+        return self.status in TERMINAL_STATES
+
+    def acknowledge(self, *, actor: Actor, at: datetime, message: str) -> ServiceRequest:
+        """Give the first response; stops the first-response clock."""
+        require_status(self, "acknowledge", {RequestStatus.RECEIVED})
+        text = check_text("message", message)
+        return record(
+            self,
+            action="acknowledge",
+            actor=actor,
+            at=at,
+            to=RequestStatus.ACKNOWLEDGED,
+            note=text,
+            first_response=FirstResponse(at=at, by=actor.id, message=text),
+            events=[
+                ev.RequestAcknowledged(
+                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.customer.id
+                )
+            ],
+        )
+
+    def assess(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        feasible: bool,
+        analysis: str,
+        departments: tuple[str, ...] = (),
+    ) -> ServiceRequest:
+        """Record needs analysis. An infeasible request can then only be declined."""
+        require_status(self, "assess", {RequestStatus.ACKNOWLEDGED, RequestStatus.ASSESSED})
+        assessment = Assessment(
+            feasible=feasible, analysis=check_text("analysis", analysis), departments=tuple(departments)
+        )
+        return record(
+            self,
+            action="assess",
+            actor=actor,
+            at=at,
+            to=RequestStatus.ASSESSED,
+            note=assessment.analysis,
+            assessment=assessment,
+            events=[ev.RequestAssessed(aggregate_id=self.id, occurred_at=at, actor=actor.ref, feasible=feasible)],
+        )
+
+    def mark_agreed(self, *, actor: Actor, at: datetime, agreement_id: AgreementId) -> ServiceRequest:
+        """The customer confirmed an agreement for this request."""
+        require_status(self, "mark_agreed", {RequestStatus.ASSESSED})
+        self._require_feasible("mark_agreed")
+        return record(
+            self,
+            action="mark_agreed",
+            actor=actor,
+            at=at,
+            to=RequestStatus.AGREED,
+            note=f"agreement {agreement_id}",
+            agreement_id=agreement_id,
+            events=[ev.RequestAgreed(aggregate_id=self.id, occurred_at=at, actor=actor.ref, agreement_id=agreement_id)],
+        )
+
+    def start_service(self, *, actor: Actor, at: datetime, work_order_id: WorkOrderId) -> ServiceRequest:
+        """A work order was created; the first one moves the request into service."""
+        require_status(self, "start_service", {RequestStatus.AGREED, RequestStatus.IN_SERVICE})
+        return record(
+            self,
+            action="start_service",
+            actor=actor,
+            at=at,
+            to=RequestStatus.IN_SERVICE,
+            note=f"work order {work_order_id}",
+            work_order_ids=(*self.work_order_ids, work_order_id),
+            events=[
+                ev.RequestServiceStarted(
+                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, work_order_id=work_order_id
+                )
+            ],
+        )
+
+    def complete(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceRequest:
+        """The delivered service was accepted."""
+        require_status(self, "complete", {RequestStatus.IN_SERVICE})
+        return record(
+            self,
+            action="complete",
+            actor=actor,
+            at=at,
+            to=RequestStatus.COMPLETED,
+            note=note,
+            events=[
+                ev.RequestCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.customer.id)
+            ],
+        )
+
+    def close(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceRequest:
+        """Close a completed request (after follow-up)."""
+        require_status(self, "close", {RequestStatus.COMPLETED})
+        return record(
+            self,
+            action="close",
+            actor=actor,
+            at=at,
+            to=RequestStatus.CLOSED,
+            note=note,
+            events=[ev.RequestClosed(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+        )
+
+    def decline(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
+        """The provider declines the request (e.g. infeasible), with a reason."""
+        require_status(self, "decline", EARLY_STATES)
+        text = check_text("reason", reason)
+        return record(
+            self,
+            action="decline",
+            actor=actor,
+            at=at,
+            to=RequestStatus.DECLINED,
+            note=text,
+            outcome_reason=text,
+            events=[
+                ev.RequestDeclined(
+                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.customer.id, reason=text
+                )
+            ],
+        )
+
+    def withdraw(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
+        """The customer withdraws the request, with a reason."""
+        require_status(self, "withdraw", EARLY_STATES)
+        text = check_text("reason", reason)
+        return record(
+            self,
+            action="withdraw",
+            actor=actor,
+            at=at,
+            to=RequestStatus.WITHDRAWN,
+            note=text,
+            outcome_reason=text,
+            events=[ev.RequestWithdrawn(aggregate_id=self.id, occurred_at=at, actor=actor.ref, reason=text)],
+        )
+
+    def require_feasible(self, action: str) -> None:
+        """Raise unless needs analysis found the request feasible (used before drafting)."""
+        require_status(self, action, {RequestStatus.ASSESSED})
+        self._require_feasible(action)
+
+    def _require_feasible(self, action: str) -> None:
+        if self.assessment is None or not self.assessment.feasible:
+            raise BusinessRuleError(
+                "ServiceRequest", self.id, f"{action} needs an assessment that found the request feasible"
+            )
+
+
+__all__ = [
+    "Assessment",
+    "Channel",
+    "FirstResponse",
+    "Priority",
+    "RequestStatus",
+    "ServiceRequest",
+]

@@ -1,0 +1,225 @@
+"""Value objects shared by every aggregate: ids, actors, money, evidence, history.
+
+All are frozen attrs classes; their validators raise :class:`ValidationError`
+naming the field, so bad input never produces a half-built object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, NewType
+
+import attrs
+
+from servicecore.domain.errors import ValidationError
+
+RequestId = NewType("RequestId", str)
+"""Id of a :class:`~servicecore.domain.service_request.ServiceRequest`."""
+AgreementId = NewType("AgreementId", str)
+"""Id of a :class:`~servicecore.domain.agreement.ServiceAgreement`."""
+WorkOrderId = NewType("WorkOrderId", str)
+"""Id of a :class:`~servicecore.domain.work_order.WorkOrder`."""
+AcceptanceId = NewType("AcceptanceId", str)
+"""Id of an :class:`~servicecore.domain.acceptance.Acceptance`."""
+ActorId = NewType("ActorId", str)
+"""Id of a person (staff member or customer contact) acting on the system."""
+CustomerId = NewType("CustomerId", str)
+"""Id of a customer (a person or an organisation receiving the service)."""
+
+
+# --- attrs validators -------------------------------------------------------
+# One place for the field rules, so every message has the same shape.
+
+
+def non_empty(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require a string with at least one non-blank character."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(attribute.name, f"must be a non-empty string, got {value!r}")
+
+
+def aware(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require a timezone-aware :class:`datetime`."""
+    check_aware(attribute.name, value)
+
+
+def optional_aware(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Like :func:`aware`, but ``None`` is allowed."""
+    if value is not None:
+        check_aware(attribute.name, value)
+
+
+def check_aware(field: str, value: object) -> datetime:
+    """Return ``value`` if it is a timezone-aware datetime, else raise naming ``field``."""
+    if not isinstance(value, datetime):
+        raise ValidationError(field, f"must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(field, f"must be timezone-aware, got naive {value.isoformat()}")
+    return value
+
+
+def check_text(field: str, value: object) -> str:
+    """Return ``value`` stripped if it is a non-blank string, else raise naming ``field``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, f"must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def to_decimal(value: object) -> Decimal:
+    """Convert ints, strings and Decimals to :class:`Decimal`; refuse floats.
+
+    Floats are refused because ``0.1`` is not a decimal number; pass ``"0.1"``.
+    """
+    if isinstance(value, bool | float):
+        raise ValidationError("amount", f"must be a Decimal, int or decimal string, not {value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int | str):
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            raise ValidationError("amount", f"is not a decimal number: {value!r}") from None
+    else:
+        raise ValidationError("amount", f"must be a Decimal, int or decimal string, not {value!r}")
+    if not result.is_finite():
+        raise ValidationError("amount", f"must be finite, got {value!r}")
+    return result
+
+
+def _currency(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or len(value) != 3 or not value.isalpha() or not value.isupper():
+        raise ValidationError(attribute.name, f"must be an ISO 4217 code like 'CNY', got {value!r}")
+
+
+@attrs.frozen
+class Money:
+    """An amount of money: a :class:`Decimal` and an ISO 4217 currency code.
+
+    >>> Money("12.50", "CNY") + Money(3, "CNY")
+    Money(amount=Decimal('15.50'), currency='CNY')
+    """
+
+    amount: Decimal = attrs.field(converter=to_decimal)
+    currency: str = attrs.field(validator=_currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValidationError("currency", f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def times(self, quantity: Decimal) -> Money:
+        """This amount multiplied by a quantity (e.g. unit price × quantity)."""
+        return Money(self.amount * quantity, self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Zero in the given currency."""
+        return cls(Decimal(0), currency)
+
+    @classmethod
+    def total(cls, amounts: Iterable[Money], currency: str) -> Money:
+        """Sum amounts that must all be in ``currency``."""
+        result = cls.zero(currency)
+        for amount in amounts:
+            result = result + amount
+        return result
+
+    def __str__(self) -> str:
+        return f"{self.amount:.2f} {self.currency}"
+
+
+def _roles(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str):
+        raise ValidationError("roles", "must be a collection of role names, not a single string")
+    return frozenset(value)
+
+
+@attrs.frozen
+class Actor:
+    """Someone acting on the system: a staff member or a customer contact.
+
+    ``roles`` carries role names (``"agent"``, ``"reviewer"``, ``"customer"``...);
+    the authorization policy reads them.
+    """
+
+    id: ActorId = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=non_empty)
+    roles: frozenset[str] = attrs.field(factory=frozenset, converter=_roles)
+
+    @property
+    def ref(self) -> ActorRef:
+        """The id and name of this actor, as kept in history."""
+        return ActorRef(self.id, self.name)
+
+
+@attrs.frozen
+class ActorRef:
+    """Who did something, as recorded in history and on documents."""
+
+    id: ActorId = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=non_empty)
+
+
+@attrs.frozen
+class Customer:
+    """The customer a request is for. Contact data is personal data: keep it here only."""
+
+    id: CustomerId = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=non_empty)
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+
+@attrs.frozen
+class EvidenceRef:
+    """A pointer to evidence kept elsewhere (a photo, a signed sheet, a test log).
+
+    servicecore stores the reference, not the file: ``uri`` is whatever your
+    document store understands.
+    """
+
+    uri: str = attrs.field(validator=non_empty)
+    description: str = ""
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One line of an aggregate's append-only audit trail: who, when, what, why."""
+
+    at: datetime = attrs.field(validator=aware)
+    actor: ActorRef
+    action: str = attrs.field(validator=non_empty)
+    from_state: str
+    to_state: str
+    note: str = ""
+
+
+__all__ = [
+    "AcceptanceId",
+    "Actor",
+    "ActorId",
+    "ActorRef",
+    "AgreementId",
+    "Customer",
+    "CustomerId",
+    "EvidenceRef",
+    "HistoryEntry",
+    "Money",
+    "RequestId",
+    "WorkOrderId",
+    "aware",
+    "check_aware",
+    "check_text",
+    "non_empty",
+    "optional_aware",
+    "to_decimal",
+]

@@ -1,0 +1,486 @@
+"""WorkOrder: execution of an active agreement (seed 001 任务分配与执行, seed 000 checklist).
+
+scheduled → in_progress ⇄ on_hold → completed; cancelled from any open state.
+An exception puts the order on hold and must go pause → report to supervisor →
+coordinate → inform customer before work resumes. Completion needs every
+required checklist step done and the site representative's sign-off.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from servicecore.domain import events as ev
+from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.agreement import Schedule
+from servicecore.domain.checklists import ChecklistTemplate
+from servicecore.domain.errors import BusinessRuleError, ValidationError
+from servicecore.domain.events import DomainEvent
+from servicecore.domain.values import (
+    Actor,
+    ActorId,
+    ActorRef,
+    AgreementId,
+    EvidenceRef,
+    HistoryEntry,
+    RequestId,
+    WorkOrderId,
+    aware,
+    check_text,
+    non_empty,
+    optional_aware,
+    to_decimal,
+)
+
+
+class WorkOrderStatus(enum.StrEnum):
+    """States of a :class:`WorkOrder`."""
+
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    ON_HOLD = "on_hold"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATES = frozenset({WorkOrderStatus.SCHEDULED, WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.ON_HOLD})
+TERMINAL_STATES = frozenset({WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED})
+
+
+class StepStatus(enum.StrEnum):
+    """Where one checklist step stands."""
+
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+@attrs.frozen
+class Measurement:
+    """A reading taken during a step (e.g. ``dosage 2.5 L``)."""
+
+    name: str = attrs.field(validator=non_empty)
+    value: Decimal = attrs.field(converter=to_decimal)
+    unit: str = attrs.field(validator=non_empty)
+
+
+@attrs.frozen(kw_only=True)
+class StepCompletion:
+    """Who completed a step, when, with what note, evidence and measurements."""
+
+    by: ActorRef
+    at: datetime = attrs.field(validator=aware)
+    note: str = ""
+    evidence: tuple[EvidenceRef, ...] = ()
+    measurements: tuple[Measurement, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ChecklistStep:
+    """One step of a work order's checklist, instantiated from a template."""
+
+    key: str = attrs.field(validator=non_empty)
+    title: str = attrs.field(validator=non_empty)
+    required: bool = True
+    title_zh: str = ""
+    status: StepStatus = StepStatus.PENDING
+    completion: StepCompletion | None = None
+    skip_reason: str = ""
+
+
+class HoldReason(enum.StrEnum):
+    """Why work stopped (seed 001: material shortage, equipment failure, customer absent...)."""
+
+    MATERIAL_SHORTAGE = "material_shortage"
+    EQUIPMENT_FAILURE = "equipment_failure"
+    CUSTOMER_UNAVAILABLE = "customer_unavailable"
+    SAFETY = "safety"
+    OTHER = "other"
+
+
+class HoldStage(enum.StrEnum):
+    """How far the exception procedure has got; it must be followed in this order."""
+
+    PAUSED = "paused"
+    REPORTED = "reported"
+    COORDINATED = "coordinated"
+    CUSTOMER_INFORMED = "customer_informed"
+    RESOLVED = "resolved"
+
+
+@attrs.frozen(kw_only=True)
+class Hold:
+    """One exception on a work order and every step of its handling."""
+
+    reason: HoldReason = attrs.field(converter=HoldReason)
+    description: str = attrs.field(validator=non_empty)
+    raised_by: ActorRef
+    raised_at: datetime = attrs.field(validator=aware)
+    stage: HoldStage = HoldStage.PAUSED
+    supervisor: ActorRef | None = None
+    reported_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    plan: str = ""
+    coordinated_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    customer_message: str = ""
+    customer_informed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    resumed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+
+
+@attrs.frozen
+class SiteSignOff:
+    """The site representative's signature on completion (登记签字)."""
+
+    name: str = attrs.field(validator=non_empty)
+    signed_at: datetime = attrs.field(validator=aware)
+    position: str = ""
+
+
+def _assignee_tuple(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
+    if isinstance(value, str):
+        raise ValidationError("assignees", "must be a collection of actor ids, not a single string")
+    return tuple(value)
+
+
+def _step_tuple(value: Iterable[ChecklistStep]) -> tuple[ChecklistStep, ...]:
+    return tuple(value)
+
+
+def _assignees(_: Any, attribute: attrs.Attribute[Any], value: tuple[ActorId, ...]) -> None:
+    if not value:
+        raise ValidationError(attribute.name, "a work order needs at least one assignee")
+    if len(set(value)) != len(value):
+        raise ValidationError(attribute.name, f"assignees must be unique, got {list(value)}")
+    for assignee in value:
+        if not isinstance(assignee, str) or not assignee.strip():
+            raise ValidationError(attribute.name, f"each assignee must be a non-empty id, got {assignee!r}")
+
+
+def _steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[ChecklistStep, ...]) -> None:
+    keys = [s.key for s in value]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValidationError(attribute.name, f"step keys must be unique, repeated: {repeated}")
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrder:
+    """Work to be done for an active agreement. Create with :meth:`create`."""
+
+    id: WorkOrderId = attrs.field(validator=non_empty)
+    agreement_id: AgreementId = attrs.field(validator=non_empty)
+    request_id: RequestId = attrs.field(validator=non_empty)
+    title: str = attrs.field(validator=non_empty)
+    assignees: tuple[ActorId, ...] = attrs.field(converter=_assignee_tuple, validator=_assignees)
+    window: Schedule
+    template_key: str = ""
+    steps: tuple[ChecklistStep, ...] = attrs.field(converter=_step_tuple, validator=_steps, default=())
+    status: WorkOrderStatus = WorkOrderStatus.SCHEDULED
+    holds: tuple[Hold, ...] = ()
+    sign_off: SiteSignOff | None = None
+    cancel_reason: str = ""
+    version: int = 0
+    history: tuple[HistoryEntry, ...] = ()
+    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: WorkOrderId,
+        agreement_id: AgreementId,
+        request_id: RequestId,
+        title: str,
+        assignees: Sequence[ActorId],
+        window: Schedule,
+        template: ChecklistTemplate,
+        actor: Actor,
+        at: datetime,
+    ) -> WorkOrder:
+        """Create a work order whose checklist is a fresh copy of ``template``."""
+        steps = tuple(
+            ChecklistStep(key=s.key, title=s.title, required=s.required, title_zh=s.title_zh) for s in template.steps
+        )
+        order = cls(
+            id=id,
+            agreement_id=agreement_id,
+            request_id=request_id,
+            title=title,
+            assignees=_assignee_tuple(assignees),
+            window=window,
+            template_key=template.key,
+            steps=steps,
+        )
+        return started(
+            order,
+            action="create",
+            actor=actor,
+            at=at,
+            note=f"checklist {template.key}; assigned to {', '.join(order.assignees)}",
+            event=ev.WorkOrderCreated(aggregate_id=id, occurred_at=at, actor=actor.ref, assignees=order.assignees),
+        )
+
+    # --- reading ------------------------------------------------------------
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the order is completed or cancelled."""
+        return self.status in TERMINAL_STATES
+
+    @property
+    def current_hold(self) -> Hold | None:
+        """The unresolved exception, if the order is on hold."""
+        if self.status is WorkOrderStatus.ON_HOLD:
+            return self.holds[-1]
+        return None
+
+    @property
+    def open_required_steps(self) -> tuple[ChecklistStep, ...]:
+        """Required steps not yet done."""
+        return tuple(s for s in self.steps if s.required and s.status is not StepStatus.DONE)
+
+    def step(self, key: str) -> ChecklistStep:
+        """The step with this key; raise :class:`ValidationError` naming ``step_key`` if absent."""
+        for candidate in self.steps:
+            if candidate.key == key:
+                return candidate
+        raise ValidationError(
+            "step_key", f"work order {self.id} has no step {key!r}; steps: {[s.key for s in self.steps]}"
+        )
+
+    # --- commands -----------------------------------------------------------
+
+    def reassign(self, *, actor: Actor, at: datetime, assignees: Sequence[ActorId], note: str = "") -> WorkOrder:
+        """Replace the assignees of an open order."""
+        require_status(self, "reassign", OPEN_STATES)
+        new = _assignee_tuple(assignees)
+        return record(self, action="reassign", actor=actor, at=at, note=note or ", ".join(new), assignees=new)
+
+    def start(self, *, actor: Actor, at: datetime, note: str = "") -> WorkOrder:
+        """Begin execution."""
+        require_status(self, "start", {WorkOrderStatus.SCHEDULED})
+        return record(
+            self,
+            action="start",
+            actor=actor,
+            at=at,
+            to=WorkOrderStatus.IN_PROGRESS,
+            note=note,
+            events=[ev.WorkOrderStarted(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+        )
+
+    def complete_step(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        step_key: str,
+        note: str = "",
+        evidence: Iterable[EvidenceRef] = (),
+        measurements: Iterable[Measurement] = (),
+    ) -> WorkOrder:
+        """Record a checklist step as done, with evidence and measurements."""
+        require_status(self, "complete_step", {WorkOrderStatus.IN_PROGRESS})
+        step = self._pending_step(step_key, "complete_step")
+        done = attrs.evolve(
+            step,
+            status=StepStatus.DONE,
+            completion=StepCompletion(
+                by=actor.ref, at=at, note=note, evidence=tuple(evidence), measurements=tuple(measurements)
+            ),
+        )
+        return record(
+            self,
+            action="complete_step",
+            actor=actor,
+            at=at,
+            note=f"{step_key}: {note}" if note else step_key,
+            steps=self._replace_step(done),
+            events=[ev.StepCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, step_key=step_key)],
+        )
+
+    def skip_step(self, *, actor: Actor, at: datetime, step_key: str, reason: str) -> WorkOrder:
+        """Skip an optional step, with a reason. Required steps cannot be skipped."""
+        require_status(self, "skip_step", {WorkOrderStatus.IN_PROGRESS})
+        step = self._pending_step(step_key, "skip_step")
+        if step.required:
+            raise BusinessRuleError("WorkOrder", self.id, f"step {step_key!r} is required and cannot be skipped")
+        text = check_text("reason", reason)
+        skipped = attrs.evolve(step, status=StepStatus.SKIPPED, skip_reason=text)
+        return record(
+            self,
+            action="skip_step",
+            actor=actor,
+            at=at,
+            note=f"{step_key}: {text}",
+            steps=self._replace_step(skipped),
+            events=[
+                ev.StepSkipped(aggregate_id=self.id, occurred_at=at, actor=actor.ref, step_key=step_key, reason=text)
+            ],
+        )
+
+    def hold(self, *, actor: Actor, at: datetime, reason: HoldReason | str, description: str) -> WorkOrder:
+        """An exception pauses the work (step 1 of the exception procedure)."""
+        require_status(self, "hold", {WorkOrderStatus.IN_PROGRESS})
+        new_hold = Hold(reason=reason, description=description, raised_by=actor.ref, raised_at=at)
+        return record(
+            self,
+            action="hold",
+            actor=actor,
+            at=at,
+            to=WorkOrderStatus.ON_HOLD,
+            note=f"{new_hold.reason.value}: {new_hold.description}",
+            holds=(*self.holds, new_hold),
+            events=[
+                ev.WorkOrderHeld(
+                    aggregate_id=self.id,
+                    occurred_at=at,
+                    actor=actor.ref,
+                    reason=new_hold.reason.value,
+                    description=new_hold.description,
+                )
+            ],
+        )
+
+    def report_hold(self, *, actor: Actor, at: datetime, supervisor: Actor, note: str = "") -> WorkOrder:
+        """Report the exception to a supervisor (step 2)."""
+        hold = self._hold_at("report_hold", HoldStage.PAUSED)
+        updated = attrs.evolve(hold, stage=HoldStage.REPORTED, supervisor=supervisor.ref, reported_at=at)
+        return record(
+            self,
+            action="report_hold",
+            actor=actor,
+            at=at,
+            note=note or f"reported to {supervisor.name}",
+            holds=(*self.holds[:-1], updated),
+            events=[
+                ev.HoldReportedToSupervisor(
+                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, supervisor_id=supervisor.id
+                )
+            ],
+        )
+
+    def coordinate_hold(self, *, actor: Actor, at: datetime, plan: str) -> WorkOrder:
+        """The supervisor coordinates resources and records the plan (step 3)."""
+        hold = self._hold_at("coordinate_hold", HoldStage.REPORTED)
+        text = check_text("plan", plan)
+        updated = attrs.evolve(hold, stage=HoldStage.COORDINATED, plan=text, coordinated_at=at)
+        return record(
+            self,
+            action="coordinate_hold",
+            actor=actor,
+            at=at,
+            note=text,
+            holds=(*self.holds[:-1], updated),
+            events=[ev.HoldCoordinated(aggregate_id=self.id, occurred_at=at, actor=actor.ref, plan=text)],
+        )
+
+    def inform_customer_of_hold(self, *, actor: Actor, at: datetime, message: str) -> WorkOrder:
+        """Tell the customer what happened and what the plan is (step 4)."""
+        hold = self._hold_at("inform_customer_of_hold", HoldStage.COORDINATED)
+        text = check_text("message", message)
+        updated = attrs.evolve(hold, stage=HoldStage.CUSTOMER_INFORMED, customer_message=text, customer_informed_at=at)
+        return record(
+            self,
+            action="inform_customer_of_hold",
+            actor=actor,
+            at=at,
+            note=text,
+            holds=(*self.holds[:-1], updated),
+            events=[ev.CustomerInformedOfHold(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+        )
+
+    def resume(self, *, actor: Actor, at: datetime, note: str = "") -> WorkOrder:
+        """Resume work; only after the customer has been informed."""
+        hold = self._hold_at("resume", HoldStage.CUSTOMER_INFORMED)
+        updated = attrs.evolve(hold, stage=HoldStage.RESOLVED, resumed_at=at)
+        return record(
+            self,
+            action="resume",
+            actor=actor,
+            at=at,
+            to=WorkOrderStatus.IN_PROGRESS,
+            note=note,
+            holds=(*self.holds[:-1], updated),
+            events=[ev.WorkOrderResumed(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+        )
+
+    def complete(self, *, actor: Actor, at: datetime, sign_off: SiteSignOff, note: str = "") -> WorkOrder:
+        """Finish: every required step done and the site representative has signed."""
+        require_status(self, "complete", {WorkOrderStatus.IN_PROGRESS})
+        missing = self.open_required_steps
+        if missing:
+            raise BusinessRuleError(
+                "WorkOrder", self.id, f"cannot complete: required steps not done: {[s.key for s in missing]}"
+            )
+        if not isinstance(sign_off, SiteSignOff):
+            raise ValidationError("sign_off", "completion needs the site representative's SiteSignOff")
+        return record(
+            self,
+            action="complete",
+            actor=actor,
+            at=at,
+            to=WorkOrderStatus.COMPLETED,
+            note=note or f"signed off by {sign_off.name}",
+            sign_off=sign_off,
+            events=[
+                ev.WorkOrderCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, signed_by=sign_off.name)
+            ],
+        )
+
+    def cancel(self, *, actor: Actor, at: datetime, reason: str) -> WorkOrder:
+        """Cancel an open order, with a reason."""
+        require_status(self, "cancel", OPEN_STATES)
+        text = check_text("reason", reason)
+        return record(
+            self,
+            action="cancel",
+            actor=actor,
+            at=at,
+            to=WorkOrderStatus.CANCELLED,
+            note=text,
+            cancel_reason=text,
+            events=[ev.WorkOrderCancelled(aggregate_id=self.id, occurred_at=at, actor=actor.ref, reason=text)],
+        )
+
+    # --- rules --------------------------------------------------------------
+
+    def _pending_step(self, key: str, action: str) -> ChecklistStep:
+        step = self.step(key)
+        if step.status is not StepStatus.PENDING:
+            raise BusinessRuleError("WorkOrder", self.id, f"{action}: step {key!r} is already {step.status.value}")
+        return step
+
+    def _replace_step(self, step: ChecklistStep) -> tuple[ChecklistStep, ...]:
+        return tuple(step if s.key == step.key else s for s in self.steps)
+
+    def _hold_at(self, action: str, stage: HoldStage) -> Hold:
+        require_status(self, action, {WorkOrderStatus.ON_HOLD})
+        hold = self.holds[-1]
+        if hold.stage is not stage:
+            raise BusinessRuleError(
+                "WorkOrder",
+                self.id,
+                f"{action} needs the exception at stage {stage.value!r}, but it is at {hold.stage.value!r} "
+                "(order: paused → reported → coordinated → customer_informed → resumed)",
+            )
+        return hold
+
+
+__all__ = [
+    "ChecklistStep",
+    "Hold",
+    "HoldReason",
+    "HoldStage",
+    "Measurement",
+    "SiteSignOff",
+    "StepCompletion",
+    "StepStatus",
+    "WorkOrder",
+    "WorkOrderStatus",
+]

@@ -1,0 +1,77 @@
+"""The pluggy hook contract: everything an integrator's plugin can provide.
+
+A plugin is any module or object with functions marked ``@hookimpl`` whose
+names match the specs below. Install it under the ``servicecore`` entry-point
+group (``[project.entry-points.servicecore] myplugin = "my_pkg.plugin"``) or
+register it at run time with ``Plugins.register``.
+
+Each backend hook returns a mapping from a backend *name* to a *factory*. The
+factory receives the options the user configured for that backend (a plain
+``Mapping[str, Any]``, possibly empty) and returns an object that satisfies the
+port. Factories should validate their options and raise
+:class:`~servicecore.ConfigurationError` naming the bad option.
+
+servicecore calls every implementation separately: a plugin that raises is
+reported (see ``Plugins.failures``) and the others keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pluggy
+
+from servicecore.domain.checklists import ChecklistTemplate
+from servicecore.ports.notification import Notifier
+from servicecore.ports.rendering import DocumentRenderer
+from servicecore.ports.storage import StorageBackend
+
+PROJECT_NAME = "servicecore"
+"""The pluggy project name and the entry-point group."""
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+"""Marks a hook specification (used only in this module)."""
+
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks a hook implementation in a plugin: ``@hookimpl def servicecore_notifiers(): ...``."""
+
+StorageFactory = Callable[[Mapping[str, Any]], StorageBackend]
+"""Builds a storage backend from its options."""
+NotifierFactory = Callable[[Mapping[str, Any]], Notifier]
+"""Builds a notifier from its options."""
+RendererFactory = Callable[[Mapping[str, Any]], DocumentRenderer]
+"""Builds a document renderer from its options."""
+
+
+@hookspec
+def servicecore_storage_backends() -> Mapping[str, StorageFactory]:  # type: ignore[empty-body]
+    """Storage backends this plugin provides, by name (e.g. ``{"memory": factory}``).
+
+    The backend must honour the storage port's contract
+    (:mod:`servicecore.ports.storage`); run the kit in :mod:`servicecore.testing`.
+    """
+
+
+@hookspec
+def servicecore_notifiers() -> Mapping[str, NotifierFactory]:  # type: ignore[empty-body]
+    """Notifiers this plugin provides, by name (e.g. ``{"smtp": factory}``)."""
+
+
+@hookspec
+def servicecore_renderers() -> Mapping[str, RendererFactory]:  # type: ignore[empty-body]
+    """Document renderers this plugin provides, by name (e.g. ``{"markdown": factory}``)."""
+
+
+@hookspec
+def servicecore_checklist_templates() -> Sequence[ChecklistTemplate]:  # type: ignore[empty-body]
+    """Checklist templates this plugin contributes; work orders refer to them by ``key``."""
+
+
+HOOK_NAMES: tuple[str, ...] = (
+    "servicecore_storage_backends",
+    "servicecore_notifiers",
+    "servicecore_renderers",
+    "servicecore_checklist_templates",
+)
+"""Every hook in this contract (a test checks each is documented)."""

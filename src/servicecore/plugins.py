@@ -1,0 +1,228 @@
+"""The plugin manager: built-ins, the ``servicecore`` entry-point group, and lookup by name.
+
+Built-in adapters are registered exactly like third-party plugins. Two things
+differ from a bare pluggy setup:
+
+* one broken plugin does not take down the others: a plugin that fails to
+  import, or whose hook raises, is recorded in :attr:`Plugins.failures` and
+  logged, and every other plugin keeps working;
+* ``SERVICECORE_DISABLE_PLUGINS`` (comma-separated plugin names) blocks
+  plugins, built-in or installed, before they are loaded.
+
+A misspelled hook name (``servicecore_notifier`` for ``servicecore_notifiers``)
+fails loudly with :class:`~servicecore.PluginError` when the plugin is registered.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.metadata
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+import pluggy
+
+from servicecore import hookspecs
+from servicecore.domain.checklists import PEST_CONTROL, ChecklistTemplate
+from servicecore.domain.errors import BackendNotFoundError, ConfigurationError, PluginError
+from servicecore.ports.notification import Notifier
+from servicecore.ports.rendering import DocumentRenderer
+from servicecore.ports.storage import StorageBackend
+
+logger = logging.getLogger(__name__)
+
+DISABLE_ENV = "SERVICECORE_DISABLE_PLUGINS"
+"""Environment variable: comma-separated names of plugins not to load."""
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "servicecore_adapters.memory",
+    "servicecore_adapters.notifiers",
+    "servicecore_adapters.markdown",
+)
+"""Modules registered as plugins by default, under their module name."""
+
+
+class _BuiltinTemplates:
+    """Contributes the templates that ship with the core."""
+
+    @hookspecs.hookimpl
+    def servicecore_checklist_templates(self) -> list[ChecklistTemplate]:
+        return [PEST_CONTROL]
+
+
+@attrs.frozen
+class PluginFailure:
+    """A plugin that could not be loaded, or whose hook raised."""
+
+    plugin: str
+    stage: str
+    error: str
+
+
+def _blocked_names() -> frozenset[str]:
+    raw = os.environ.get(DISABLE_ENV, "")
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+
+
+class Plugins:
+    """The registered plugins and the backends they provide.
+
+    ``Plugins()`` registers the built-ins and the installed entry points;
+    ``Plugins(builtins=False, entry_points=False)`` starts empty (handy in tests).
+    """
+
+    def __init__(self, *, builtins: bool = True, entry_points: bool = True) -> None:
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self._failures: list[PluginFailure] = []
+        self._blocked = _blocked_names()
+        if builtins:
+            self.register(_BuiltinTemplates(), name="servicecore.checklists")
+            for module_name in BUILTIN_PLUGINS:
+                self._load(module_name, functools.partial(importlib.import_module, module_name))
+        if entry_points:
+            for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT_NAME):
+                self._load(ep.name, ep.load)
+
+    # --- registration -------------------------------------------------------
+
+    @property
+    def manager(self) -> pluggy.PluginManager:
+        """The underlying pluggy manager (for advanced use; prefer the methods here)."""
+        return self._pm
+
+    @property
+    def failures(self) -> tuple[PluginFailure, ...]:
+        """Plugins that failed to load or whose hooks raised, in order."""
+        return tuple(self._failures)
+
+    def register(self, plugin: object, name: str | None = None) -> str:
+        """Register a plugin object or module; return its name.
+
+        Raises :class:`PluginError` if the plugin implements a hook that does
+        not exist (usually a misspelling) or the name is taken.
+        """
+        plugin_name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        if plugin_name in self._blocked:
+            logger.info("plugin %s is disabled by %s", plugin_name, DISABLE_ENV)
+            return plugin_name
+        try:
+            registered = self._pm.register(plugin, name=plugin_name)
+            self._pm.check_pending()
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            if self._pm.is_registered(plugin):
+                self._pm.unregister(plugin)
+            raise PluginError(f"plugin {plugin_name!r} cannot be registered: {exc}") from exc
+        return registered or plugin_name
+
+    def _load(self, name: str, load: Callable[[], object]) -> None:
+        if name in self._blocked:
+            logger.info("plugin %s is disabled by %s", name, DISABLE_ENV)
+            return
+        try:
+            self.register(load(), name=name)
+        except Exception as exc:  # one broken plugin must not break the rest
+            self._record_failure(name, "load", exc)
+
+    def _record_failure(self, plugin: str, stage: str, exc: BaseException) -> None:
+        failure = PluginFailure(plugin=plugin, stage=stage, error=f"{type(exc).__name__}: {exc}")
+        self._failures.append(failure)
+        logger.warning("servicecore plugin %s failed during %s: %s", plugin, stage, failure.error)
+
+    # --- hook calls ----------------------------------------------------------
+
+    def _collect(self, hook_name: str) -> Iterable[tuple[str, Any]]:
+        """Call each implementation separately, so one raising plugin is isolated."""
+        hook = getattr(self._pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):  # registration order
+            try:
+                result = impl.function()
+            except Exception as exc:
+                self._record_failure(impl.plugin_name, hook_name, exc)
+                continue
+            if result is not None:
+                yield impl.plugin_name, result
+
+    def _factories(self, hook_name: str) -> dict[str, list[tuple[str, Any]]]:
+        found: dict[str, list[tuple[str, Any]]] = {}
+        for plugin_name, mapping in self._collect(hook_name):
+            if not isinstance(mapping, Mapping):
+                self._record_failure(plugin_name, hook_name, TypeError("hook must return a mapping"))
+                continue
+            for backend_name, factory in mapping.items():
+                found.setdefault(str(backend_name), []).append((plugin_name, factory))
+        return found
+
+    def _build(self, kind: str, hook_name: str, name: str, options: Mapping[str, Any] | None) -> Any:
+        factories = self._factories(hook_name)
+        candidates = factories.get(name)
+        if not candidates:
+            raise BackendNotFoundError(kind, name, factories)
+        if len(candidates) > 1:
+            owners = ", ".join(plugin for plugin, _ in candidates)
+            raise ConfigurationError(f"{kind} backend {name!r} is provided by several plugins: {owners}")
+        plugin_name, factory = candidates[0]
+        try:
+            return factory(dict(options or {}))
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"{kind} backend {name!r} from plugin {plugin_name!r} failed to start: {exc}") from exc
+
+    def available(self, kind: str) -> tuple[str, ...]:
+        """Names registered for ``kind``: ``"storage"``, ``"notifier"`` or ``"renderer"``."""
+        hook_name = _HOOKS.get(kind)
+        if hook_name is None:
+            raise ConfigurationError(f"unknown backend kind {kind!r}; kinds: {sorted(_HOOKS)}")
+        return tuple(sorted(self._factories(hook_name)))
+
+    def storage(self, name: str, options: Mapping[str, Any] | None = None) -> StorageBackend:
+        """Build the storage backend registered as ``name``."""
+        backend: StorageBackend = self._build("storage", _HOOKS["storage"], name, options)
+        return backend
+
+    def notifier(self, name: str, options: Mapping[str, Any] | None = None) -> Notifier:
+        """Build the notifier registered as ``name``."""
+        notifier: Notifier = self._build("notifier", _HOOKS["notifier"], name, options)
+        return notifier
+
+    def renderer(self, name: str, options: Mapping[str, Any] | None = None) -> DocumentRenderer:
+        """Build the document renderer registered as ``name``."""
+        renderer: DocumentRenderer = self._build("renderer", _HOOKS["renderer"], name, options)
+        return renderer
+
+    def checklist_templates(self) -> dict[str, ChecklistTemplate]:
+        """Every contributed checklist template by key; a repeated key is a ConfigurationError."""
+        templates: dict[str, ChecklistTemplate] = {}
+        owners: dict[str, str] = {}
+        for plugin_name, contributed in self._collect("servicecore_checklist_templates"):
+            for template in contributed:
+                if not isinstance(template, ChecklistTemplate):
+                    self._record_failure(
+                        plugin_name,
+                        "servicecore_checklist_templates",
+                        TypeError(f"not a ChecklistTemplate: {template!r}"),
+                    )
+                    continue
+                if template.key in templates:
+                    raise ConfigurationError(
+                        f"checklist template {template.key!r} is contributed by both "
+                        f"{owners[template.key]!r} and {plugin_name!r}"
+                    )
+                templates[template.key] = template
+                owners[template.key] = plugin_name
+        return templates
+
+
+_HOOKS = {
+    "storage": "servicecore_storage_backends",
+    "notifier": "servicecore_notifiers",
+    "renderer": "servicecore_renderers",
+}
+
+
+__all__ = ["BUILTIN_PLUGINS", "DISABLE_ENV", "PluginFailure", "Plugins"]

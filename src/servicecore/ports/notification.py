@@ -1,0 +1,63 @@
+"""The notification port: how messages leave the system.
+
+Commands never call a notifier directly. They write :class:`Notification`
+records to the outbox in the same unit of work as the state change; a dispatcher
+later hands them to a :class:`Notifier`. A notifier failure therefore never
+loses or undoes a state change.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from servicecore.domain.values import aware, non_empty, optional_aware
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """A message about something that happened, for named recipients.
+
+    ``recipients`` are addresses in the form ``"customer:<id>"``, ``"actor:<id>"``
+    or ``"role:<name>"``; the notifier resolves them to mail, SMS, chat...
+    """
+
+    id: str = attrs.field(validator=non_empty)
+    event: str = attrs.field(validator=non_empty)
+    aggregate_type: str = attrs.field(validator=non_empty)
+    aggregate_id: str = attrs.field(validator=non_empty)
+    recipients: tuple[str, ...]
+    subject: str = attrs.field(validator=non_empty)
+    body: str = ""
+    created_at: datetime = attrs.field(validator=aware)
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where an outbox message stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@attrs.frozen(kw_only=True)
+class OutboxMessage:
+    """A notification waiting in (or delivered from) the outbox."""
+
+    notification: Notification
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    last_error: str = ""
+    delivered_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers one notification. Raise any exception to signal failure; it is recorded."""
+
+    def send(self, notification: Notification) -> None:
+        """Deliver ``notification`` to its recipients."""
+        ...

@@ -124,7 +124,10 @@ class Plugins:
             logger.info("plugin %s is disabled by %s", name, DISABLE_ENV)
             return
         try:
-            self.register(load(), name=name)
+            plugin = load()
+            if isinstance(plugin, type):  # an entry point may name a plugin class
+                plugin = plugin()
+            self.register(plugin, name=name)
         except Exception as exc:  # one broken plugin must not break the rest
             self._record_failure(name, "load", exc)
 

@@ -17,26 +17,6 @@ from servicecore.domain import events as ev
 from servicecore.domain.events import DomainEvent
 from servicecore.ports.notification import Notification
 
-_AGGREGATE_OF_PREFIX = (
-    ("Request", "ServiceRequest"),
-    ("Agreement", "ServiceAgreement"),
-    ("WorkOrder", "WorkOrder"),
-    ("Step", "WorkOrder"),
-    ("Hold", "WorkOrder"),
-    ("CustomerInformedOfHold", "WorkOrder"),
-    ("Acceptance", "Acceptance"),
-    ("Inspection", "Acceptance"),
-    ("Rectification", "Acceptance"),
-)
-
-
-def aggregate_type_of(event: DomainEvent) -> str:
-    """The aggregate class name an event belongs to."""
-    for prefix, aggregate in _AGGREGATE_OF_PREFIX:
-        if event.name.startswith(prefix):
-            return aggregate
-    return "Unknown"
-
 
 class NotificationPolicy(Protocol):
     """Turns one domain event into zero or more notifications."""
@@ -111,7 +91,7 @@ class DefaultNotificationPolicy:
             Notification(
                 id=new_id(),
                 event=event.name,
-                aggregate_type=aggregate_type_of(event),
+                aggregate_type=event.aggregate_type,
                 aggregate_id=event.aggregate_id,
                 recipients=recipients,
                 subject=subject,
@@ -121,4 +101,4 @@ class DefaultNotificationPolicy:
         )
 
 
-__all__ = ["DefaultNotificationPolicy", "NotificationPolicy", "aggregate_type_of"]
+__all__ = ["DefaultNotificationPolicy", "NotificationPolicy"]

@@ -8,6 +8,7 @@ when it happened and who did it; subclasses add what a listener needs.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 import attrs
 
@@ -17,6 +18,9 @@ from servicecore.domain.values import ActorId, ActorRef, CustomerId
 @attrs.frozen(kw_only=True)
 class DomainEvent:
     """Base of all events."""
+
+    aggregate_type: ClassVar[str] = ""
+    """Class name of the aggregate that raises this event."""
 
     aggregate_id: str
     occurred_at: datetime
@@ -301,6 +305,58 @@ class AcceptanceSigned(DomainEvent):
 
     round: int
     signed_by: str
+
+
+_RAISED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
+    "ServiceRequest": (
+        RequestReceived,
+        RequestAcknowledged,
+        RequestAssessed,
+        RequestDeclined,
+        RequestWithdrawn,
+        RequestAgreed,
+        RequestServiceStarted,
+        RequestCompleted,
+        RequestClosed,
+    ),
+    "ServiceAgreement": (
+        AgreementDrafted,
+        AgreementRevised,
+        AgreementSubmittedForReview,
+        AgreementApproved,
+        AgreementReturned,
+        AgreementOffered,
+        AgreementConfirmed,
+        AgreementDeclined,
+        AgreementChangeRequested,
+        AgreementActivated,
+        AgreementFulfilled,
+        AgreementTerminated,
+    ),
+    "WorkOrder": (
+        WorkOrderCreated,
+        WorkOrderStarted,
+        StepCompleted,
+        StepSkipped,
+        WorkOrderHeld,
+        HoldReportedToSupervisor,
+        HoldCoordinated,
+        CustomerInformedOfHold,
+        WorkOrderResumed,
+        WorkOrderCompleted,
+        WorkOrderCancelled,
+    ),
+    "Acceptance": (
+        AcceptanceOpened,
+        InspectionRecorded,
+        RectificationOrdered,
+        RectificationCompleted,
+        AcceptanceSigned,
+    ),
+}
+for _aggregate, _classes in _RAISED_BY.items():
+    for _cls in _classes:
+        _cls.aggregate_type = _aggregate
 
 
 __all__ = [

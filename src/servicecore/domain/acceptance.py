@@ -37,6 +37,7 @@ from servicecore.domain.values import (
     check_text,
     non_empty,
     optional_aware,
+    parse_enum,
 )
 
 
@@ -47,12 +48,16 @@ class InspectorKind(enum.StrEnum):
     THIRD_PARTY = "third_party"
 
 
+def _inspector_kind(value: InspectorKind | str) -> InspectorKind:
+    return parse_enum(InspectorKind, "kind", value)
+
+
 @attrs.frozen
 class Inspector:
     """The person who inspects, and on whose behalf."""
 
     person: ActorRef
-    kind: InspectorKind = attrs.field(converter=InspectorKind)
+    kind: InspectorKind = attrs.field(converter=_inspector_kind)
     organisation: str = ""
 
 

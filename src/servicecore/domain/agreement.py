@@ -33,7 +33,8 @@ from servicecore.domain.values import (
     check_text,
     non_empty,
     optional_aware,
-    to_decimal,
+    parse_decimal,
+    parse_enum,
 )
 
 
@@ -45,14 +46,22 @@ class InspectionMethod(enum.StrEnum):
     FUNCTIONAL_TEST = "functional_test"
 
 
+def _method(value: InspectionMethod | str) -> InspectionMethod:
+    return parse_enum(InspectionMethod, "method", value)
+
+
 @attrs.frozen
 class AcceptanceCriterion:
     """One thing the customer will check at acceptance, and how."""
 
     code: str = attrs.field(validator=non_empty)
     description: str = attrs.field(validator=non_empty)
-    method: InspectionMethod = attrs.field(converter=InspectionMethod)
+    method: InspectionMethod = attrs.field(converter=_method)
     required: bool = True
+
+
+def _quantity(value: Decimal | int | str) -> Decimal:
+    return parse_decimal("quantity", value)
 
 
 def _positive(_: Any, attribute: attrs.Attribute[Any], value: Decimal) -> None:
@@ -73,7 +82,7 @@ class ServiceItem:
 
     content: str = attrs.field(validator=non_empty)
     standard: str = attrs.field(validator=non_empty)
-    quantity: Decimal = attrs.field(converter=to_decimal, validator=_positive)
+    quantity: Decimal = attrs.field(converter=_quantity, validator=_positive)
     unit: str = attrs.field(validator=non_empty)
     unit_price: Money = attrs.field(validator=_non_negative_money)
 

@@ -25,6 +25,7 @@ from servicecore.domain.values import (
     aware,
     check_text,
     non_empty,
+    parse_enum,
 )
 
 
@@ -39,6 +40,10 @@ class Channel(enum.StrEnum):
     OTHER = "other"
 
 
+def _channel(value: Channel | str) -> Channel:
+    return parse_enum(Channel, "channel", value)
+
+
 class Priority(enum.StrEnum):
     """How urgent the need is; SLA targets depend on it."""
 
@@ -46,6 +51,10 @@ class Priority(enum.StrEnum):
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
+
+
+def _priority(value: Priority | str) -> Priority:
+    return parse_enum(Priority, "priority", value)
 
 
 class RequestStatus(enum.StrEnum):
@@ -90,9 +99,9 @@ class ServiceRequest:
 
     id: RequestId = attrs.field(validator=non_empty)
     customer: Customer
-    channel: Channel = attrs.field(converter=Channel)
+    channel: Channel = attrs.field(converter=_channel)
     category: str = attrs.field(validator=non_empty)
-    priority: Priority = attrs.field(converter=Priority)
+    priority: Priority = attrs.field(converter=_priority)
     description: str = attrs.field(validator=non_empty)
     received_at: datetime = attrs.field(validator=aware)
     status: RequestStatus = RequestStatus.RECEIVED

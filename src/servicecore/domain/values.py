@@ -6,10 +6,11 @@ naming the field, so bad input never produces a half-built object.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NewType
+from typing import Any, NewType, TypeVar
 
 import attrs
 
@@ -66,25 +67,44 @@ def check_text(field: str, value: object) -> str:
     return value.strip()
 
 
-def to_decimal(value: object) -> Decimal:
-    """Convert ints, strings and Decimals to :class:`Decimal`; refuse floats.
+def parse_decimal(field: str, value: object) -> Decimal:
+    """Convert ints, strings and Decimals to :class:`Decimal`, naming ``field`` on error.
 
     Floats are refused because ``0.1`` is not a decimal number; pass ``"0.1"``.
     """
     if isinstance(value, bool | float):
-        raise ValidationError("amount", f"must be a Decimal, int or decimal string, not {value!r}")
+        raise ValidationError(field, f"must be a Decimal, int or decimal string, not {value!r}")
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int | str):
         try:
             result = Decimal(value)
         except InvalidOperation:
-            raise ValidationError("amount", f"is not a decimal number: {value!r}") from None
+            raise ValidationError(field, f"is not a decimal number: {value!r}") from None
     else:
-        raise ValidationError("amount", f"must be a Decimal, int or decimal string, not {value!r}")
+        raise ValidationError(field, f"must be a Decimal, int or decimal string, not {value!r}")
     if not result.is_finite():
-        raise ValidationError("amount", f"must be finite, got {value!r}")
+        raise ValidationError(field, f"must be finite, got {value!r}")
     return result
+
+
+def to_decimal(value: object) -> Decimal:
+    """attrs converter for money amounts: :func:`parse_decimal` naming ``amount``."""
+    return parse_decimal("amount", value)
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def parse_enum(cls: type[E], field: str, value: object) -> E:
+    """``value`` as a member of ``cls`` (by value), or a ValidationError listing the choices."""
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in cls)
+        raise ValidationError(field, f"must be one of {choices}; got {value!r}") from None
 
 
 def _currency(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -221,5 +241,7 @@ __all__ = [
     "check_text",
     "non_empty",
     "optional_aware",
+    "parse_decimal",
+    "parse_enum",
     "to_decimal",
 ]

@@ -35,7 +35,8 @@ from servicecore.domain.values import (
     check_text,
     non_empty,
     optional_aware,
-    to_decimal,
+    parse_decimal,
+    parse_enum,
 )
 
 
@@ -61,12 +62,16 @@ class StepStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+def _measured_value(value: Decimal | int | str) -> Decimal:
+    return parse_decimal("value", value)
+
+
 @attrs.frozen
 class Measurement:
     """A reading taken during a step (e.g. ``dosage 2.5 L``)."""
 
     name: str = attrs.field(validator=non_empty)
-    value: Decimal = attrs.field(converter=to_decimal)
+    value: Decimal = attrs.field(converter=_measured_value)
     unit: str = attrs.field(validator=non_empty)
 
 
@@ -104,6 +109,10 @@ class HoldReason(enum.StrEnum):
     OTHER = "other"
 
 
+def _hold_reason(value: HoldReason | str) -> HoldReason:
+    return parse_enum(HoldReason, "reason", value)
+
+
 class HoldStage(enum.StrEnum):
     """How far the exception procedure has got; it must be followed in this order."""
 
@@ -118,7 +127,7 @@ class HoldStage(enum.StrEnum):
 class Hold:
     """One exception on a work order and every step of its handling."""
 
-    reason: HoldReason = attrs.field(converter=HoldReason)
+    reason: HoldReason = attrs.field(converter=_hold_reason)
     description: str = attrs.field(validator=non_empty)
     raised_by: ActorRef
     raised_at: datetime = attrs.field(validator=aware)

@@ -54,6 +54,7 @@ from servicecore.domain.values import (
     WorkOrderId,
 )
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder
+from servicecore.ports.notification import Notification
 
 Aggregate: TypeAlias = ServiceRequest | ServiceAgreement | WorkOrder | Acceptance
 """Any of the four aggregate types."""
@@ -408,6 +409,28 @@ def sample_aggregates(key: str = "1", *, text: str = "") -> tuple[tuple[str, Agg
     return tuple(labelled.items())
 
 
+def sample_notification(
+    id: str,
+    *,
+    created_at: datetime = START,
+    text: str = "",
+    aggregate_id: str = "REQ-1",
+    recipients: tuple[str, ...] = ("customer:C-1", "role:agent"),
+) -> Notification:
+    """A notification as the default policy would write it; ``text`` goes into subject and body."""
+    subject = f"We received your request {aggregate_id} {text}" if text else f"We received your request {aggregate_id}"
+    return Notification(
+        id=id,
+        event="RequestReceived",
+        aggregate_type="ServiceRequest",
+        aggregate_id=aggregate_id,
+        recipients=recipients,
+        subject=subject,
+        body=f"{subject}\n\nLi Na at {created_at.isoformat()}",
+        created_at=created_at,
+    )
+
+
 __all__ = [
     "AGENT",
     "CST",
@@ -422,6 +445,7 @@ __all__ = [
     "Lifecycle",
     "full_lifecycle",
     "sample_aggregates",
+    "sample_notification",
     "sample_terms",
     "side_paths",
 ]

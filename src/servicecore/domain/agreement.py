@@ -30,6 +30,7 @@ from servicecore.domain.values import (
     Money,
     RequestId,
     aware,
+    check_aware,
     check_text,
     non_empty,
     optional_aware,
@@ -222,6 +223,7 @@ class ServiceAgreement:
         at: datetime,
     ) -> ServiceAgreement:
         """Draft revision 1 of a proposal; ``actor`` is its author."""
+        check_aware("at", at)
         revision = AgreementRevision(number=1, terms=terms, author=actor.ref, created_at=at)
         agreement = cls(id=id, request_id=request_id, customer_id=customer_id, title=title, revisions=(revision,))
         return started(

@@ -23,6 +23,7 @@ from servicecore.domain.values import (
     RequestId,
     WorkOrderId,
     aware,
+    check_aware,
     check_text,
     non_empty,
     parse_enum,
@@ -128,6 +129,7 @@ class ServiceRequest:
         at: datetime,
     ) -> ServiceRequest:
         """Record a new request as it arrives through ``channel``."""
+        check_aware("at", at)
         request = cls(
             id=id,
             customer=customer,

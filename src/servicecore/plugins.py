@@ -63,6 +63,11 @@ class PluginFailure:
     error: str
 
 
+def _unknown_hooks(exc: pluggy.PluginValidationError) -> str:
+    message = str(exc)
+    return message.split("unknown hook ", 1)[1].split(" in plugin", 1)[0] if "unknown hook " in message else message
+
+
 def _blocked_names() -> frozenset[str]:
     raw = os.environ.get(DISABLE_ENV, "")
     return frozenset(name.strip() for name in raw.split(",") if name.strip())
@@ -110,14 +115,25 @@ class Plugins:
         if plugin_name in self._blocked:
             logger.info("plugin %s is disabled by %s", plugin_name, DISABLE_ENV)
             return plugin_name
+        if self._pm.is_registered(plugin):
+            existing = self._pm.get_name(plugin)
+            raise PluginError(f"plugin {plugin_name!r} is already registered as {existing!r}")
+        if self._pm.get_plugin(plugin_name) is not None:
+            raise PluginError(f"a plugin named {plugin_name!r} is already registered")
         try:
-            registered = self._pm.register(plugin, name=plugin_name)
-            self._pm.check_pending()
-        except (ValueError, pluggy.PluginValidationError) as exc:
-            if self._pm.is_registered(plugin):
-                self._pm.unregister(plugin)
+            self._pm.register(plugin, name=plugin_name)
+        except ValueError as exc:
             raise PluginError(f"plugin {plugin_name!r} cannot be registered: {exc}") from exc
-        return registered or plugin_name
+        try:
+            self._pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self._pm.unregister(plugin)  # only the plugin just added; earlier ones stay
+            known = ", ".join(hookspecs.HOOK_NAMES)
+            raise PluginError(
+                f"plugin {plugin_name!r} implements a hook servicecore does not define "
+                f"(misspelled?): {_unknown_hooks(exc)}; hooks: {known}"
+            ) from None
+        return plugin_name
 
     def _load(self, name: str, load: Callable[[], object]) -> None:
         if name in self._blocked:
@@ -133,6 +149,8 @@ class Plugins:
 
     def _record_failure(self, plugin: str, stage: str, exc: BaseException) -> None:
         failure = PluginFailure(plugin=plugin, stage=stage, error=f"{type(exc).__name__}: {exc}")
+        if failure in self._failures:  # the same hook failing on every lookup is one failure
+            return
         self._failures.append(failure)
         logger.warning("servicecore plugin %s failed during %s: %s", plugin, stage, failure.error)
 
@@ -141,7 +159,7 @@ class Plugins:
     def _collect(self, hook_name: str) -> Iterable[tuple[str, Any]]:
         """Call each implementation separately, so one raising plugin is isolated."""
         hook = getattr(self._pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order
             try:
                 result = impl.function()
             except Exception as exc:

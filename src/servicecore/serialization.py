@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+import enum
+from collections.abc import Callable
+from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception, transform_error
@@ -59,12 +62,58 @@ def _structure_roles(value: Any, _: Any) -> frozenset[str]:
     return frozenset(value)
 
 
+def _structure_bool(value: Any, _: type[bool]) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError("value", f"expected true or false, got {value!r}")
+    return value
+
+
+def _structure_int(value: Any, _: type[int]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("value", f"expected a whole number, got {value!r}")
+    return value
+
+
+def _structure_str(value: Any, _: type[str]) -> str:
+    if not isinstance(value, str):
+        raise ValidationError("value", f"expected a string, got {value!r}")
+    return value
+
+
+def _structure_str_enum(value: Any, type_: type[enum.StrEnum]) -> enum.StrEnum:
+    return type_(value)
+
+
+def _is_homogenous_tuple(type_: Any) -> bool:
+    args = get_args(type_)
+    return get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _strict_tuple_factory(type_: Any, conv: cattrs.BaseConverter) -> Callable[[Any, Any], Any]:
+    inner = homogenous_tuple_structure_factory(type_, conv)
+
+    def structure_tuple(value: Any, target: Any) -> Any:
+        # a string is iterable, but "WO-1" is not a list of ids
+        if not isinstance(value, list | tuple):
+            raise ValidationError("value", f"expected a list, got {type(value).__name__}")
+        return inner(value, target)
+
+    return structure_tuple
+
+
 def _is_role_set(type_: Any) -> bool:
     return bool(type_ == frozenset[str])
 
 
 def _build_converter() -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+    # cattrs' default scalar hooks coerce (bool("false") is True, int(1.9) is 1): refuse instead
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(str, _structure_str)
+    # StrEnum is a str subclass: without this the str hook above would take its fields
+    conv.register_structure_hook(enum.StrEnum, _structure_str_enum)
+    conv.register_structure_hook_factory(_is_homogenous_tuple, _strict_tuple_factory)
     conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(Decimal, str)

@@ -500,6 +500,10 @@ class ServiceDesk:
                 raise BusinessRuleError("ServiceAgreement", agreement.id, "acceptance needs at least one work order")
             for order_id in orders:
                 order = tx.uow.work_orders.get(order_id)
+                if order.agreement_id != agreement.id:
+                    raise BusinessRuleError(
+                        "WorkOrder", order.id, f"belongs to agreement {order.agreement_id}, not {agreement.id}"
+                    )
                 if order.status is not WorkOrderStatus.COMPLETED:
                     raise BusinessRuleError(
                         "WorkOrder", order.id, f"must be completed before acceptance, but it is {order.status.value!r}"

@@ -135,6 +135,10 @@ TERMINAL_STATES = frozenset({AcceptanceStatus.ACCEPTED})
 def _criteria(_: Any, attribute: attrs.Attribute[Any], value: tuple[AcceptanceCriterion, ...]) -> None:
     if not any(c.required for c in value):
         raise ValidationError(attribute.name, "acceptance needs at least one required criterion")
+    codes = [c.code for c in value]
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise ValidationError(attribute.name, f"criterion codes must be unique, repeated: {repeated}")
 
 
 @attrs.frozen(kw_only=True)
@@ -216,7 +220,7 @@ class Acceptance:
         self, *, actor: Actor, at: datetime, results: Iterable[CriterionResult], note: str = ""
     ) -> Acceptance:
         """Record round n+1. Every required criterion needs a result; unknown codes are refused."""
-        require_status(self, "record_inspection", {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.RECTIFIED})
+        require_status(self, "record_inspection", {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.RECTIFIED}, at=at)
         checked = self._check_results(tuple(results))
         by_code = {r.criterion_code: r for r in checked}
         passed = all(by_code[c.code].passed for c in self.criteria if c.required)
@@ -241,7 +245,7 @@ class Acceptance:
 
     def sign_report(self, *, actor: Actor, at: datetime, signed_by: str, summary: str = "") -> Acceptance:
         """Sign the acceptance report after a passed round; acceptance is final."""
-        require_status(self, "sign_report", {AcceptanceStatus.PASSED})
+        require_status(self, "sign_report", {AcceptanceStatus.PASSED}, at=at)
         report = AcceptanceReport(round=self.round_count, signed_by=signed_by, signed_at=at, summary=summary)
         return record(
             self,
@@ -266,7 +270,7 @@ class Acceptance:
         self, *, actor: Actor, at: datetime, responsible_party: str, deadline: datetime, instructions: str = ""
     ) -> Acceptance:
         """After a failed round: the failed points, who must fix them, and by when."""
-        require_status(self, "order_rectification", {AcceptanceStatus.FAILED})
+        require_status(self, "order_rectification", {AcceptanceStatus.FAILED}, at=at)
         check_aware("deadline", deadline)
         if deadline <= at:
             raise ValidationError(
@@ -305,7 +309,7 @@ class Acceptance:
 
     def mark_rectified(self, *, actor: Actor, at: datetime, note: str) -> Acceptance:
         """The responsible party reports the failed points fixed; re-inspection may follow."""
-        require_status(self, "mark_rectified", {AcceptanceStatus.RECTIFICATION_ORDERED})
+        require_status(self, "mark_rectified", {AcceptanceStatus.RECTIFICATION_ORDERED}, at=at)
         text = check_text("note", note)
         order = attrs.evolve(self.rectifications[-1], rectified_by=actor.ref, rectified_at=at, rectification_note=text)
         return record(

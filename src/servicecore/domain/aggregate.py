@@ -35,8 +35,14 @@ class _Aggregate(Protocol):
 A = TypeVar("A", bound=_Aggregate)
 
 
-def require_status(agg: _Aggregate, action: str, allowed: Collection[enum.Enum]) -> None:
-    """Raise :class:`InvalidTransitionError` unless ``agg`` is in one of ``allowed``."""
+def require_status(agg: _Aggregate, action: str, allowed: Collection[enum.Enum], *, at: datetime) -> None:
+    """Check a command's preconditions shared by every aggregate, before anything else.
+
+    ``at`` must be timezone-aware and not earlier than the last history entry
+    (:class:`ValidationError` naming ``at``), and ``agg`` must be in one of the
+    ``allowed`` states (:class:`InvalidTransitionError`).
+    """
+    check_time(agg, at)
     if agg.status not in allowed:
         raise InvalidTransitionError(
             type(agg).__name__,

@@ -258,7 +258,7 @@ class ServiceAgreement:
 
     def revise(self, *, actor: Actor, at: datetime, terms: AgreementTerms, note: str = "") -> ServiceAgreement:
         """Replace the content of the current draft (or returned) revision."""
-        require_status(self, "revise", {AgreementStatus.DRAFT, AgreementStatus.RETURNED})
+        require_status(self, "revise", {AgreementStatus.DRAFT, AgreementStatus.RETURNED}, at=at)
         self._require_unconfirmed("revise")
         revision = attrs.evolve(self.current, terms=terms, author=actor.ref, status=RevisionStatus.DRAFT)
         return record(
@@ -276,7 +276,7 @@ class ServiceAgreement:
 
     def submit_for_review(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceAgreement:
         """Send the current revision for internal review."""
-        require_status(self, "submit_for_review", {AgreementStatus.DRAFT, AgreementStatus.RETURNED})
+        require_status(self, "submit_for_review", {AgreementStatus.DRAFT, AgreementStatus.RETURNED}, at=at)
         revision = attrs.evolve(self.current, status=RevisionStatus.IN_REVIEW)
         return record(
             self,
@@ -295,7 +295,7 @@ class ServiceAgreement:
 
     def approve(self, *, reviewer: Actor, at: datetime, comments: str = "") -> ServiceAgreement:
         """Internal approval. The reviewer may not be the revision's author."""
-        require_status(self, "approve", {AgreementStatus.IN_REVIEW})
+        require_status(self, "approve", {AgreementStatus.IN_REVIEW}, at=at)
         self._require_independent_reviewer(reviewer, "approve")
         revision = attrs.evolve(
             self.current, status=RevisionStatus.APPROVED, reviewer=reviewer.ref, review_comments=comments
@@ -315,7 +315,7 @@ class ServiceAgreement:
 
     def return_for_changes(self, *, reviewer: Actor, at: datetime, comments: str) -> ServiceAgreement:
         """Internal review sends the revision back to its author with comments."""
-        require_status(self, "return_for_changes", {AgreementStatus.IN_REVIEW})
+        require_status(self, "return_for_changes", {AgreementStatus.IN_REVIEW}, at=at)
         self._require_independent_reviewer(reviewer, "return_for_changes")
         text = check_text("comments", comments)
         revision = attrs.evolve(
@@ -343,7 +343,7 @@ class ServiceAgreement:
 
     def offer(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceAgreement:
         """Send the approved revision to the customer."""
-        require_status(self, "offer", {AgreementStatus.APPROVED})
+        require_status(self, "offer", {AgreementStatus.APPROVED}, at=at)
         revision = attrs.evolve(self.current, status=RevisionStatus.OFFERED)
         return record(
             self,
@@ -366,7 +366,7 @@ class ServiceAgreement:
 
     def confirm(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceAgreement:
         """The customer confirms the offered revision; from now on it never changes."""
-        require_status(self, "confirm", {AgreementStatus.OFFERED})
+        require_status(self, "confirm", {AgreementStatus.OFFERED}, at=at)
         revision = attrs.evolve(self.current, status=RevisionStatus.CONFIRMED, confirmed_at=at, customer_comments=note)
         return record(
             self,
@@ -383,7 +383,7 @@ class ServiceAgreement:
 
     def decline(self, *, actor: Actor, at: datetime, reason: str) -> ServiceAgreement:
         """The customer declines the offer; the agreement ends."""
-        require_status(self, "decline", {AgreementStatus.OFFERED})
+        require_status(self, "decline", {AgreementStatus.OFFERED}, at=at)
         text = check_text("reason", reason)
         revision = attrs.evolve(self.current, status=RevisionStatus.DECLINED, customer_comments=text)
         return record(
@@ -404,7 +404,7 @@ class ServiceAgreement:
 
     def request_change(self, *, actor: Actor, at: datetime, comments: str) -> ServiceAgreement:
         """The customer asks for changes: revision n is kept, revision n+1 opens as a draft."""
-        require_status(self, "request_change", {AgreementStatus.OFFERED})
+        require_status(self, "request_change", {AgreementStatus.OFFERED}, at=at)
         text = check_text("comments", comments)
         old = attrs.evolve(self.current, status=RevisionStatus.CHANGE_REQUESTED, customer_comments=text)
         new = AgreementRevision(number=old.number + 1, terms=old.terms, author=old.author, created_at=at)
@@ -430,7 +430,7 @@ class ServiceAgreement:
 
     def activate(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceAgreement:
         """Put the confirmed agreement into force; work orders may now be created."""
-        require_status(self, "activate", {AgreementStatus.CONFIRMED})
+        require_status(self, "activate", {AgreementStatus.CONFIRMED}, at=at)
         return record(
             self,
             action="activate",
@@ -443,7 +443,7 @@ class ServiceAgreement:
 
     def fulfil(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceAgreement:
         """Everything agreed was delivered and accepted."""
-        require_status(self, "fulfil", {AgreementStatus.ACTIVE})
+        require_status(self, "fulfil", {AgreementStatus.ACTIVE}, at=at)
         return record(
             self,
             action="fulfil",
@@ -457,7 +457,7 @@ class ServiceAgreement:
     def terminate(self, *, actor: Actor, at: datetime, reason: str) -> ServiceAgreement:
         """End the agreement early, from any non-terminal state, with a reason."""
         allowed = set(AgreementStatus) - TERMINAL_STATES
-        require_status(self, "terminate", allowed)
+        require_status(self, "terminate", allowed, at=at)
         text = check_text("reason", reason)
         return record(
             self,

@@ -13,7 +13,7 @@ import attrs
 
 from servicecore.domain import events as ev
 from servicecore.domain.aggregate import record, require_status, started
-from servicecore.domain.errors import BusinessRuleError
+from servicecore.domain.errors import BusinessRuleError, InvalidTransitionError
 from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import (
     Actor,
@@ -161,7 +161,7 @@ class ServiceRequest:
 
     def acknowledge(self, *, actor: Actor, at: datetime, message: str) -> ServiceRequest:
         """Give the first response; stops the first-response clock."""
-        require_status(self, "acknowledge", {RequestStatus.RECEIVED})
+        require_status(self, "acknowledge", {RequestStatus.RECEIVED}, at=at)
         text = check_text("message", message)
         return record(
             self,
@@ -188,7 +188,7 @@ class ServiceRequest:
         departments: tuple[str, ...] = (),
     ) -> ServiceRequest:
         """Record needs analysis. An infeasible request can then only be declined."""
-        require_status(self, "assess", {RequestStatus.ACKNOWLEDGED, RequestStatus.ASSESSED})
+        require_status(self, "assess", {RequestStatus.ACKNOWLEDGED, RequestStatus.ASSESSED}, at=at)
         assessment = Assessment(
             feasible=feasible, analysis=check_text("analysis", analysis), departments=tuple(departments)
         )
@@ -205,7 +205,7 @@ class ServiceRequest:
 
     def mark_agreed(self, *, actor: Actor, at: datetime, agreement_id: AgreementId) -> ServiceRequest:
         """The customer confirmed an agreement for this request."""
-        require_status(self, "mark_agreed", {RequestStatus.ASSESSED})
+        require_status(self, "mark_agreed", {RequestStatus.ASSESSED}, at=at)
         self._require_feasible("mark_agreed")
         return record(
             self,
@@ -220,7 +220,7 @@ class ServiceRequest:
 
     def start_service(self, *, actor: Actor, at: datetime, work_order_id: WorkOrderId) -> ServiceRequest:
         """A work order was created; the first one moves the request into service."""
-        require_status(self, "start_service", {RequestStatus.AGREED, RequestStatus.IN_SERVICE})
+        require_status(self, "start_service", {RequestStatus.AGREED, RequestStatus.IN_SERVICE}, at=at)
         return record(
             self,
             action="start_service",
@@ -238,7 +238,7 @@ class ServiceRequest:
 
     def complete(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceRequest:
         """The delivered service was accepted."""
-        require_status(self, "complete", {RequestStatus.IN_SERVICE})
+        require_status(self, "complete", {RequestStatus.IN_SERVICE}, at=at)
         return record(
             self,
             action="complete",
@@ -253,7 +253,7 @@ class ServiceRequest:
 
     def close(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceRequest:
         """Close a completed request (after follow-up)."""
-        require_status(self, "close", {RequestStatus.COMPLETED})
+        require_status(self, "close", {RequestStatus.COMPLETED}, at=at)
         return record(
             self,
             action="close",
@@ -266,7 +266,7 @@ class ServiceRequest:
 
     def decline(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
         """The provider declines the request (e.g. infeasible), with a reason."""
-        require_status(self, "decline", EARLY_STATES)
+        require_status(self, "decline", EARLY_STATES, at=at)
         text = check_text("reason", reason)
         return record(
             self,
@@ -285,7 +285,7 @@ class ServiceRequest:
 
     def withdraw(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
         """The customer withdraws the request, with a reason."""
-        require_status(self, "withdraw", EARLY_STATES)
+        require_status(self, "withdraw", EARLY_STATES, at=at)
         text = check_text("reason", reason)
         return record(
             self,
@@ -300,7 +300,8 @@ class ServiceRequest:
 
     def require_feasible(self, action: str) -> None:
         """Raise unless needs analysis found the request feasible (used before drafting)."""
-        require_status(self, action, {RequestStatus.ASSESSED})
+        if self.status is not RequestStatus.ASSESSED:
+            raise InvalidTransitionError("ServiceRequest", self.id, self.status.value, action, ["assessed"])
         self._require_feasible(action)
 
     def _require_feasible(self, action: str) -> None:

@@ -266,13 +266,13 @@ class WorkOrder:
 
     def reassign(self, *, actor: Actor, at: datetime, assignees: Sequence[ActorId], note: str = "") -> WorkOrder:
         """Replace the assignees of an open order."""
-        require_status(self, "reassign", OPEN_STATES)
+        require_status(self, "reassign", OPEN_STATES, at=at)
         new = _assignee_tuple(assignees)
         return record(self, action="reassign", actor=actor, at=at, note=note or ", ".join(new), assignees=new)
 
     def start(self, *, actor: Actor, at: datetime, note: str = "") -> WorkOrder:
         """Begin execution."""
-        require_status(self, "start", {WorkOrderStatus.SCHEDULED})
+        require_status(self, "start", {WorkOrderStatus.SCHEDULED}, at=at)
         return record(
             self,
             action="start",
@@ -294,7 +294,7 @@ class WorkOrder:
         measurements: Iterable[Measurement] = (),
     ) -> WorkOrder:
         """Record a checklist step as done, with evidence and measurements."""
-        require_status(self, "complete_step", {WorkOrderStatus.IN_PROGRESS})
+        require_status(self, "complete_step", {WorkOrderStatus.IN_PROGRESS}, at=at)
         step = self._pending_step(step_key, "complete_step")
         done = attrs.evolve(
             step,
@@ -315,7 +315,7 @@ class WorkOrder:
 
     def skip_step(self, *, actor: Actor, at: datetime, step_key: str, reason: str) -> WorkOrder:
         """Skip an optional step, with a reason. Required steps cannot be skipped."""
-        require_status(self, "skip_step", {WorkOrderStatus.IN_PROGRESS})
+        require_status(self, "skip_step", {WorkOrderStatus.IN_PROGRESS}, at=at)
         step = self._pending_step(step_key, "skip_step")
         if step.required:
             raise BusinessRuleError("WorkOrder", self.id, f"step {step_key!r} is required and cannot be skipped")
@@ -335,7 +335,7 @@ class WorkOrder:
 
     def hold(self, *, actor: Actor, at: datetime, reason: HoldReason | str, description: str) -> WorkOrder:
         """An exception pauses the work (step 1 of the exception procedure)."""
-        require_status(self, "hold", {WorkOrderStatus.IN_PROGRESS})
+        require_status(self, "hold", {WorkOrderStatus.IN_PROGRESS}, at=at)
         new_hold = Hold(reason=reason, description=description, raised_by=actor.ref, raised_at=at)
         return record(
             self,
@@ -358,7 +358,7 @@ class WorkOrder:
 
     def report_hold(self, *, actor: Actor, at: datetime, supervisor: Actor, note: str = "") -> WorkOrder:
         """Report the exception to a supervisor (step 2)."""
-        hold = self._hold_at("report_hold", HoldStage.PAUSED)
+        hold = self._hold_at("report_hold", HoldStage.PAUSED, at)
         updated = attrs.evolve(hold, stage=HoldStage.REPORTED, supervisor=supervisor.ref, reported_at=at)
         return record(
             self,
@@ -376,7 +376,7 @@ class WorkOrder:
 
     def coordinate_hold(self, *, actor: Actor, at: datetime, plan: str) -> WorkOrder:
         """The supervisor coordinates resources and records the plan (step 3)."""
-        hold = self._hold_at("coordinate_hold", HoldStage.REPORTED)
+        hold = self._hold_at("coordinate_hold", HoldStage.REPORTED, at)
         text = check_text("plan", plan)
         updated = attrs.evolve(hold, stage=HoldStage.COORDINATED, plan=text, coordinated_at=at)
         return record(
@@ -391,7 +391,7 @@ class WorkOrder:
 
     def inform_customer_of_hold(self, *, actor: Actor, at: datetime, message: str) -> WorkOrder:
         """Tell the customer what happened and what the plan is (step 4)."""
-        hold = self._hold_at("inform_customer_of_hold", HoldStage.COORDINATED)
+        hold = self._hold_at("inform_customer_of_hold", HoldStage.COORDINATED, at)
         text = check_text("message", message)
         updated = attrs.evolve(hold, stage=HoldStage.CUSTOMER_INFORMED, customer_message=text, customer_informed_at=at)
         return record(
@@ -406,7 +406,7 @@ class WorkOrder:
 
     def resume(self, *, actor: Actor, at: datetime, note: str = "") -> WorkOrder:
         """Resume work; only after the customer has been informed."""
-        hold = self._hold_at("resume", HoldStage.CUSTOMER_INFORMED)
+        hold = self._hold_at("resume", HoldStage.CUSTOMER_INFORMED, at)
         updated = attrs.evolve(hold, stage=HoldStage.RESOLVED, resumed_at=at)
         return record(
             self,
@@ -421,7 +421,7 @@ class WorkOrder:
 
     def complete(self, *, actor: Actor, at: datetime, sign_off: SiteSignOff, note: str = "") -> WorkOrder:
         """Finish: every required step done and the site representative has signed."""
-        require_status(self, "complete", {WorkOrderStatus.IN_PROGRESS})
+        require_status(self, "complete", {WorkOrderStatus.IN_PROGRESS}, at=at)
         missing = self.open_required_steps
         if missing:
             raise BusinessRuleError(
@@ -444,7 +444,7 @@ class WorkOrder:
 
     def cancel(self, *, actor: Actor, at: datetime, reason: str) -> WorkOrder:
         """Cancel an open order, with a reason."""
-        require_status(self, "cancel", OPEN_STATES)
+        require_status(self, "cancel", OPEN_STATES, at=at)
         text = check_text("reason", reason)
         return record(
             self,
@@ -468,8 +468,8 @@ class WorkOrder:
     def _replace_step(self, step: ChecklistStep) -> tuple[ChecklistStep, ...]:
         return tuple(step if s.key == step.key else s for s in self.steps)
 
-    def _hold_at(self, action: str, stage: HoldStage) -> Hold:
-        require_status(self, action, {WorkOrderStatus.ON_HOLD})
+    def _hold_at(self, action: str, stage: HoldStage, at: datetime) -> Hold:
+        require_status(self, action, {WorkOrderStatus.ON_HOLD}, at=at)
         hold = self.holds[-1]
         if hold.stage is not stage:
             raise BusinessRuleError(

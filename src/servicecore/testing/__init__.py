@@ -71,7 +71,10 @@ HOSTILE_TEXTS: Mapping[str, str] = {
     "unicode": "客户咨询与接待 · Ünïcödé · עברית · العربية · e\u0301 · \u2028line\u2029para · \ufeffBOM",
     "emoji": "🐜🪳 pest control 👩🏽‍🔧 ✅ 🇨🇳",
     "long": "very long text " * 4000,
-    "markup": "# Title\n\n<script>alert('x')</script> **bold** [link](javascript:alert(1)) | a | b |\n---\n{{ jinja }} {% raw %}",
+    "markup": (
+        "# Title\n\n<script>alert('x')</script> **bold** [link](javascript:alert(1))"
+        " | a | b |\n---\n{{ jinja }} {% raw %} <!-- -->"
+    ),
     "whitespace": "  leading and trailing\ttabs\r\nCRLF\n\n  ",
     "escapes": "back\\slash \\n \\x00 \\u0000 %s %(name)s {0} $1 ${HOME} \x7f",
     "json": '{"id": "REQ-1", "version": 99, "events": []}',

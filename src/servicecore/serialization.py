@@ -12,10 +12,10 @@ sets are sorted lists. Pending domain events are never serialized.
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 import enum
 from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs

@@ -220,7 +220,9 @@ class Acceptance:
         self, *, actor: Actor, at: datetime, results: Iterable[CriterionResult], note: str = ""
     ) -> Acceptance:
         """Record round n+1. Every required criterion needs a result; unknown codes are refused."""
-        require_status(self, "record_inspection", {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.RECTIFIED}, at=at)
+        require_status(
+            self, "record_inspection", {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.RECTIFIED}, at=at
+        )
         checked = self._check_results(tuple(results))
         by_code = {r.criterion_code: r for r in checked}
         passed = all(by_code[c.code].passed for c in self.criteria if c.required)

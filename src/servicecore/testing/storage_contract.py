@@ -719,6 +719,35 @@ class StorageContract:
         assert message is not None
         assert message.notification.subject.endswith("original"), "a duplicate add replaced the queued message"
 
+    def test_racing_outbox_adds_of_one_id_let_only_the_first_commit(self, storage: StorageBackend) -> None:
+        """Two units of work queue the same notification id; the second commit fails, the first stays."""
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            first.outbox.add(sample_notification("NTF-1", text="first"))
+            first.commit()
+            write_then_commit_fails(
+                ServiceCoreError, second, lambda: second.outbox.add(sample_notification("NTF-1", text="second"))
+            )
+        message = outbox_message(storage, "NTF-1")
+        assert message is not None
+        assert message.notification.subject.endswith("first"), "the losing unit of work replaced the message"
+
+    def test_racing_delivery_marks_lose_no_attempt(self, storage: StorageBackend) -> None:
+        """Two dispatchers mark one message; the second commit fails, so no attempt is lost or doubled."""
+        if not self.interleaved_writers:
+            pytest.skip("this backend's writers block each other until commit")
+        with storage.unit_of_work() as uow:
+            uow.outbox.add(sample_notification("NTF-1"))
+            uow.commit()
+        with storage.unit_of_work() as first, storage.unit_of_work() as second:
+            first.outbox.mark_failed("NTF-1", at=_LATER, error="first")
+            second.outbox.mark_failed("NTF-1", at=_LATER, error="second")
+            first.commit()
+            with pytest.raises(ServiceCoreError):
+                second.commit()
+        message = outbox_message(storage, "NTF-1")
+        assert message is not None
+        assert (message.attempts, message.last_error) == (1, "first"), f"{message!r}"
+
     def test_outbox_marks_roll_back_with_the_transaction(self, storage: StorageBackend) -> None:
         """Outbox adds and marks are part of the transaction: not committed, not stored."""
         with storage.unit_of_work() as uow:

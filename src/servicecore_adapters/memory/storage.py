@@ -132,6 +132,11 @@ class MemoryOutbox:
     def __init__(self, uow: MemoryUnitOfWork) -> None:
         self._uow = uow
         self._staged: dict[str, OutboxMessage] = {}
+        self._based_on: dict[str, OutboxMessage | None] = {}  # committed message each write started from
+
+    def _stage(self, notification_id: str, message: OutboxMessage) -> None:
+        self._based_on.setdefault(notification_id, self._uow.storage._outbox.get(notification_id))
+        self._staged[notification_id] = message
 
     def _view(self, notification_id: str) -> OutboxMessage | None:
         return self._staged.get(notification_id) or self._uow.storage._outbox.get(notification_id)
@@ -141,7 +146,7 @@ class MemoryOutbox:
         self._uow._check_open()
         if self._view(notification.id) is not None:
             raise ServiceCoreError(f"outbox already holds notification {notification.id}")
-        self._staged[notification.id] = OutboxMessage(notification=notification)
+        self._stage(notification.id, OutboxMessage(notification=notification))
 
     def get(self, notification_id: str) -> OutboxMessage:
         """One message by notification id."""
@@ -163,19 +168,37 @@ class MemoryOutbox:
     def mark_delivered(self, notification_id: str, *, at: datetime) -> None:
         """Record a delivery."""
         message = self.get(notification_id)
-        self._staged[notification_id] = attrs.evolve(
-            message, status=DeliveryStatus.DELIVERED, attempts=message.attempts + 1, delivered_at=at, last_error=""
+        self._stage(
+            notification_id,
+            attrs.evolve(
+                message, status=DeliveryStatus.DELIVERED, attempts=message.attempts + 1, delivered_at=at, last_error=""
+            ),
         )
 
     def mark_failed(self, notification_id: str, *, at: datetime, error: str, final: bool = False) -> None:
         """Record a failed attempt."""
         message = self.get(notification_id)
-        self._staged[notification_id] = attrs.evolve(
-            message,
-            status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
-            attempts=message.attempts + 1,
-            last_error=error,
+        self._stage(
+            notification_id,
+            attrs.evolve(
+                message,
+                status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
+                attempts=message.attempts + 1,
+                last_error=error,
+            ),
         )
+
+    def _verify(self) -> None:
+        committed = self._uow.storage._outbox
+        for notification_id, base in self._based_on.items():
+            current = committed.get(notification_id)
+            if current is base:
+                continue
+            if base is None:
+                raise ServiceCoreError(f"outbox already holds notification {notification_id}")
+            raise ConcurrencyError(
+                "OutboxMessage", notification_id, base.attempts, None if current is None else current.attempts
+            )
 
     def _apply(self) -> None:
         self._uow.storage._outbox.update(self._staged)
@@ -220,6 +243,7 @@ class MemoryUnitOfWork:
         with self.storage._lock:
             for repo in repos:
                 repo._verify()
+            self.outbox._verify()
             for repo in repos:
                 repo._apply()
             self.outbox._apply()

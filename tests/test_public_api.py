@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import importlib
 import importlib.resources
 import inspect
@@ -76,3 +77,9 @@ def test_every_hook_is_documented_and_listed():
 def test_top_level_exports_resolve():
     for name in servicecore.__all__:
         assert hasattr(servicecore, name), name
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0, f"{result.failed} docstring example(s) in {module.__name__} failed"

@@ -221,9 +221,7 @@ class ServiceDesk:
         """Record needs analysis and feasibility (需求分析)."""
         return self._change_requests(
             request_id,
-            lambda r, at: r.assess(
-                actor=actor, at=at, feasible=feasible, analysis=analysis, departments=tuple(departments)
-            ),
+            lambda r, at: r.assess(actor=actor, at=at, feasible=feasible, analysis=analysis, departments=departments),
         )
 
     def decline_request(self, request_id: str, *, actor: Actor, reason: str) -> ServiceRequest:
@@ -406,7 +404,6 @@ class ServiceDesk:
         measurements: Iterable[Measurement] = (),
     ) -> WorkOrder:
         """Record a checklist step as done."""
-        evidence, measurements = tuple(evidence), tuple(measurements)
         return self._change_work_orders(
             work_order_id,
             lambda w, at: w.complete_step(
@@ -524,9 +521,8 @@ class ServiceDesk:
         self, acceptance_id: str, *, actor: Actor, results: Iterable[CriterionResult], note: str = ""
     ) -> Acceptance:
         """Record the next inspection round."""
-        checked = tuple(results)
         return self._change_acceptances(
-            acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=checked, note=note)
+            acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=results, note=note)
         )
 
     def order_rectification(

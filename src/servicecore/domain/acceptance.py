@@ -32,9 +32,11 @@ from servicecore.domain.values import (
     HistoryEntry,
     RequestId,
     WorkOrderId,
+    as_tuple,
     aware,
     check_aware,
     check_text,
+    is_bool,
     non_empty,
     optional_aware,
     parse_enum,
@@ -66,7 +68,7 @@ class CriterionResult:
     """Pass or fail for one criterion in one round, with a note and evidence."""
 
     criterion_code: str = attrs.field(validator=non_empty)
-    passed: bool
+    passed: bool = attrs.field(validator=is_bool)
     note: str = ""
     evidence: tuple[EvidenceRef, ...] = ()
 
@@ -177,7 +179,7 @@ class Acceptance:
             id=id,
             agreement_id=agreement_id,
             request_id=request_id,
-            work_order_ids=tuple(work_order_ids),
+            work_order_ids=as_tuple("work_order_ids", work_order_ids),
             criteria=criterion_tuple(criteria),
             inspector=inspector,
         )
@@ -223,7 +225,7 @@ class Acceptance:
         require_status(
             self, "record_inspection", {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.RECTIFIED}, at=at
         )
-        checked = self._check_results(tuple(results))
+        checked = self._check_results(as_tuple("results", results))
         by_code = {r.criterion_code: r for r in checked}
         passed = all(by_code[c.code].passed for c in self.criteria if c.required)
         inspection = InspectionRound(

@@ -29,9 +29,11 @@ from servicecore.domain.values import (
     HistoryEntry,
     Money,
     RequestId,
+    as_tuple,
     aware,
     check_aware,
     check_text,
+    is_bool,
     non_empty,
     optional_aware,
     parse_decimal,
@@ -58,7 +60,7 @@ class AcceptanceCriterion:
     code: str = attrs.field(validator=non_empty)
     description: str = attrs.field(validator=non_empty)
     method: InspectionMethod = attrs.field(converter=_method)
-    required: bool = True
+    required: bool = attrs.field(default=True, validator=is_bool)
 
 
 def _quantity(value: Decimal | int | str) -> Decimal:
@@ -107,12 +109,12 @@ class Schedule:
 
 
 def _item_tuple(value: Iterable[ServiceItem]) -> tuple[ServiceItem, ...]:
-    return tuple(value)
+    return as_tuple("items", value, of=ServiceItem)
 
 
 def criterion_tuple(value: Iterable[AcceptanceCriterion]) -> tuple[AcceptanceCriterion, ...]:
     """Accept any iterable of criteria; store a tuple."""
-    return tuple(value)
+    return as_tuple("criteria", value, of=AcceptanceCriterion)
 
 
 def _items(_: Any, attribute: attrs.Attribute[Any], value: tuple[ServiceItem, ...]) -> None:

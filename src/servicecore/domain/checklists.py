@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from servicecore.domain.errors import ValidationError
-from servicecore.domain.values import non_empty
+from servicecore.domain.values import as_tuple, is_bool, non_empty
 
 
 @attrs.frozen
@@ -24,13 +24,13 @@ class StepTemplate:
 
     key: str = attrs.field(validator=non_empty)
     title: str = attrs.field(validator=non_empty)
-    required: bool = True
+    required: bool = attrs.field(default=True, validator=is_bool)
     title_zh: str = ""
     guidance: str = ""
 
 
 def _step_tuple(value: Iterable[StepTemplate]) -> tuple[StepTemplate, ...]:
-    return tuple(value)
+    return as_tuple("steps", value, of=StepTemplate)
 
 
 def _unique_steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[StepTemplate, ...]) -> None:

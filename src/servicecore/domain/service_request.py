@@ -7,6 +7,7 @@ received → acknowledged (first response) → assessed (needs analysis) → agr
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 
 import attrs
@@ -22,9 +23,11 @@ from servicecore.domain.values import (
     HistoryEntry,
     RequestId,
     WorkOrderId,
+    as_tuple,
     aware,
     check_aware,
     check_text,
+    is_bool,
     non_empty,
     parse_enum,
 )
@@ -89,7 +92,7 @@ class FirstResponse:
 class Assessment:
     """Outcome of needs analysis (需求分析): feasible or not, and why."""
 
-    feasible: bool
+    feasible: bool = attrs.field(validator=is_bool)
     analysis: str = attrs.field(validator=non_empty)
     departments: tuple[str, ...] = ()
 
@@ -185,12 +188,14 @@ class ServiceRequest:
         at: datetime,
         feasible: bool,
         analysis: str,
-        departments: tuple[str, ...] = (),
+        departments: Iterable[str] = (),
     ) -> ServiceRequest:
         """Record needs analysis. An infeasible request can then only be declined."""
         require_status(self, "assess", {RequestStatus.ACKNOWLEDGED, RequestStatus.ASSESSED}, at=at)
         assessment = Assessment(
-            feasible=feasible, analysis=check_text("analysis", analysis), departments=tuple(departments)
+            feasible=feasible,
+            analysis=check_text("analysis", analysis),
+            departments=as_tuple("departments", departments),
         )
         return record(
             self,
@@ -206,6 +211,7 @@ class ServiceRequest:
     def mark_agreed(self, *, actor: Actor, at: datetime, agreement_id: AgreementId) -> ServiceRequest:
         """The customer confirmed an agreement for this request."""
         require_status(self, "mark_agreed", {RequestStatus.ASSESSED}, at=at)
+        agreement_id = AgreementId(check_text("agreement_id", agreement_id))
         self._require_feasible("mark_agreed")
         return record(
             self,
@@ -221,6 +227,7 @@ class ServiceRequest:
     def start_service(self, *, actor: Actor, at: datetime, work_order_id: WorkOrderId) -> ServiceRequest:
         """A work order was created; the first one moves the request into service."""
         require_status(self, "start_service", {RequestStatus.AGREED, RequestStatus.IN_SERVICE}, at=at)
+        work_order_id = WorkOrderId(check_text("work_order_id", work_order_id))
         return record(
             self,
             action="start_service",

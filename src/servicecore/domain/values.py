@@ -60,6 +60,27 @@ def check_aware(field: str, value: object) -> datetime:
     return value
 
 
+def is_bool(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require a real ``bool``: ``"no"`` is truthy, so strings and numbers are refused."""
+    if not isinstance(value, bool):
+        raise ValidationError(attribute.name, f"must be True or False, got {value!r}")
+
+
+def as_tuple(field: str, value: Iterable[T], of: type[Any] | None = None) -> tuple[T, ...]:
+    """``value`` as a tuple, refusing a lone string (``"WO-1"`` is not a list of ids).
+
+    With ``of``, every item must be an instance of that type.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(field, f"must be a list or tuple, got {type(value).__name__} {value!r}")
+    items = tuple(value)
+    if of is not None:
+        for index, item in enumerate(items):
+            if not isinstance(item, of):
+                raise ValidationError(f"{field}[{index}]", f"must be a {of.__name__}, got {item!r}")
+    return items
+
+
 def check_text(field: str, value: object) -> str:
     """Return ``value`` stripped if it is a non-blank string, else raise naming ``field``."""
     if not isinstance(value, str) or not value.strip():
@@ -94,6 +115,7 @@ def to_decimal(value: object) -> Decimal:
 
 
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
 
 def parse_enum(cls: type[E], field: str, value: object) -> E:
@@ -236,9 +258,11 @@ __all__ = [
     "Money",
     "RequestId",
     "WorkOrderId",
+    "as_tuple",
     "aware",
     "check_aware",
     "check_text",
+    "is_bool",
     "non_empty",
     "optional_aware",
     "parse_decimal",

@@ -31,8 +31,10 @@ from servicecore.domain.values import (
     HistoryEntry,
     RequestId,
     WorkOrderId,
+    as_tuple,
     aware,
     check_text,
+    is_bool,
     non_empty,
     optional_aware,
     parse_decimal,
@@ -92,7 +94,7 @@ class ChecklistStep:
 
     key: str = attrs.field(validator=non_empty)
     title: str = attrs.field(validator=non_empty)
-    required: bool = True
+    required: bool = attrs.field(default=True, validator=is_bool)
     title_zh: str = ""
     status: StepStatus = StepStatus.PENDING
     completion: StepCompletion | None = None
@@ -151,13 +153,11 @@ class SiteSignOff:
 
 
 def _assignee_tuple(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
-    if isinstance(value, str):
-        raise ValidationError("assignees", "must be a collection of actor ids, not a single string")
-    return tuple(value)
+    return as_tuple("assignees", value)
 
 
 def _step_tuple(value: Iterable[ChecklistStep]) -> tuple[ChecklistStep, ...]:
-    return tuple(value)
+    return as_tuple("steps", value, of=ChecklistStep)
 
 
 def _assignees(_: Any, attribute: attrs.Attribute[Any], value: tuple[ActorId, ...]) -> None:
@@ -300,7 +300,11 @@ class WorkOrder:
             step,
             status=StepStatus.DONE,
             completion=StepCompletion(
-                by=actor.ref, at=at, note=note, evidence=tuple(evidence), measurements=tuple(measurements)
+                by=actor.ref,
+                at=at,
+                note=note,
+                evidence=as_tuple("evidence", evidence, of=EvidenceRef),
+                measurements=as_tuple("measurements", measurements, of=Measurement),
             ),
         )
         return record(

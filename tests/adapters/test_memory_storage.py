@@ -104,9 +104,9 @@ def test_commits_from_many_threads_are_serialised(storage: MemoryStorage) -> Non
                 with storage.unit_of_work() as uow:
                     current = uow.work_orders.get(order.id)
                     changed = current.reassign(actor=AGENT, at=LATER, assignees=[f"E-{worker}-{n}"])
-                    uow.work_orders.update(changed)
-                    uow.outbox.add(sample_notification(f"NTF-{worker}-{n}"))
-                    try:
+                    try:  # the contract lets a conflict surface at the write or at commit
+                        uow.work_orders.update(changed)
+                        uow.outbox.add(sample_notification(f"NTF-{worker}-{n}"))
                         uow.commit()
                     except ConcurrencyError:
                         conflicts.append(worker)

@@ -305,7 +305,9 @@ def test_every_command_saves_and_returns_the_stored_aggregate(world: World) -> N
         lambda: desk.inform_customer_of_hold(order.id, actor=ENGINEER, message="30 minutes late"),
         lambda: desk.resume_work_order(order.id, actor=ENGINEER),
         *[(lambda key=key: desk.complete_step(order.id, actor=ENGINEER, step_key=key)) for key in keys[1:]],
-        lambda: desk.complete_work_order(order.id, actor=ENGINEER, sign_off=sc.SiteSignOff("Wang Fang", START)),
+        lambda: desk.complete_work_order(
+            order.id, actor=ENGINEER, sign_off=sc.SiteSignOff("Wang Fang", world.clock.now())
+        ),
     ]
     for command in commands:
         world.later()
@@ -540,13 +542,13 @@ def test_sign_acceptance_report_writes_nothing_when_a_later_step_fails() -> None
     assert world.desk.get_agreement(acceptance.agreement_id).status is sc.AgreementStatus.ACTIVE
 
 
-def test_create_work_order_writes_nothing_when_the_save_fails() -> None:
-    """The request's start_service is staged before the duplicate work order id is refused."""
+def test_create_work_order_with_a_duplicate_id_writes_nothing() -> None:
+    """An id generator that repeats itself: the second work order is refused and nothing is written."""
     world = World(policy=EveryEventPolicy(), ids=FixedWorkOrderIds())
     order = world.created_order()
     _refused(
         world,
-        sc.ConcurrencyError,
+        sc.ServiceCoreError,
         lambda: world.desk.create_work_order(
             order.agreement_id, actor=AGENT, title="Again", assignees=[ENGINEER.id], template="pest-control"
         ),

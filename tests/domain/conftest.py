@@ -367,8 +367,14 @@ class Domain:
             at=T0,
         )
 
-    def sign_off(self) -> SiteSignOff:
-        return SiteSignOff("Ivy Site-Manager", T0 + timedelta(days=2, hours=4), position="Warehouse manager")
+    def sign_off(self, at: datetime) -> SiteSignOff:
+        """The site representative's signature at ``at`` (the completion time).
+
+        A naive ``at`` (tests of the ``at`` check) gets an aware signature time, so
+        the error comes from the command, not from building its argument.
+        """
+        signed_at = at if at.tzinfo is not None else T0 + timedelta(days=2)
+        return SiteSignOff("Ivy Site-Manager", signed_at, position="Warehouse manager")
 
     def complete_required_steps(self, order: WorkOrder) -> WorkOrder:
         for step in order.open_required_steps:
@@ -419,7 +425,7 @@ class Domain:
             return order
         assert status is WorkOrderStatus.COMPLETED
         order = self.complete_required_steps(order)
-        return self._run(order, lambda o, at: o.complete(actor=self.technician, at=at, sign_off=self.sign_off()))
+        return self._run(order, lambda o, at: o.complete(actor=self.technician, at=at, sign_off=self.sign_off(at)))
 
     # --- acceptance ----------------------------------------------------------------
 

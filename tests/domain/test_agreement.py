@@ -227,15 +227,21 @@ def test_separation_of_duties_compares_people_by_id(domain: Any) -> None:
     domain.refused(agreement, SeparationOfDutiesError, lambda a, at: a.approve(reviewer=same_person, at=at))
 
 
-def test_whoever_revises_becomes_the_author(domain: Any) -> None:
-    """After the reviewer rewrites a returned revision, the original author may review it."""
+def test_nobody_who_wrote_the_revision_may_review_it(domain: Any) -> None:
+    """After the reviewer rewrites a returned revision, neither they nor the original author may review it."""
     returned = domain.agreement(S.RETURNED)
+    assert returned.current.reviewer == domain.reviewer.ref
     rewritten = returned.revise(actor=domain.reviewer, at=domain.after(returned), terms=domain.terms(notes="v2"))
-    assert rewritten.current.author == domain.reviewer.ref
+    assert rewritten.current.author == domain.author.ref
+    assert rewritten.current.contributors == (domain.author.ref, domain.reviewer.ref)
+    assert (rewritten.current.reviewer, rewritten.current.review_comments) == (None, ""), "the old review is cleared"
     submitted = rewritten.submit_for_review(actor=domain.reviewer, at=domain.after(rewritten))
-    domain.refused(submitted, SeparationOfDutiesError, lambda a, at: a.approve(reviewer=domain.reviewer, at=at))
-    approved = submitted.approve(reviewer=domain.author, at=domain.after(submitted))
-    assert approved.current.reviewer == domain.author.ref
+    err = domain.refused(submitted, SeparationOfDutiesError, lambda a, at: a.approve(reviewer=domain.reviewer, at=at))
+    assert "may not have revised" in str(err)
+    domain.refused(submitted, SeparationOfDutiesError, lambda a, at: a.approve(reviewer=domain.author, at=at))
+    third = attrs.evolve(domain.reviewer, id="E-999", name="Third Reviewer")
+    approved = submitted.approve(reviewer=third, at=domain.after(submitted))
+    assert approved.current.reviewer == third.ref
 
 
 def test_approve_records_reviewer_and_comments(domain: Any, reviewer: Any) -> None:

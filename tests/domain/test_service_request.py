@@ -399,3 +399,12 @@ def test_linked_ids_must_not_be_blank(domain: Any, state: RequestStatus, command
     request = domain.request(state)
     err = domain.refused(request, ValidationError, lambda r, at: command(r, domain.agent, at))
     assert err.field == field
+
+
+def test_start_service_refuses_a_work_order_already_linked(domain: Any) -> None:
+    request = domain.request(S.IN_SERVICE)
+    linked = request.work_order_ids[0]
+    err = domain.refused(
+        request, BusinessRuleError, lambda r, at: r.start_service(actor=domain.agent, at=at, work_order_id=linked)
+    )
+    assert linked in str(err)

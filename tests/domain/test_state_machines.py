@@ -211,7 +211,7 @@ class WorkOrderMachine(AggregateMachine):
             "coordinate_hold": lambda o, at: o.coordinate_hold(actor=d.supervisor, at=at, plan="p"),
             "inform_customer_of_hold": lambda o, at: o.inform_customer_of_hold(actor=d.supervisor, at=at, message="m"),
             "resume": lambda o, at: o.resume(actor=d.technician, at=at),
-            "complete": lambda o, at: o.complete(actor=d.technician, at=at, sign_off=d.sign_off()),
+            "complete": lambda o, at: o.complete(actor=d.technician, at=at, sign_off=d.sign_off(at)),
             "cancel": lambda o, at: o.cancel(actor=d.agent, at=at, reason="r"),
             "reassign": lambda o, at: o.reassign(actor=d.agent, at=at, assignees=["u-x"]),
         }
@@ -303,8 +303,11 @@ class WorkOrderMachine(AggregateMachine):
             elif not signed:
                 expected = ValidationError
         d = self.d
-        sign_off = d.sign_off() if signed else None
-        if self.attempt("complete", lambda o, at: o.complete(actor=d.technician, at=at, sign_off=sign_off), expected):
+
+        def complete(o: WorkOrder, at: datetime) -> WorkOrder:
+            return o.complete(actor=d.technician, at=at, sign_off=d.sign_off(at) if signed else None)
+
+        if self.attempt("complete", complete, expected):
             self.status = WO.COMPLETED
 
     @rule(go=rarely)
@@ -485,6 +488,7 @@ class AgreementMachine(AggregateMachine):
     def create(self) -> ServiceAgreement:
         self.status = AG.DRAFT
         self.author_id = self.d.author.id
+        self.writers = {self.author_id}  # everyone who wrote the current revision: none may review it
         self.revision_count = 1
         self.confirmed: Any = None
         return self.d.new_agreement()
@@ -499,6 +503,8 @@ class AgreementMachine(AggregateMachine):
         agreement = self.d.agreement(start)
         self.restart_from(agreement)
         self.status = start
+        self.author_id = agreement.current.author.id
+        self.writers = {self.author_id, *(c.id for c in agreement.current.contributors)}
         # snapshot taken independently of the aggregate's own bookkeeping
         self.confirmed = copy.deepcopy(agreement.current) if start in {AG.CONFIRMED, AG.ACTIVE} else None
 
@@ -532,20 +538,22 @@ class AgreementMachine(AggregateMachine):
         expected = None if self.status in {AG.DRAFT, AG.RETURNED} else InvalidTransitionError
         after = self.attempt("revise", lambda a, at: a.revise(actor=actor, at=at, terms=terms), expected)
         if after is not None:
-            self.status, self.author_id = AG.DRAFT, actor.id
+            self.status = AG.DRAFT
+            self.writers.add(actor.id)
             assert after.current.terms == terms
+            assert after.current.reviewer is None, "a revised revision carries no earlier review"
 
     @rule()
     def submit_for_review(self) -> None:
         self.simple("submit_for_review", {AG.DRAFT, AG.RETURNED}, AG.IN_REVIEW)
 
     def review(self, action: str, who: str, to: AgreementStatus) -> None:
-        """Review as the current author first (always refused), then as ``who``."""
+        """Review as the author first (always refused), then as ``who``."""
         author = next(getattr(self.d, p) for p in PEOPLE if getattr(self.d, p).id == self.author_id)
         for reviewer in (author, getattr(self.d, who)):
             if self.status is not AG.IN_REVIEW:
                 expected: Outcome = InvalidTransitionError
-            elif reviewer.id == self.author_id:
+            elif reviewer.id in self.writers:
                 expected = SeparationOfDutiesError
             else:
                 expected = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from servicecore.domain import (
     HoldReason,
     HoldStage,
     Measurement,
+    SiteSignOff,
     StepStatus,
     ValidationError,
     WorkOrder,
@@ -45,7 +46,7 @@ COMMANDS: dict[str, Callable[[WorkOrder, Any, datetime], WorkOrder]] = {
         actor=d.supervisor, at=at, message="Back at 3 pm"
     ),
     "resume": lambda o, d, at: o.resume(actor=d.technician, at=at, note="bait arrived"),
-    "complete": lambda o, d, at: o.complete(actor=d.technician, at=at, sign_off=d.sign_off()),
+    "complete": lambda o, d, at: o.complete(actor=d.technician, at=at, sign_off=d.sign_off(at)),
     "cancel": lambda o, d, at: o.cancel(actor=d.agent, at=at, reason="Customer postponed"),
 }
 ACTOR = {
@@ -69,7 +70,7 @@ ALLOWED_FROM: dict[str, set[WorkOrderStatus]] = {
     "cancel": OPEN,
 }
 TARGET: dict[str, tuple[WorkOrderStatus | None, type[ev.DomainEvent] | None]] = {
-    "reassign": (None, None),  # None: status unchanged / no event
+    "reassign": (None, ev.WorkOrderReassigned),  # None: status unchanged
     "start": (S.IN_PROGRESS, ev.WorkOrderStarted),
     "complete_step": (S.IN_PROGRESS, ev.StepCompleted),
     "skip_step": (S.IN_PROGRESS, ev.StepSkipped),
@@ -331,8 +332,9 @@ def test_completion_needs_a_sign_off(domain: Any) -> None:
 
 def test_completion_records_the_sign_off(domain: Any) -> None:
     order = domain.complete_required_steps(domain.work_order(S.IN_PROGRESS))
-    done = order.complete(actor=domain.technician, at=domain.after(order), sign_off=domain.sign_off())
-    assert done.sign_off == domain.sign_off()
+    at = domain.after(order)
+    done = order.complete(actor=domain.technician, at=at, sign_off=domain.sign_off(at))
+    assert done.sign_off == domain.sign_off(at)
     assert done.history[-1].note == "signed off by Ivy Site-Manager"
     assert done.events[-1].signed_by == "Ivy Site-Manager"
     assert done.is_terminal
@@ -476,7 +478,10 @@ def test_reassign_replaces_assignees_without_moving(domain: Any, state: WorkOrde
     assert after.status is order.status
     assert after.history[-1].from_state == after.history[-1].to_state == state.value
     assert after.history[-1].note == "u-a, u-b"
-    assert after.events == order.events
+    assert after.events[:-1] == order.events
+    assert after.events[-1] == ev.WorkOrderReassigned(
+        aggregate_id=order.id, occurred_at=after.history[-1].at, actor=domain.agent.ref, assignees=("u-a", "u-b")
+    )
 
 
 @pytest.mark.parametrize("assignees", [[], ["u-a", "u-a"], "u-a"])
@@ -554,3 +559,30 @@ def test_complete_step_checks_measurement_types(domain: Any) -> None:
         ),
     )
     assert err.field == "measurements[0]"
+
+
+@pytest.mark.parametrize(
+    "signed", [timedelta(minutes=-1), timedelta(minutes=1)], ids=["before-work-started", "after-completion"]
+)
+def test_sign_off_must_fall_between_start_and_completion(domain: Any, signed: timedelta) -> None:
+    order = domain.complete_required_steps(domain.work_order(S.IN_PROGRESS))
+    at = domain.after(order)
+    started_at = next(entry.at for entry in order.history if entry.action == "start")
+    signed_at = (started_at if signed < timedelta(0) else at) + signed
+    err = domain.refused(
+        order,
+        ValidationError,
+        lambda o, _: o.complete(actor=domain.technician, at=at, sign_off=SiteSignOff("Ivy", signed_at)),
+    )
+    assert err.field == "sign_off.signed_at"
+
+
+def test_hold_description_is_stripped_and_required(domain: Any) -> None:
+    order = domain.work_order(S.IN_PROGRESS)
+    held = order.hold(actor=domain.technician, at=domain.after(order), reason="safety", description="  gas smell ")
+    assert held.current_hold is not None
+    assert held.current_hold.description == "gas smell"
+    err = domain.refused(
+        order, ValidationError, lambda o, at: o.hold(actor=domain.technician, at=at, reason="safety", description=" ")
+    )
+    assert err.field == "description"

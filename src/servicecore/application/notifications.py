@@ -56,7 +56,7 @@ def _subject_and_recipients(event: DomainEvent) -> tuple[str, tuple[str, ...]] |
             )
         case ev.AgreementChangeRequested():
             return f"Customer asked for changes to agreement {event.aggregate_id}: {event.comments}", ("role:agent",)
-        case ev.WorkOrderCreated():
+        case ev.WorkOrderCreated() | ev.WorkOrderReassigned():
             return f"Work order {event.aggregate_id} assigned to you", tuple(f"actor:{a}" for a in event.assignees)
         case ev.WorkOrderHeld():
             return f"Work order {event.aggregate_id} on hold ({event.reason}): {event.description}", (

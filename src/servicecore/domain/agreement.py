@@ -172,6 +172,8 @@ class AgreementRevision:
     terms: AgreementTerms
     author: ActorRef
     created_at: datetime = attrs.field(validator=aware)
+    contributors: tuple[ActorRef, ...] = ()
+    """Everyone who wrote this revision's content (the author and whoever revised it)."""
     status: RevisionStatus = RevisionStatus.DRAFT
     reviewer: ActorRef | None = None
     review_comments: str = ""
@@ -226,7 +228,7 @@ class ServiceAgreement:
     ) -> ServiceAgreement:
         """Draft revision 1 of a proposal; ``actor`` is its author."""
         check_aware("at", at)
-        revision = AgreementRevision(number=1, terms=terms, author=actor.ref, created_at=at)
+        revision = AgreementRevision(number=1, terms=terms, author=actor.ref, created_at=at, contributors=(actor.ref,))
         agreement = cls(id=id, request_id=request_id, customer_id=customer_id, title=title, revisions=(revision,))
         return started(
             agreement,
@@ -261,8 +263,19 @@ class ServiceAgreement:
     def revise(self, *, actor: Actor, at: datetime, terms: AgreementTerms, note: str = "") -> ServiceAgreement:
         """Replace the content of the current draft (or returned) revision."""
         require_status(self, "revise", {AgreementStatus.DRAFT, AgreementStatus.RETURNED}, at=at)
-        self._require_unconfirmed("revise")
-        revision = attrs.evolve(self.current, terms=terms, author=actor.ref, status=RevisionStatus.DRAFT)
+        current = self.current
+        contributors = current.contributors
+        if actor.id not in {c.id for c in contributors}:
+            contributors = (*contributors, actor.ref)
+        # the previous review was of other content: it stays in history, not on the revision
+        revision = attrs.evolve(
+            current,
+            terms=terms,
+            contributors=contributors,
+            status=RevisionStatus.DRAFT,
+            reviewer=None,
+            review_comments="",
+        )
         return record(
             self,
             action="revise",
@@ -409,7 +422,9 @@ class ServiceAgreement:
         require_status(self, "request_change", {AgreementStatus.OFFERED}, at=at)
         text = check_text("comments", comments)
         old = attrs.evolve(self.current, status=RevisionStatus.CHANGE_REQUESTED, customer_comments=text)
-        new = AgreementRevision(number=old.number + 1, terms=old.terms, author=old.author, created_at=at)
+        new = AgreementRevision(
+            number=old.number + 1, terms=old.terms, author=old.author, created_at=at, contributors=old.contributors
+        )
         return record(
             self,
             action="request_change",
@@ -477,19 +492,15 @@ class ServiceAgreement:
     def _with_current(self, revision: AgreementRevision) -> tuple[AgreementRevision, ...]:
         return (*self.revisions[:-1], revision)
 
-    def _require_unconfirmed(self, action: str) -> None:
-        if self.current.status is RevisionStatus.CONFIRMED:
-            raise BusinessRuleError(
-                "ServiceAgreement", self.id, f"{action}: revision {self.current.number} is confirmed and cannot change"
-            )
-
     def _require_independent_reviewer(self, reviewer: Actor, action: str) -> None:
-        if reviewer.id == self.current.author.id:
-            raise SeparationOfDutiesError(
-                reviewer.id,
-                f"{action} agreement {self.id}",
-                f"the reviewer may not be the author of revision {self.current.number}",
-            )
+        revision = self.current
+        if reviewer.id == revision.author.id:
+            rule = f"the reviewer may not be the author of revision {revision.number}"
+        elif reviewer.id in {c.id for c in revision.contributors}:
+            rule = f"the reviewer may not have revised revision {revision.number}"
+        else:
+            return
+        raise SeparationOfDutiesError(reviewer.id, f"{action} agreement {self.id}", rule)
 
 
 def criteria_of(agreement: ServiceAgreement) -> tuple[AcceptanceCriterion, ...]:

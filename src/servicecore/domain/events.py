@@ -199,6 +199,13 @@ class WorkOrderCreated(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class WorkOrderReassigned(DomainEvent):
+    """The work order was given to other people."""
+
+    assignees: tuple[ActorId, ...]
+
+
+@attrs.frozen(kw_only=True)
 class WorkOrderStarted(DomainEvent):
     """Execution began."""
 
@@ -335,6 +342,7 @@ _RAISED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
     ),
     "WorkOrder": (
         WorkOrderCreated,
+        WorkOrderReassigned,
         WorkOrderStarted,
         StepCompleted,
         StepSkipped,
@@ -397,6 +405,7 @@ __all__ = [
     "WorkOrderCompleted",
     "WorkOrderCreated",
     "WorkOrderHeld",
+    "WorkOrderReassigned",
     "WorkOrderResumed",
     "WorkOrderStarted",
 ]

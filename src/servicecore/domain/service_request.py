@@ -228,6 +228,8 @@ class ServiceRequest:
         """A work order was created; the first one moves the request into service."""
         require_status(self, "start_service", {RequestStatus.AGREED, RequestStatus.IN_SERVICE}, at=at)
         work_order_id = WorkOrderId(check_text("work_order_id", work_order_id))
+        if work_order_id in self.work_order_ids:
+            raise BusinessRuleError("ServiceRequest", self.id, f"work order {work_order_id} is already linked")
         return record(
             self,
             action="start_service",

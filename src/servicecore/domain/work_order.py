@@ -268,7 +268,15 @@ class WorkOrder:
         """Replace the assignees of an open order."""
         require_status(self, "reassign", OPEN_STATES, at=at)
         new = _assignee_tuple(assignees)
-        return record(self, action="reassign", actor=actor, at=at, note=note or ", ".join(new), assignees=new)
+        return record(
+            self,
+            action="reassign",
+            actor=actor,
+            at=at,
+            note=note or ", ".join(new),
+            assignees=new,
+            events=[ev.WorkOrderReassigned(aggregate_id=self.id, occurred_at=at, actor=actor.ref, assignees=new)],
+        )
 
     def start(self, *, actor: Actor, at: datetime, note: str = "") -> WorkOrder:
         """Begin execution."""
@@ -340,7 +348,9 @@ class WorkOrder:
     def hold(self, *, actor: Actor, at: datetime, reason: HoldReason | str, description: str) -> WorkOrder:
         """An exception pauses the work (step 1 of the exception procedure)."""
         require_status(self, "hold", {WorkOrderStatus.IN_PROGRESS}, at=at)
-        new_hold = Hold(reason=reason, description=description, raised_by=actor.ref, raised_at=at)
+        new_hold = Hold(
+            reason=reason, description=check_text("description", description), raised_by=actor.ref, raised_at=at
+        )
         return record(
             self,
             action="hold",
@@ -433,6 +443,13 @@ class WorkOrder:
             )
         if not isinstance(sign_off, SiteSignOff):
             raise ValidationError("sign_off", "completion needs the site representative's SiteSignOff")
+        started_at = next(entry.at for entry in self.history if entry.action == "start")
+        if not started_at <= sign_off.signed_at <= at:
+            raise ValidationError(
+                "sign_off.signed_at",
+                f"must lie between the start of work ({started_at.isoformat()}) and completion ({at.isoformat()}), "
+                f"got {sign_off.signed_at.isoformat()}",
+            )
         return record(
             self,
             action="complete",

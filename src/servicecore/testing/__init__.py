@@ -281,10 +281,11 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
     )
     wo = wo.skip_step(actor=ENGINEER, at=clock.next(), step_key="photo", reason=t("camera broken"))
     wo = wo.complete_step(actor=ENGINEER, at=clock.next(), step_key="sign")
+    signed_at = clock.next()
     wo = wo.complete(
         actor=ENGINEER,
-        at=clock.next(),
-        sign_off=SiteSignOff(t("Wang Fang"), clock.next(1), position=t("tenant")),
+        at=clock.next(1),
+        sign_off=SiteSignOff(t("Wang Fang"), signed_at, position=t("tenant")),
         note=t("done"),
     )
     work_orders.append(wo)

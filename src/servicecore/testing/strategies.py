@@ -439,14 +439,17 @@ def work_orders(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> WorkOrder:
                 )
             )
             if not w.open_required_steps:
-                found.append(
-                    lambda: w.complete(
+
+                def complete() -> WorkOrder:
+                    signed_at = clock.tick()  # signed on site, then recorded
+                    return w.complete(
                         actor=engineer,
                         at=clock.tick(),
-                        sign_off=SiteSignOff(draw(non_blank_texts()), clock.tick(), draw(texts())),
+                        sign_off=SiteSignOff(draw(non_blank_texts()), signed_at, draw(texts())),
                         note=draw(texts()),
                     )
-                )
+
+                found.append(complete)
         hold = w.current_hold
         if hold is not None:
             stage = hold.stage

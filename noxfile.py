@@ -24,8 +24,8 @@ def typecheck(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
     session.install("ruff>=0.5")
-    session.run("ruff", "check", "src", "tests", "docs", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "docs", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "docs", "benchmarks", "noxfile.py", "conftest.py")
+    session.run("ruff", "format", "--check", "src", "tests", "docs", "benchmarks", "noxfile.py", "conftest.py")
 
 
 @nox.session(python="3.11")

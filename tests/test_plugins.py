@@ -518,3 +518,30 @@ def test_every_hookspec_is_documented_and_listed() -> None:
 def test_every_listed_hook_is_known_to_the_manager(bare: Plugins) -> None:
     for name in hookspecs.HOOK_NAMES:
         assert getattr(bare.manager.hook, name).has_spec(), name
+
+
+def test_a_template_hook_returning_a_single_template_is_isolated() -> None:
+    plugins = Plugins(entry_points=False)
+
+    class OneTemplate:
+        @hookimpl
+        def servicecore_checklist_templates(self) -> object:
+            return sc.PEST_CONTROL  # not a list
+
+    plugins.register(OneTemplate(), name="acme-one")
+    assert sorted(plugins.checklist_templates()) == ["pest-control"]
+    assert [(f.plugin, f.stage) for f in plugins.failures] == [("acme-one", "servicecore_checklist_templates")]
+
+
+def test_backend_not_found_names_the_plugins_that_failed() -> None:
+    plugins = Plugins(entry_points=False)
+
+    class Postgres:
+        @hookimpl
+        def servicecore_storage_backends(self) -> object:
+            raise ImportError("No module named 'psycopg'")
+
+    plugins.register(Postgres(), name="acme-postgres")
+    with pytest.raises(sc.BackendNotFoundError, match=r"acme-postgres.*psycopg") as caught:
+        plugins.storage("postgres")
+    assert caught.value.available == ("memory",)

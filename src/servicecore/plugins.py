@@ -182,7 +182,8 @@ class Plugins:
         factories = self._factories(hook_name)
         candidates = factories.get(name)
         if not candidates:
-            raise BackendNotFoundError(kind, name, factories)
+            broken = [f"{f.plugin} ({f.stage}): {f.error}" for f in self._failures if f.stage in {hook_name, "load"}]
+            raise BackendNotFoundError(kind, name, factories, broken)
         if len(candidates) > 1:
             owners = ", ".join(plugin for plugin, _ in candidates)
             raise ConfigurationError(f"{kind} backend {name!r} is provided by several plugins: {owners}")
@@ -221,6 +222,13 @@ class Plugins:
         templates: dict[str, ChecklistTemplate] = {}
         owners: dict[str, str] = {}
         for plugin_name, contributed in self._collect("servicecore_checklist_templates"):
+            if isinstance(contributed, ChecklistTemplate) or not isinstance(contributed, list | tuple):
+                self._record_failure(
+                    plugin_name,
+                    "servicecore_checklist_templates",
+                    TypeError(f"hook must return a list of ChecklistTemplate, got {type(contributed).__name__}"),
+                )
+                continue
             for template in contributed:
                 if not isinstance(template, ChecklistTemplate):
                     self._record_failure(

@@ -635,10 +635,36 @@ def test_open_acceptance_checks_every_work_order(chatty: World) -> None:
         ),
         match=pending.id,
     )
-    opened = chatty.desk.open_acceptance(
-        agreement.id, actor=AGENT, inspector=sc.Inspector(CUSTOMER.ref, "customer"), work_order_ids=[done.id]
+    _refused(
+        chatty,
+        sc.BusinessRuleError,
+        lambda: chatty.desk.open_acceptance(
+            agreement.id, actor=AGENT, inspector=sc.Inspector(CUSTOMER.ref, "customer"), work_order_ids=[done.id]
+        ),
+        match=pending.id,
     )
-    assert opened.work_order_ids == (done.id,)
+    chatty.desk.cancel_work_order(pending.id, actor=AGENT, reason="not needed after all")
+    chatty.later()
+    opened = chatty.desk.open_acceptance(agreement.id, actor=AGENT, inspector=sc.Inspector(CUSTOMER.ref, "customer"))
+    assert opened.work_order_ids == (done.id,), "cancelled work orders are not part of acceptance"
+    assert chatty.desk.get_agreement(agreement.id).acceptance_id == opened.id
+    chatty.later()
+    _refused(
+        chatty,
+        sc.BusinessRuleError,
+        lambda: chatty.desk.open_acceptance(
+            agreement.id, actor=AGENT, inspector=sc.Inspector(CUSTOMER.ref, "customer")
+        ),
+        match="already open",
+    )
+    _refused(
+        chatty,
+        sc.BusinessRuleError,
+        lambda: chatty.desk.create_work_order(
+            agreement.id, actor=AGENT, title="More", assignees=[ENGINEER.id], template="pest-control"
+        ),
+        match="no new work orders",
+    )
 
 
 def test_open_acceptance_needs_an_active_agreement_with_work(chatty: World) -> None:
@@ -655,7 +681,7 @@ def test_open_acceptance_needs_an_active_agreement_with_work(chatty: World) -> N
         chatty,
         sc.BusinessRuleError,
         lambda: chatty.desk.open_acceptance(active.id, actor=AGENT, inspector=inspector),
-        match="at least one work order",
+        match="at least one completed work order",
     )
 
 
@@ -750,3 +776,17 @@ def test_one_failing_recipient_does_not_block_the_others() -> None:
     assert result == sc.DispatchResult(delivered=len(queued) - len(to_reviewer), failed=len(to_reviewer))
     assert notifier.sent == [n for n in queued if n not in to_reviewer]
     assert [m.notification for m in world.desk.pending_notifications()] == to_reviewer
+
+
+def test_terminating_an_agreement_cancels_its_open_work_and_the_request(chatty: World) -> None:
+    agreement = chatty.active()
+    done = chatty.completed_order(agreement)
+    running = chatty.created_order(agreement)
+    chatty.later()
+    chatty.desk.terminate_agreement(agreement.id, actor=AGENT, reason="customer sold the site")
+    assert chatty.desk.get_agreement(agreement.id).status is sc.AgreementStatus.TERMINATED
+    assert chatty.desk.get_work_order(running.id).status is sc.WorkOrderStatus.CANCELLED
+    assert chatty.desk.get_work_order(done.id).status is sc.WorkOrderStatus.COMPLETED, "finished work stays finished"
+    request = chatty.desk.get_request(agreement.request_id)
+    assert request.status is sc.RequestStatus.CANCELLED
+    assert "customer sold the site" in request.outcome_reason

@@ -288,6 +288,12 @@ class Domain:
                 lambda r, at: r.decline(actor=self.agent, at=at, reason="Outside our service area"),
             ),
             RequestStatus.WITHDRAWN: (lambda r, at: r.withdraw(actor=self.customer_contact, at=at, reason="Solved"),),
+            RequestStatus.CANCELLED: (
+                ack,
+                assess,
+                agree,
+                lambda r, at: r.cancel(actor=self.agent, at=at, reason="Agreement terminated"),
+            ),
         }
         result = self._run(self.new_request(), *paths[status])
         assert result.status is status
@@ -473,7 +479,7 @@ class Domain:
             AcceptanceStatus.RECTIFIED: (inspect_fail, order, rectify),
             AcceptanceStatus.ACCEPTED: (
                 inspect_pass,
-                lambda a, at: a.sign_report(actor=self.agent, at=at, signed_by="Dee Customer"),
+                lambda a, at: a.sign_report(actor=self.inspector_actor, at=at, signed_by="Dee Customer"),
             ),
         }
         result = self._run(self.new_acceptance(), *paths[status])

@@ -18,6 +18,7 @@ from servicecore.domain import (
     EvidenceRef,
     Inspector,
     InspectorKind,
+    PermissionDeniedError,
     RectificationOrder,
     ValidationError,
 )
@@ -32,13 +33,19 @@ COMMANDS: dict[str, Callable[[Acceptance, Any, datetime], Acceptance]] = {
     "record_inspection": lambda a, d, at: a.record_inspection(
         actor=d.inspector_actor, at=at, results=d.results(), note="walked every aisle"
     ),
-    "sign_report": lambda a, d, at: a.sign_report(actor=d.agent, at=at, signed_by="Dee Customer", summary="All good"),
+    "sign_report": lambda a, d, at: a.sign_report(
+        actor=d.inspector_actor, at=at, signed_by="Dee Customer", summary="All good"
+    ),
     "order_rectification": lambda a, d, at: a.order_rectification(
         actor=d.inspector_actor, at=at, responsible_party="Crew B", deadline=at + DEADLINE, instructions="Seal gaps"
     ),
     "mark_rectified": lambda a, d, at: a.mark_rectified(actor=d.technician, at=at, note="Gaps sealed"),
 }
-ACTOR = {"record_inspection": "inspector_actor", "sign_report": "agent", "order_rectification": "inspector_actor"}
+ACTOR = {
+    "record_inspection": "inspector_actor",
+    "sign_report": "inspector_actor",
+    "order_rectification": "inspector_actor",
+}
 
 ALLOWED_FROM: dict[str, set[AcceptanceStatus]] = {
     "record_inspection": {S.AWAITING_INSPECTION, S.RECTIFIED},
@@ -421,7 +428,7 @@ def test_rounds_are_numbered_through_rectification(domain: Any) -> None:
 def test_sign_report_after_first_round(domain: Any) -> None:
     passed = domain.acceptance(S.PASSED)
     at = domain.after(passed)
-    signed = passed.sign_report(actor=domain.agent, at=at, signed_by="Dee Customer", summary="No pests")
+    signed = passed.sign_report(actor=domain.inspector_actor, at=at, signed_by="Dee Customer", summary="No pests")
     assert signed.report == AcceptanceReport(round=1, signed_by="Dee Customer", signed_at=at, summary="No pests")
     assert signed.passed_first_time
     assert signed.is_terminal
@@ -435,7 +442,9 @@ def test_passed_first_time_needs_acceptance(domain: Any) -> None:
 
 def test_sign_report_needs_a_signatory(domain: Any) -> None:
     passed = domain.acceptance(S.PASSED)
-    err = domain.refused(passed, ValidationError, lambda a, at: a.sign_report(actor=domain.agent, at=at, signed_by=""))
+    err = domain.refused(
+        passed, ValidationError, lambda a, at: a.sign_report(actor=domain.inspector_actor, at=at, signed_by="")
+    )
     assert err.field == "signed_by"
 
 
@@ -506,3 +515,19 @@ def test_record_inspection_refuses_a_lone_result(domain: Any) -> None:
         lambda a, at: a.record_inspection(actor=domain.inspector_actor, at=at, results=domain.required_code),
     )
     assert err.field == "results"
+
+
+@pytest.mark.parametrize("who", ["agent", "technician"])
+def test_only_the_designated_inspector_inspects_and_signs(domain: Any, who: str) -> None:
+    other = getattr(domain, who)
+    waiting = domain.acceptance(S.AWAITING_INSPECTION)
+    err = domain.refused(
+        waiting,
+        PermissionDeniedError,
+        lambda a, at: a.record_inspection(actor=other, at=at, results=domain.results()),
+    )
+    assert (err.actor_id, domain.inspector_actor.id in err.rule) == (other.id, True)
+    passed = domain.acceptance(S.PASSED)
+    domain.refused(
+        passed, PermissionDeniedError, lambda a, at: a.sign_report(actor=other, at=at, signed_by="Dee Customer")
+    )

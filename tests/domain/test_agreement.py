@@ -16,6 +16,7 @@ from servicecore.domain import (
     AgreementTerms,
     BusinessRuleError,
     InspectionMethod,
+    InvalidTransitionError,
     Money,
     PermissionDeniedError,
     RevisionStatus,
@@ -113,7 +114,8 @@ def test_tables_cover_every_command() -> None:
     public = {n for n in dir(ServiceAgreement) if not n.startswith("_")}
     fields = {f.name for f in ServiceAgreement.__attrs_attrs__}
     readers = {"draft", "current", "confirmed_revision", "is_terminal"}
-    assert public - fields - readers == set(COMMANDS) == set(ALLOWED_FROM) == set(TARGET) == set(REVISION_AFTER)
+    links = {"link_work_order", "link_acceptance"}  # tested on their own below
+    assert public - fields - readers - links == set(COMMANDS) == set(ALLOWED_FROM) == set(TARGET) == set(REVISION_AFTER)
 
 
 # --- creation -------------------------------------------------------------------------------
@@ -528,3 +530,47 @@ def test_draft_rejects_naive_datetime_naming_at(domain: Any) -> None:
             at=datetime(2024, 5, 6, 9),
         )
     assert info.value.field == "at"
+
+
+# --- links to work orders and the acceptance -------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", sorted(set(S) - {S.ACTIVE}))
+def test_links_need_an_active_agreement(domain: Any, state: AgreementStatus) -> None:
+    agreement = domain.agreement(state)
+    domain.refused(
+        agreement,
+        InvalidTransitionError,
+        lambda a, at: a.link_work_order(actor=domain.agent, at=at, work_order_id="wo-1"),
+    )
+    domain.refused(
+        agreement,
+        InvalidTransitionError,
+        lambda a, at: a.link_acceptance(actor=domain.agent, at=at, acceptance_id="acc-1"),
+    )
+
+
+def test_work_orders_then_one_acceptance(domain: Any) -> None:
+    agreement = domain.agreement(S.ACTIVE)
+    linked = agreement.link_work_order(actor=domain.agent, at=domain.after(agreement), work_order_id="wo-1")
+    assert linked.work_order_ids == ("wo-1",)
+    assert (linked.status, linked.history[-1].action) == (S.ACTIVE, "link_work_order")
+    domain.refused(
+        linked,
+        BusinessRuleError,
+        lambda a, at: a.link_work_order(actor=domain.agent, at=at, work_order_id="wo-1"),
+    )
+    opened = linked.link_acceptance(actor=domain.agent, at=domain.after(linked), acceptance_id="acc-1")
+    assert opened.acceptance_id == "acc-1"
+    err = domain.refused(
+        opened,
+        BusinessRuleError,
+        lambda a, at: a.link_acceptance(actor=domain.agent, at=at, acceptance_id="acc-2"),
+    )
+    assert "already open" in str(err)
+    err = domain.refused(
+        opened,
+        BusinessRuleError,
+        lambda a, at: a.link_work_order(actor=domain.agent, at=at, work_order_id="wo-2"),
+    )
+    assert "no new work orders" in str(err)

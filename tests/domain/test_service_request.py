@@ -34,6 +34,7 @@ COMMANDS: dict[str, Callable[[ServiceRequest, Any, datetime], ServiceRequest]] =
     "close": lambda r, actor, at: r.close(actor=actor, at=at, note="follow-up done"),
     "decline": lambda r, actor, at: r.decline(actor=actor, at=at, reason="Outside our area"),
     "withdraw": lambda r, actor, at: r.withdraw(actor=actor, at=at, reason="Fixed it ourselves"),
+    "cancel": lambda r, actor, at: r.cancel(actor=actor, at=at, reason="Agreement terminated"),
 }
 
 # The specification, written out independently of the implementation.
@@ -47,6 +48,7 @@ ALLOWED_FROM: dict[str, set[RequestStatus]] = {
     "close": {S.COMPLETED},
     "decline": EARLY,
     "withdraw": EARLY,
+    "cancel": {S.AGREED, S.IN_SERVICE},
 }
 TARGET: dict[str, tuple[RequestStatus, type[ev.DomainEvent]]] = {
     "acknowledge": (S.ACKNOWLEDGED, ev.RequestAcknowledged),
@@ -57,8 +59,9 @@ TARGET: dict[str, tuple[RequestStatus, type[ev.DomainEvent]]] = {
     "close": (S.CLOSED, ev.RequestClosed),
     "decline": (S.DECLINED, ev.RequestDeclined),
     "withdraw": (S.WITHDRAWN, ev.RequestWithdrawn),
+    "cancel": (S.CANCELLED, ev.RequestCancelled),
 }
-TERMINAL = {S.CLOSED, S.DECLINED, S.WITHDRAWN}
+TERMINAL = {S.CLOSED, S.DECLINED, S.WITHDRAWN, S.CANCELLED}
 
 LEGAL = [(state, name) for name, states in ALLOWED_FROM.items() for state in sorted(states)]
 ILLEGAL = [(state, name) for name in COMMANDS for state in S if state not in ALLOWED_FROM[name]]

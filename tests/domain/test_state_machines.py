@@ -385,7 +385,7 @@ class AcceptanceMachine(AggregateMachine):
         d = self.d
         return {
             "record_inspection": lambda a, at: a.record_inspection(actor=d.inspector_actor, at=at, results=d.results()),
-            "sign_report": lambda a, at: a.sign_report(actor=d.agent, at=at, signed_by="Dee"),
+            "sign_report": lambda a, at: a.sign_report(actor=d.inspector_actor, at=at, signed_by="Dee"),
             "order_rectification": lambda a, at: a.order_rectification(
                 actor=d.inspector_actor, at=at, responsible_party="Crew B", deadline=at + timedelta(days=1)
             ),

@@ -41,6 +41,8 @@ def _subject_and_recipients(event: DomainEvent) -> tuple[str, tuple[str, ...]] |
             return f"Your request {event.aggregate_id} is being handled", (customer(event),)
         case ev.RequestDeclined():
             return f"Your request {event.aggregate_id} was declined: {event.reason}", (customer(event),)
+        case ev.RequestCancelled():
+            return f"Service for your request {event.aggregate_id} was cancelled: {event.reason}", (customer(event),)
         case ev.RequestCompleted():
             return f"Your request {event.aggregate_id} is complete", (customer(event),)
         case ev.AgreementSubmittedForReview():

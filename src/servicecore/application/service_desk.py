@@ -33,6 +33,7 @@ from servicecore.domain.values import (
     EvidenceRef,
     RequestId,
     WorkOrderId,
+    as_tuple,
 )
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder, WorkOrderStatus
 from servicecore.plugins import Plugins
@@ -313,8 +314,20 @@ class ServiceDesk:
         return self._change_agreements(agreement_id, lambda a, at: a.activate(actor=actor, at=at, note=note))
 
     def terminate_agreement(self, agreement_id: str, *, actor: Actor, reason: str) -> ServiceAgreement:
-        """End an agreement early."""
-        return self._change_agreements(agreement_id, lambda a, at: a.terminate(actor=actor, at=at, reason=reason))
+        """End an agreement early. In the same transaction its open work orders are
+        cancelled and, if the request was agreed on it, the request is cancelled."""
+        with self._transaction() as tx:
+            now = self._now()
+            agreement = tx.uow.agreements.get(agreement_id).terminate(actor=actor, at=now, reason=reason)
+            why = f"agreement {agreement.id} terminated: {agreement.end_reason}"
+            for order_id in agreement.work_order_ids:
+                order = tx.uow.work_orders.get(order_id)
+                if not order.is_terminal:
+                    tx.update(tx.uow.work_orders, order.cancel(actor=actor, at=now, reason=why))
+            request = tx.uow.requests.get(agreement.request_id)
+            if request.agreement_id == agreement.id and not request.is_terminal:
+                tx.update(tx.uow.requests, request.cancel(actor=actor, at=now, reason=why))
+            return tx.update(tx.uow.agreements, agreement)
 
     def get_agreement(self, agreement_id: str) -> ServiceAgreement:
         """One agreement, as stored."""
@@ -377,6 +390,8 @@ class ServiceDesk:
                 actor=actor,
                 at=now,
             )
+            # writing the agreement too makes a concurrent change to it (say, termination) a conflict
+            tx.update(tx.uow.agreements, agreement.link_work_order(actor=actor, at=now, work_order_id=order.id))
             request = tx.uow.requests.get(agreement.request_id)
             tx.update(tx.uow.requests, request.start_service(actor=actor, at=now, work_order_id=order.id))
             return tx.add(tx.uow.work_orders, order)
@@ -478,12 +493,15 @@ class ServiceDesk:
         inspector: Inspector,
         work_order_ids: Sequence[str] | None = None,
     ) -> Acceptance:
-        """Open acceptance for an active agreement whose work orders are completed.
+        """Open the (one) acceptance of an active agreement once its work is done.
 
-        The criteria are a snapshot of the confirmed revision's. ``work_order_ids``
-        defaults to every work order of the request; each must be completed.
+        Every work order of the agreement that was not cancelled must be
+        completed. ``work_order_ids`` names the ones the acceptance covers
+        (default: all of those). The criteria are a snapshot of the confirmed
+        revision's.
         """
         with self._transaction() as tx:
+            now = self._now()
             agreement = tx.uow.agreements.get(agreement_id)
             if agreement.status is not AgreementStatus.ACTIVE:
                 raise BusinessRuleError(
@@ -491,20 +509,27 @@ class ServiceDesk:
                     agreement.id,
                     f"acceptance needs an active agreement, but it is {agreement.status.value!r}",
                 )
-            request = tx.uow.requests.get(agreement.request_id)
-            orders = tuple(work_order_ids) if work_order_ids is not None else request.work_order_ids
-            if not orders:
-                raise BusinessRuleError("ServiceAgreement", agreement.id, "acceptance needs at least one work order")
-            for order_id in orders:
-                order = tx.uow.work_orders.get(order_id)
-                if order.agreement_id != agreement.id:
-                    raise BusinessRuleError(
-                        "WorkOrder", order.id, f"belongs to agreement {order.agreement_id}, not {agreement.id}"
-                    )
-                if order.status is not WorkOrderStatus.COMPLETED:
-                    raise BusinessRuleError(
-                        "WorkOrder", order.id, f"must be completed before acceptance, but it is {order.status.value!r}"
-                    )
+            live = [
+                order
+                for order in (tx.uow.work_orders.get(order_id) for order_id in agreement.work_order_ids)
+                if order.status is not WorkOrderStatus.CANCELLED
+            ]
+            unfinished = [f"{o.id} ({o.status.value})" for o in live if o.status is not WorkOrderStatus.COMPLETED]
+            if unfinished:
+                raise BusinessRuleError(
+                    "ServiceAgreement", agreement.id, f"work orders must be completed before acceptance: {unfinished}"
+                )
+            completed = tuple(order.id for order in live)
+            chosen = completed if work_order_ids is None else as_tuple("work_order_ids", work_order_ids, of=str)
+            foreign = [order_id for order_id in chosen if order_id not in completed]
+            if foreign:
+                raise BusinessRuleError(
+                    "ServiceAgreement", agreement.id, f"not completed work orders of this agreement: {foreign}"
+                )
+            if not chosen:
+                raise BusinessRuleError(
+                    "ServiceAgreement", agreement.id, "acceptance needs at least one completed work order"
+                )
             acceptance = Acceptance.open(
                 id=AcceptanceId(self._ids.new_id("acceptance")),
                 agreement_id=agreement.id,
@@ -512,9 +537,10 @@ class ServiceDesk:
                 criteria=criteria_of(agreement),
                 inspector=inspector,
                 actor=actor,
-                at=self._now(),
-                work_order_ids=tuple(WorkOrderId(o) for o in orders),
+                at=now,
+                work_order_ids=tuple(WorkOrderId(o) for o in chosen),
             )
+            tx.update(tx.uow.agreements, agreement.link_acceptance(actor=actor, at=now, acceptance_id=acceptance.id))
             return tx.add(tx.uow.acceptances, acceptance)
 
     def record_inspection(

@@ -21,7 +21,7 @@ import attrs
 from servicecore.domain import events as ev
 from servicecore.domain.aggregate import record, require_status, started
 from servicecore.domain.agreement import AcceptanceCriterion, criterion_tuple
-from servicecore.domain.errors import ValidationError
+from servicecore.domain.errors import PermissionDeniedError, ValidationError
 from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import (
     AcceptanceId,
@@ -36,6 +36,7 @@ from servicecore.domain.values import (
     aware,
     check_aware,
     check_text,
+    evidence_tuple,
     is_bool,
     non_empty,
     optional_aware,
@@ -58,7 +59,7 @@ def _inspector_kind(value: InspectorKind | str) -> InspectorKind:
 class Inspector:
     """The person who inspects, and on whose behalf."""
 
-    person: ActorRef
+    person: ActorRef = attrs.field(validator=attrs.validators.instance_of(ActorRef))
     kind: InspectorKind = attrs.field(converter=_inspector_kind)
     organisation: str = ""
 
@@ -70,7 +71,7 @@ class CriterionResult:
     criterion_code: str = attrs.field(validator=non_empty)
     passed: bool = attrs.field(validator=is_bool)
     note: str = ""
-    evidence: tuple[EvidenceRef, ...] = ()
+    evidence: tuple[EvidenceRef, ...] = attrs.field(default=(), converter=evidence_tuple)
 
 
 @attrs.frozen(kw_only=True)
@@ -152,7 +153,7 @@ class Acceptance:
     request_id: RequestId = attrs.field(validator=non_empty)
     work_order_ids: tuple[WorkOrderId, ...] = ()
     criteria: tuple[AcceptanceCriterion, ...] = attrs.field(converter=criterion_tuple, validator=_criteria)
-    inspector: Inspector
+    inspector: Inspector = attrs.field(validator=attrs.validators.instance_of(Inspector))
     status: AcceptanceStatus = AcceptanceStatus.AWAITING_INSPECTION
     rounds: tuple[InspectionRound, ...] = ()
     rectifications: tuple[RectificationOrder, ...] = ()
@@ -225,6 +226,7 @@ class Acceptance:
         require_status(
             self, "record_inspection", {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.RECTIFIED}, at=at
         )
+        self._require_inspector(actor, "record_inspection")
         checked = self._check_results(as_tuple("results", results))
         by_code = {r.criterion_code: r for r in checked}
         passed = all(by_code[c.code].passed for c in self.criteria if c.required)
@@ -250,6 +252,7 @@ class Acceptance:
     def sign_report(self, *, actor: Actor, at: datetime, signed_by: str, summary: str = "") -> Acceptance:
         """Sign the acceptance report after a passed round; acceptance is final."""
         require_status(self, "sign_report", {AcceptanceStatus.PASSED}, at=at)
+        self._require_inspector(actor, "sign_report")
         report = AcceptanceReport(round=self.round_count, signed_by=signed_by, signed_at=at, summary=summary)
         return record(
             self,
@@ -330,6 +333,14 @@ class Acceptance:
         )
 
     # --- rules --------------------------------------------------------------
+
+    def _require_inspector(self, actor: Actor, action: str) -> None:
+        if actor.id != self.inspector.person.id:
+            raise PermissionDeniedError(
+                actor.id,
+                f"{action} on acceptance {self.id}",
+                f"only the designated inspector {self.inspector.person.name} ({self.inspector.person.id}) may",
+            )
 
     def _check_results(self, results: tuple[CriterionResult, ...]) -> tuple[CriterionResult, ...]:
         known = {c.code for c in self.criteria}

@@ -22,6 +22,7 @@ from servicecore.domain.aggregate import record, require_status, started
 from servicecore.domain.errors import BusinessRuleError, SeparationOfDutiesError, ValidationError
 from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import (
+    AcceptanceId,
     Actor,
     ActorRef,
     AgreementId,
@@ -29,6 +30,7 @@ from servicecore.domain.values import (
     HistoryEntry,
     Money,
     RequestId,
+    WorkOrderId,
     as_tuple,
     aware,
     check_aware,
@@ -139,7 +141,7 @@ class AgreementTerms:
     """The content of one revision: items, schedule, process and acceptance criteria."""
 
     items: tuple[ServiceItem, ...] = attrs.field(converter=_item_tuple, validator=_items)
-    schedule: Schedule
+    schedule: Schedule = attrs.field(validator=attrs.validators.instance_of(Schedule))
     criteria: tuple[AcceptanceCriterion, ...] = attrs.field(converter=criterion_tuple, validator=_criteria)
     process: str = ""
     notes: str = ""
@@ -169,7 +171,7 @@ class AgreementRevision:
     """One numbered version of the proposal, with its review and customer outcome."""
 
     number: int
-    terms: AgreementTerms
+    terms: AgreementTerms = attrs.field(validator=attrs.validators.instance_of(AgreementTerms))
     author: ActorRef
     created_at: datetime = attrs.field(validator=aware)
     contributors: tuple[ActorRef, ...] = ()
@@ -210,6 +212,8 @@ class ServiceAgreement:
     status: AgreementStatus = AgreementStatus.DRAFT
     revisions: tuple[AgreementRevision, ...] = ()
     end_reason: str = ""
+    work_order_ids: tuple[WorkOrderId, ...] = ()
+    acceptance_id: AcceptanceId | None = None
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
@@ -456,6 +460,42 @@ class ServiceAgreement:
             to=AgreementStatus.ACTIVE,
             note=note,
             events=[ev.AgreementActivated(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+        )
+
+    def link_work_order(self, *, actor: Actor, at: datetime, work_order_id: WorkOrderId) -> ServiceAgreement:
+        """Record a work order created under this active agreement (none once acceptance is open)."""
+        require_status(self, "link_work_order", {AgreementStatus.ACTIVE}, at=at)
+        work_order_id = WorkOrderId(check_text("work_order_id", work_order_id))
+        if self.acceptance_id is not None:
+            raise BusinessRuleError(
+                "ServiceAgreement", self.id, f"acceptance {self.acceptance_id} is open; no new work orders"
+            )
+        if work_order_id in self.work_order_ids:
+            raise BusinessRuleError("ServiceAgreement", self.id, f"work order {work_order_id} is already linked")
+        return record(
+            self,
+            action="link_work_order",
+            actor=actor,
+            at=at,
+            note=f"work order {work_order_id}",
+            work_order_ids=(*self.work_order_ids, work_order_id),
+        )
+
+    def link_acceptance(self, *, actor: Actor, at: datetime, acceptance_id: AcceptanceId) -> ServiceAgreement:
+        """Record the acceptance opened for this agreement; there is only ever one."""
+        require_status(self, "link_acceptance", {AgreementStatus.ACTIVE}, at=at)
+        acceptance_id = AcceptanceId(check_text("acceptance_id", acceptance_id))
+        if self.acceptance_id is not None:
+            raise BusinessRuleError(
+                "ServiceAgreement", self.id, f"acceptance {self.acceptance_id} is already open for this agreement"
+            )
+        return record(
+            self,
+            action="link_acceptance",
+            actor=actor,
+            at=at,
+            note=f"acceptance {acceptance_id}",
+            acceptance_id=acceptance_id,
         )
 
     def fulfil(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceAgreement:

@@ -113,14 +113,22 @@ class PluginError(ServiceCoreError):
 
 
 class BackendNotFoundError(PluginError, LookupError):
-    """No backend of that kind is registered under that name."""
+    """No backend of that kind is registered under that name.
 
-    def __init__(self, kind: str, name: str, available: Iterable[str]) -> None:
+    ``available`` lists the registered names; ``failed`` describes plugins that
+    failed to load or whose hook raised, since one of them may be the provider.
+    """
+
+    def __init__(self, kind: str, name: str, available: Iterable[str], failed: Iterable[str] = ()) -> None:
         self.kind = kind
         self.name = name
         self.available = tuple(sorted(available))
+        self.failed = tuple(failed)
         listed = ", ".join(self.available) or "none"
-        super().__init__(f"no {kind} backend named {name!r}; registered {kind} backends: {listed}")
+        message = f"no {kind} backend named {name!r}; registered {kind} backends: {listed}"
+        if self.failed:  # the plugin meant to provide it may be among these
+            message += f"; plugins that failed: {'; '.join(self.failed)}"
+        super().__init__(message)
 
 
 class ConfigurationError(ServiceCoreError):

@@ -77,6 +77,13 @@ class RequestWithdrawn(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class RequestCancelled(CustomerFacing):
+    """The service stopped after it was agreed."""
+
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
 class RequestAgreed(DomainEvent):
     """A service agreement for the request was confirmed by the customer."""
 
@@ -321,6 +328,7 @@ _RAISED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         RequestAssessed,
         RequestDeclined,
         RequestWithdrawn,
+        RequestCancelled,
         RequestAgreed,
         RequestServiceStarted,
         RequestCompleted,
@@ -393,6 +401,7 @@ __all__ = [
     "RequestAcknowledged",
     "RequestAgreed",
     "RequestAssessed",
+    "RequestCancelled",
     "RequestClosed",
     "RequestCompleted",
     "RequestDeclined",

@@ -73,10 +73,13 @@ class RequestStatus(enum.StrEnum):
     CLOSED = "closed"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
 
 
 EARLY_STATES = frozenset({RequestStatus.RECEIVED, RequestStatus.ACKNOWLEDGED, RequestStatus.ASSESSED})
-TERMINAL_STATES = frozenset({RequestStatus.CLOSED, RequestStatus.DECLINED, RequestStatus.WITHDRAWN})
+TERMINAL_STATES = frozenset(
+    {RequestStatus.CLOSED, RequestStatus.DECLINED, RequestStatus.WITHDRAWN, RequestStatus.CANCELLED}
+)
 
 
 @attrs.frozen
@@ -88,13 +91,17 @@ class FirstResponse:
     message: str = attrs.field(validator=non_empty)
 
 
+def _departments(value: Iterable[str]) -> tuple[str, ...]:
+    return as_tuple("departments", value, of=str)
+
+
 @attrs.frozen
 class Assessment:
     """Outcome of needs analysis (需求分析): feasible or not, and why."""
 
     feasible: bool = attrs.field(validator=is_bool)
     analysis: str = attrs.field(validator=non_empty)
-    departments: tuple[str, ...] = ()
+    departments: tuple[str, ...] = attrs.field(default=(), converter=_departments)
 
 
 @attrs.frozen(kw_only=True)
@@ -102,7 +109,7 @@ class ServiceRequest:
     """A customer's request for service. Create it with :meth:`receive`."""
 
     id: RequestId = attrs.field(validator=non_empty)
-    customer: Customer
+    customer: Customer = attrs.field(validator=attrs.validators.instance_of(Customer))
     channel: Channel = attrs.field(converter=_channel)
     category: str = attrs.field(validator=non_empty)
     priority: Priority = attrs.field(converter=_priority)
@@ -305,6 +312,25 @@ class ServiceRequest:
             note=text,
             outcome_reason=text,
             events=[ev.RequestWithdrawn(aggregate_id=self.id, occurred_at=at, actor=actor.ref, reason=text)],
+        )
+
+    def cancel(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
+        """The service stops after it was agreed (e.g. the agreement was terminated), with a reason."""
+        require_status(self, "cancel", {RequestStatus.AGREED, RequestStatus.IN_SERVICE}, at=at)
+        text = check_text("reason", reason)
+        return record(
+            self,
+            action="cancel",
+            actor=actor,
+            at=at,
+            to=RequestStatus.CANCELLED,
+            note=text,
+            outcome_reason=text,
+            events=[
+                ev.RequestCancelled(
+                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.customer.id, reason=text
+                )
+            ],
         )
 
     def require_feasible(self, action: str) -> None:

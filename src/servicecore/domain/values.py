@@ -233,6 +233,11 @@ class EvidenceRef:
     description: str = ""
 
 
+def evidence_tuple(value: Iterable[EvidenceRef]) -> tuple[EvidenceRef, ...]:
+    """attrs converter: evidence references as a tuple (a caller's list is copied, never kept)."""
+    return as_tuple("evidence", value, of=EvidenceRef)
+
+
 @attrs.frozen
 class HistoryEntry:
     """One line of an aggregate's append-only audit trail: who, when, what, why."""
@@ -262,6 +267,7 @@ __all__ = [
     "aware",
     "check_aware",
     "check_text",
+    "evidence_tuple",
     "is_bool",
     "non_empty",
     "optional_aware",

@@ -34,6 +34,7 @@ from servicecore.domain.values import (
     as_tuple,
     aware,
     check_text,
+    evidence_tuple,
     is_bool,
     non_empty,
     optional_aware,
@@ -77,6 +78,10 @@ class Measurement:
     unit: str = attrs.field(validator=non_empty)
 
 
+def _measurement_tuple(value: Iterable[Measurement]) -> tuple[Measurement, ...]:
+    return as_tuple("measurements", value, of=Measurement)
+
+
 @attrs.frozen(kw_only=True)
 class StepCompletion:
     """Who completed a step, when, with what note, evidence and measurements."""
@@ -84,8 +89,8 @@ class StepCompletion:
     by: ActorRef
     at: datetime = attrs.field(validator=aware)
     note: str = ""
-    evidence: tuple[EvidenceRef, ...] = ()
-    measurements: tuple[Measurement, ...] = ()
+    evidence: tuple[EvidenceRef, ...] = attrs.field(default=(), converter=evidence_tuple)
+    measurements: tuple[Measurement, ...] = attrs.field(default=(), converter=_measurement_tuple)
 
 
 @attrs.frozen(kw_only=True)
@@ -186,7 +191,7 @@ class WorkOrder:
     request_id: RequestId = attrs.field(validator=non_empty)
     title: str = attrs.field(validator=non_empty)
     assignees: tuple[ActorId, ...] = attrs.field(converter=_assignee_tuple, validator=_assignees)
-    window: Schedule
+    window: Schedule = attrs.field(validator=attrs.validators.instance_of(Schedule))
     template_key: str = ""
     steps: tuple[ChecklistStep, ...] = attrs.field(converter=_step_tuple, validator=_steps, default=())
     status: WorkOrderStatus = WorkOrderStatus.SCHEDULED

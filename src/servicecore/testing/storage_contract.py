@@ -68,7 +68,7 @@ from servicecore.domain.acceptance import Acceptance, CriterionResult
 from servicecore.domain.agreement import AgreementStatus, ServiceAgreement
 from servicecore.domain.errors import ConcurrencyError, NotFoundError, ServiceCoreError
 from servicecore.domain.service_request import RequestStatus, ServiceRequest
-from servicecore.domain.values import RequestId
+from servicecore.domain.values import Actor, RequestId
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
 from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork
@@ -469,11 +469,15 @@ class StorageContract:
             slow.work_orders.update(slow.work_orders.get(order.id).start(actor=AGENT, at=_LATER))
             slow.outbox.add(sample_notification("NTF-slow"))
             contested = slow.acceptances.get(acceptance.id)
-            slow.acceptances.update(contested.record_inspection(actor=AGENT, at=_LATER, results=_all_pass(contested)))
+            slow.acceptances.update(
+                contested.record_inspection(actor=_inspector_of(contested), at=_LATER, results=_all_pass(contested))
+            )
 
             with storage.unit_of_work() as fast:
                 loaded = fast.acceptances.get(acceptance.id)
-                won = loaded.record_inspection(actor=REVIEWER, at=_LATER, results=_all_pass(loaded), note="fast")
+                won = loaded.record_inspection(
+                    actor=_inspector_of(loaded), at=_LATER, results=_all_pass(loaded), note="fast"
+                )
                 fast.acceptances.update(won)
                 fast.commit()
 
@@ -805,6 +809,11 @@ class StorageContract:
             with pytest.raises(NotFoundError):
                 uow.requests.get(hostile_id + "x")
             _check_ids(uow.requests.list(), [hostile_id], "list")
+
+
+def _inspector_of(acceptance: Acceptance) -> Actor:
+    """The designated inspector, as the actor who may record rounds."""
+    return Actor(acceptance.inspector.person.id, acceptance.inspector.person.name, ["customer"])
 
 
 def _all_pass(acceptance: Acceptance) -> list[CriterionResult]:

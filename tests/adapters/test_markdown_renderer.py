@@ -10,6 +10,7 @@ import servicecore as sc
 from servicecore.documents import WorkOrderSheet
 from servicecore_adapters.markdown import LOCALES, MarkdownRenderer, md_escape
 from tests.lifecycle import accepted_after_rectification, active_agreement, completed_work_order, new_desk
+from tests.lifecycle import terms as lifecycle_terms
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +98,32 @@ def test_renderer_options_are_validated(tmp_path: Path):
         MarkdownRenderer.from_options({"colour": "blue"})
     with pytest.raises(sc.ConfigurationError, match="not a folder"):
         MarkdownRenderer.from_options({"template_dir": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("1. Kitchen clear", "1\\. Kitchen clear"),
+        ("- not a list", "\\- not a list"),
+        ("R&D ~~paid~~ ![img](x)", "R\\&D \\~\\~paid\\~\\~ \\!\\[img\\](x)"),
+        ("plain 3. text", "plain 3. text"),
+    ],
+)
+def test_text_that_starts_a_line_cannot_become_markup(text, escaped):
+    assert md_escape(text) == escaped
+
+
+def test_money_and_quantities_print_as_they_add_up():
+    item = sc.ServiceItem("Gel", "GB/T 27770", "1E+1", "g", sc.Money("0.125", "CNY"))
+    terms = sc.AgreementTerms(
+        items=[item, sc.ServiceItem("Bait", "GB/T 27770", "3", "pc", sc.Money("0.125", "CNY"))],
+        schedule=lifecycle_terms().schedule,
+        criteria=lifecycle_terms().criteria,
+    )
+    assert [str(i.total) for i in terms.items] == ["1.25 CNY", "0.38 CNY"]
+    assert str(terms.fee_total) == "1.63 CNY"
+    assert str(sc.Money("1", "JPY")) == "1 JPY"
+    assert str(sc.Money("0.125", "CNY")) == "0.125 CNY", "a price is never rounded silently"
+    case = completed_work_order(active_agreement(new_desk()))
+    content = case.desk.render_work_order_sheet(case.work_order_id).content
+    assert "| 2 room |" in content

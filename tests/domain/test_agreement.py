@@ -416,7 +416,7 @@ def test_fee_total_is_computed_from_items(domain: Any) -> None:
 
 def test_fee_total_of_one_item_with_fractional_quantity(domain: Any) -> None:
     terms = domain.terms(items=[domain.item(quantity="2.5", price="99.99", currency="USD")])
-    assert terms.fee_total == Money("249.975", "USD")
+    assert terms.fee_total == Money("249.98", "USD"), "each line is rounded half-up to cents"
     assert terms.fee_total.currency == "USD"
 
 

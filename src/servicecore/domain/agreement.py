@@ -93,8 +93,8 @@ class ServiceItem:
 
     @property
     def total(self) -> Money:
-        """``quantity × unit_price``."""
-        return self.unit_price.times(self.quantity)
+        """``quantity × unit_price``, rounded half-up to the currency's minor unit."""
+        return self.unit_price.times(self.quantity).rounded()
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NewType, TypeVar
 
 import attrs
@@ -134,6 +134,14 @@ def _currency(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
         raise ValidationError(attribute.name, f"must be an ISO 4217 code like 'CNY', got {value!r}")
 
 
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF"), 0),
+    **dict.fromkeys(("UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+"""ISO 4217 currencies whose minor unit is not 2 decimal places."""
+
+
 @attrs.frozen
 class Money:
     """An amount of money: a :class:`Decimal` and an ISO 4217 currency code.
@@ -158,8 +166,18 @@ class Money:
         return Money(self.amount - other.amount, self.currency)
 
     def times(self, quantity: Decimal) -> Money:
-        """This amount multiplied by a quantity (e.g. unit price × quantity)."""
+        """This amount multiplied by a quantity, unrounded (see :meth:`rounded`)."""
         return Money(self.amount * quantity, self.currency)
+
+    @property
+    def minor_units(self) -> int:
+        """Decimal places of the currency (ISO 4217): 2 for CNY, 0 for JPY, 3 for KWD."""
+        return MINOR_UNITS.get(self.currency, 2)
+
+    def rounded(self) -> Money:
+        """Rounded half-up to the currency's minor unit, as an invoice line is."""
+        exponent = Decimal(1).scaleb(-self.minor_units)
+        return Money(self.amount.quantize(exponent, rounding=ROUND_HALF_UP), self.currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -175,7 +193,9 @@ class Money:
         return result
 
     def __str__(self) -> str:
-        return f"{self.amount:.2f} {self.currency}"
+        # never round silently: show the currency's places, or more if the amount has more
+        places = max(self.minor_units, -int(self.amount.as_tuple().exponent))
+        return f"{self.amount:.{places}f} {self.currency}"
 
 
 def _roles(value: Iterable[str]) -> frozenset[str]:
@@ -251,6 +271,7 @@ class HistoryEntry:
 
 
 __all__ = [
+    "MINOR_UNITS",
     "AcceptanceId",
     "Actor",
     "ActorId",

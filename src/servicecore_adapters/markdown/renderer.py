@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from servicecore.ports.rendering import RenderedDocument
 LOCALES = ("en", "zh-CN")
 """Locales the built-in templates exist in."""
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#&~!])")
+_BLOCK_START = re.compile(r"^(\s*)(\d*)([-+=.)])")
 
 
 def md_escape(value: object) -> str:
@@ -31,7 +33,23 @@ def md_escape(value: object) -> str:
     Customer-supplied text is data, never markup, on a printed document.
     """
     text = "" if value is None else str(value)
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+    escaped = _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+    # text placed at the start of a line must not turn into a list, heading or rule
+    return _BLOCK_START.sub(_escape_block_marker, escaped)
+
+
+def _escape_block_marker(match: re.Match[str]) -> str:
+    indent, digits, marker = match.groups()
+    if digits and marker not in ".)":
+        return match.group(0)
+    if not digits and marker in ".)":
+        return match.group(0)
+    return f"{indent}{digits}\\{marker}"
+
+
+def format_number(value: Decimal) -> str:
+    """A decimal in plain notation: ``10``, not ``1E+1``."""
+    return f"{value:f}"
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -63,6 +81,7 @@ class MarkdownRenderer:
         )
         self._env.filters["md"] = md_escape
         self._env.filters["dt"] = format_datetime
+        self._env.filters["num"] = format_number
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> MarkdownRenderer:

@@ -208,8 +208,9 @@ def _roles(value: Iterable[str]) -> frozenset[str]:
 class Actor:
     """Someone acting on the system: a staff member or a customer contact.
 
-    ``roles`` carries role names (``"agent"``, ``"reviewer"``, ``"customer"``...);
-    the authorization policy reads them.
+    ``roles`` carries role names (``"agent"``, ``"reviewer"``, ``"customer"``...).
+    The domain's own rules compare ids (a reviewer is not the author, only the
+    designated inspector inspects); a role-based command policy is not built yet.
     """
 
     id: ActorId = attrs.field(validator=non_empty)

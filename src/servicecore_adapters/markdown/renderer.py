@@ -24,7 +24,8 @@ LOCALES = ("en", "zh-CN")
 """Locales the built-in templates exist in."""
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#&~!])")
-_BLOCK_START = re.compile(r"^(\s*)(\d*)([-+=.)])")
+_ORDERED_ITEM = re.compile(r"^(\s*\d+)([.)])")  # "1." or "1)" would start a numbered list
+_BLOCK_MARKER = re.compile(r"^(\s*)([-+=])")  # a bullet, or a setext heading underline
 
 
 def md_escape(value: object) -> str:
@@ -35,16 +36,8 @@ def md_escape(value: object) -> str:
     text = "" if value is None else str(value)
     escaped = _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
     # text placed at the start of a line must not turn into a list, heading or rule
-    return _BLOCK_START.sub(_escape_block_marker, escaped)
-
-
-def _escape_block_marker(match: re.Match[str]) -> str:
-    indent, digits, marker = match.groups()
-    if digits and marker not in ".)":
-        return match.group(0)
-    if not digits and marker in ".)":
-        return match.group(0)
-    return f"{indent}{digits}\\{marker}"
+    escaped = _ORDERED_ITEM.sub(r"\1\\\2", escaped)
+    return _BLOCK_MARKER.sub(r"\1\\\2", escaped)
 
 
 def format_number(value: Decimal) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -17,3 +18,22 @@ def test_lifecycle_benchmark_runs_and_reports_a_ratio(monkeypatch: pytest.Monkey
     output = capsys.readouterr().out
     assert "commands/s" in output
     assert "cost per command, facade / domain:" in output
+
+
+def test_storage_benchmark_runs_and_reports_ratios(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from servicecore_adapters.sqlalchemy.testing import REQUIRE_ENV, PostgresUnavailable, shared_server
+
+    try:
+        postgres = ["--postgres-url", shared_server().url()]
+    except PostgresUnavailable as exc:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"PostgreSQL is required here: {exc}")
+        postgres = ["--no-postgres"]
+    monkeypatch.setattr(sys, "argv", ["storage.py", "--quick", *postgres])
+    runpy.run_path(str(BENCHMARKS / "storage.py"), run_name="__main__")
+    output = capsys.readouterr().out
+    assert "servicecore: ServiceDesk on SQLite" in output
+    assert "ratio, cost per command, servicecore / plain sqlite3:" in output
+    assert "ratio, due_for_sla / hand-written:" in output
+    if "--postgres-url" in postgres:
+        assert "ratio, cost per command, servicecore / plain psycopg:" in output

@@ -7,6 +7,7 @@ import inspect
 import types
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,7 +126,7 @@ def _desk(plugins: Plugins, config: sc.ServiceDeskConfig) -> sc.ServiceDesk:
 
 
 def test_builtins_are_registered(builtins_only: Plugins) -> None:
-    assert builtins_only.available("storage") == ("memory",)
+    assert builtins_only.available("storage") == ("memory", "postgresql", "sqlite")
     assert builtins_only.available("notifier") == ("logging", "recording")
     assert builtins_only.available("renderer") == ("markdown",)
     assert builtins_only.checklist_templates() == {"pest-control": sc.PEST_CONTROL}
@@ -147,7 +148,10 @@ def test_default_plugins_include_builtins() -> None:
     assert "pest-control" in plugins.checklist_templates()
 
 
-def test_from_config_defaults_use_builtins(builtins_only: Plugins) -> None:
+def test_from_config_defaults_use_builtins(
+    builtins_only: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the default storage is servicecore.sqlite3 in the working directory
     desk = _desk(builtins_only, sc.ServiceDeskConfig())
     assert desk.checklist_templates == {"pest-control": sc.PEST_CONTROL}
     request = desk.receive_request(
@@ -160,6 +164,8 @@ def test_from_config_defaults_use_builtins(builtins_only: Plugins) -> None:
     )
     assert desk.get_request(request.id) == request
     assert desk.dispatch_notifications() == sc.DispatchResult(delivered=1, failed=0)
+    desk.close()
+    assert (tmp_path / "servicecore.sqlite3").exists()
 
 
 def test_backend_options_are_validated_by_the_factory(builtins_only: Plugins) -> None:
@@ -180,7 +186,7 @@ def test_unknown_backend_kind_is_a_configuration_error(builtins_only: Plugins) -
 def test_a_class_plugin_provides_every_kind_of_backend(builtins_only: Plugins) -> None:
     plugin = AcmePlugin()
     assert builtins_only.register(plugin, name="acme") == "acme"
-    assert builtins_only.available("storage") == ("acme-db", "memory")
+    assert builtins_only.available("storage") == ("acme-db", "memory", "postgresql", "sqlite")
     assert builtins_only.available("notifier") == ("acme-sms", "logging", "recording")
     assert builtins_only.available("renderer") == ("acme-text", "markdown")
     assert builtins_only.checklist_templates() == {"pest-control": sc.PEST_CONTROL, "acme-cleaning": ACME_TEMPLATE}
@@ -261,9 +267,9 @@ def test_unknown_backend_name_lists_what_is_available(builtins_only: Plugins) ->
     error = caught.value
     assert isinstance(error, sc.PluginError)
     assert (error.kind, error.name) == ("storage", "postgres")
-    assert error.available == ("acme-db", "memory")
+    assert error.available == ("acme-db", "memory", "postgresql", "sqlite")
     assert "postgres" in str(error)
-    assert "acme-db, memory" in str(error)
+    assert "acme-db, memory, postgresql, sqlite" in str(error)
 
 
 def test_unknown_name_with_nothing_registered(bare: Plugins) -> None:
@@ -309,7 +315,7 @@ def test_a_hook_returning_the_wrong_type_is_isolated(builtins_only: Plugins) -> 
     builtins_only.register(
         _module_plugin("acme_junk_template", servicecore_checklist_templates=lambda: ["not a template"])
     )
-    assert builtins_only.available("storage") == ("memory",)
+    assert builtins_only.available("storage") == ("memory", "postgresql", "sqlite")
     assert builtins_only.checklist_templates() == {"pest-control": sc.PEST_CONTROL}
     assert {(f.plugin, f.error.split(":")[0]) for f in builtins_only.failures} == {
         ("acme_list", "TypeError"),
@@ -338,14 +344,14 @@ def test_a_misspelled_hook_is_a_plugin_error(builtins_only: Plugins) -> None:
 def test_a_taken_name_is_a_plugin_error(builtins_only: Plugins) -> None:
     with pytest.raises(sc.PluginError, match=r"servicecore_adapters\.memory"):
         builtins_only.register(AcmePlugin(), name="servicecore_adapters.memory")
-    assert builtins_only.available("storage") == ("memory",)
+    assert builtins_only.available("storage") == ("memory", "postgresql", "sqlite")
 
 
 def test_registering_a_plugin_twice_keeps_the_first_registration(builtins_only: Plugins) -> None:
     memory_module = builtins_only.manager.get_plugin("servicecore_adapters.memory")
     with pytest.raises(sc.PluginError):
         builtins_only.register(memory_module, name="memory-again")
-    assert builtins_only.available("storage") == ("memory",)
+    assert builtins_only.available("storage") == ("memory", "postgresql", "sqlite")
 
 
 # --- disabling ---------------------------------------------------------------------
@@ -355,9 +361,9 @@ def test_disable_env_blocks_a_builtin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DISABLE_ENV, " servicecore_adapters.notifiers , something-else ")
     plugins = Plugins(entry_points=False)
     assert plugins.available("notifier") == ()
-    assert plugins.available("storage") == ("memory",), "only the named plugin is blocked"
+    assert plugins.available("storage") == ("memory", "postgresql", "sqlite"), "only the named plugin is blocked"
     with pytest.raises(sc.BackendNotFoundError, match="logging"):
-        _desk(plugins, sc.ServiceDeskConfig())
+        _desk(plugins, sc.ServiceDeskConfig(storage="memory"))
     assert plugins.failures == (), "a disabled plugin is not a failure"
 
 
@@ -370,14 +376,14 @@ def test_disable_env_blocks_a_runtime_registration(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(DISABLE_ENV, "acme")
     plugins = Plugins(entry_points=False)
     assert plugins.register(AcmePlugin(), name="acme") == "acme"
-    assert plugins.available("storage") == ("memory",)
+    assert plugins.available("storage") == ("memory", "postgresql", "sqlite")
 
 
 def test_disable_env_is_read_when_the_registry_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(DISABLE_ENV, raising=False)
     plugins = Plugins(entry_points=False)
     monkeypatch.setenv(DISABLE_ENV, "servicecore_adapters.memory")
-    assert plugins.available("storage") == ("memory",)
+    assert plugins.available("storage") == ("memory", "postgresql", "sqlite")
 
 
 # --- duplicates ------------------------------------------------------------------------
@@ -388,12 +394,12 @@ def test_two_plugins_providing_one_backend_name_is_a_configuration_error(builtin
         _module_plugin("acme_memory", servicecore_storage_backends=lambda: {"memory": lambda o: MemoryStorage()})
     )
     with pytest.raises(sc.ConfigurationError) as caught:
-        _desk(builtins_only, sc.ServiceDeskConfig())
+        _desk(builtins_only, sc.ServiceDeskConfig(storage="memory"))
     message = str(caught.value)
     assert "'memory'" in message
     assert "acme_memory" in message
     assert "servicecore_adapters.memory" in message
-    assert builtins_only.available("storage") == ("memory",), "available() lists the name once"
+    assert builtins_only.available("storage") == ("memory", "postgresql", "sqlite"), "available() lists the name once"
 
 
 def test_two_plugins_contributing_one_template_key_is_a_configuration_error(builtins_only: Plugins) -> None:
@@ -450,7 +456,7 @@ def test_an_entry_point_that_fails_to_load_is_isolated(monkeypatch: pytest.Monke
     assert "acme_missing_dependency" in plugins.failures[0].error
     assert plugins.failures[1].error.startswith("ModuleNotFoundError")
     # every other plugin, built-in or installed, still works
-    assert plugins.available("storage") == ("acme-db", "memory")
+    assert plugins.available("storage") == ("acme-db", "memory", "postgresql", "sqlite")
     assert plugins.available("notifier") == ("acme-sms", "logging", "recording")
     _desk(plugins, sc.ServiceDeskConfig(storage="acme-db"))
 
@@ -475,7 +481,7 @@ def test_disable_env_blocks_an_entry_point_before_it_loads(monkeypatch: pytest.M
     monkeypatch.setenv(DISABLE_ENV, "acme")
     plugins = Plugins()
     assert loaded == [], "a disabled entry point is never imported"
-    assert plugins.available("storage") == ("memory",)
+    assert plugins.available("storage") == ("memory", "postgresql", "sqlite")
 
 
 def test_an_entry_point_re_exporting_a_builtin_does_not_remove_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -484,7 +490,7 @@ def test_an_entry_point_re_exporting_a_builtin_does_not_remove_it(monkeypatch: p
     _fake_entry_points(monkeypatch, FakeEntryPoint("memory", lambda: servicecore_adapters.memory))
     plugins = Plugins()
     assert [(f.plugin, f.stage) for f in plugins.failures] == [("memory", "load")]
-    assert plugins.available("storage") == ("memory",)
+    assert plugins.available("storage") == ("memory", "postgresql", "sqlite")
 
 
 def test_entry_points_can_be_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -544,4 +550,52 @@ def test_backend_not_found_names_the_plugins_that_failed() -> None:
     plugins.register(Postgres(), name="acme-postgres")
     with pytest.raises(sc.BackendNotFoundError, match=r"acme-postgres.*psycopg") as caught:
         plugins.storage("postgres")
-    assert caught.value.available == ("memory",)
+    assert caught.value.available == ("memory", "postgresql", "sqlite")
+
+
+# --- calendars (servicecore_calendars) ---------------------------------------------------
+
+
+def test_builtin_calendars_are_registered(builtins_only: Plugins) -> None:
+    assert builtins_only.available("calendar") == ("24x7", "cn", "holidays", "weekly")
+    assert builtins_only.calendar("24x7").is_working(datetime(2026, 2, 17, 3, tzinfo=CST))
+    assert not builtins_only.calendar("cn", {"years": [2026]}).is_working(datetime(2026, 2, 17, 10, tzinfo=CST))
+
+
+def test_a_third_party_calendar_is_built_with_its_options(builtins_only: Plugins) -> None:
+    from servicecore.sla import BusinessCalendar
+
+    def acme_office(options: Mapping[str, Any]) -> BusinessCalendar:
+        return BusinessCalendar.weekdays(options.get("time_zone", "UTC"), ["08:00-16:00"], name="acme-office")
+
+    builtins_only.register(_module_plugin("acme_calendars", servicecore_calendars=lambda: {"acme-office": acme_office}))
+    assert "acme-office" in builtins_only.available("calendar")
+    office = builtins_only.calendar("acme-office", {"time_zone": "Asia/Shanghai"})
+    assert office.name == "acme-office"
+    assert str(office.time_zone) == "Asia/Shanghai"
+
+
+def test_an_unknown_calendar_is_backend_not_found(builtins_only: Plugins) -> None:
+    with pytest.raises(sc.BackendNotFoundError) as caught:
+        builtins_only.calendar("atlantis")
+    assert (caught.value.kind, caught.value.name) == ("calendar", "atlantis")
+    assert "cn" in caught.value.available
+
+
+def test_a_raising_calendar_hook_is_isolated(builtins_only: Plugins) -> None:
+    builtins_only.register(_module_plugin("acme_broken", servicecore_calendars=_raise("no calendars")))
+    assert "cn" in builtins_only.available("calendar")
+    assert [(f.plugin, f.stage) for f in builtins_only.failures] == [("acme_broken", "servicecore_calendars")]
+
+
+def test_two_plugins_providing_one_calendar_name_is_a_configuration_error(builtins_only: Plugins) -> None:
+    builtins_only.register(_module_plugin("acme_cn", servicecore_calendars=lambda: {"cn": lambda options: None}))
+    with pytest.raises(sc.ConfigurationError, match=r"'cn'.*acme_cn"):
+        builtins_only.calendar("cn")
+
+
+def test_disabling_the_calendar_plugin_removes_its_calendars(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DISABLE_ENV, "servicecore_adapters.calendars")
+    plugins = Plugins(entry_points=False)
+    assert plugins.available("calendar") == ()
+    assert "memory" in plugins.available("storage"), "only the named plugin is blocked"

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 import servicecore as sc
 from servicecore.ports.notification import DeliveryStatus, Notification, OutboxMessage
 from servicecore.serialization import AGGREGATES, converter, structure, unstructure
-from servicecore.testing import Aggregate, full_lifecycle, sample_aggregates
+from servicecore.testing import (
+    HOSTILE_TEXTS,
+    Aggregate,
+    DisciplineAggregate,
+    discipline_case,
+    full_lifecycle,
+    sample_aggregates,
+    sample_discipline_aggregates,
+)
 from servicecore.testing import strategies as sst
 
 PROPERTY = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -89,7 +97,15 @@ def test_conventions_of_the_serialized_form() -> None:
 
 def test_the_shared_converter_is_the_one_used() -> None:
     assert converter().unstructure(sc.Money("1.50", "EUR")) == {"amount": "1.50", "currency": "EUR"}
-    assert set(AGGREGATES) == {sc.ServiceRequest, sc.ServiceAgreement, sc.WorkOrder, sc.Acceptance}
+    assert set(AGGREGATES) == {
+        sc.ServiceRequest,
+        sc.ServiceAgreement,
+        sc.WorkOrder,
+        sc.Acceptance,
+        sc.Complaint,
+        sc.Violation,
+        sc.Appeal,
+    }
 
 
 # --- bad input ------------------------------------------------------------------
@@ -309,3 +325,78 @@ def test_decimal_type_is_kept_for_quantities() -> None:
     quantity = agreement.revisions[0].terms.items[1].quantity
     assert isinstance(quantity, Decimal)
     assert str(quantity) == "2.50"
+
+
+# --- complaints, violations, appeals ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [sst.complaints(), sst.violations(), sst.appeals()],
+    ids=["Complaint", "Violation", "Appeal"],
+)
+@PROPERTY
+@given(data=st.data())
+def test_every_discipline_aggregate_round_trips(
+    strategy: st.SearchStrategy[DisciplineAggregate], data: st.DataObject
+) -> None:
+    aggregate = data.draw(strategy)
+    plain = unstructure(aggregate)
+    assert _is_json_ready(plain)
+    assert "events" not in plain
+    back = structure(json.loads(json.dumps(plain, ensure_ascii=False)), type(aggregate))
+    assert back == aggregate
+    assert back.events == ()
+    assert unstructure(back) == plain
+
+
+@pytest.mark.parametrize(
+    "text", ["", HOSTILE_TEXTS["unicode"], HOSTILE_TEXTS["markup"]], ids=["plain", "cjk", "markup"]
+)
+def test_discipline_samples_round_trip(text: str) -> None:
+    for label, aggregate in sample_discipline_aggregates("1", text=text):
+        plain = json.loads(json.dumps(unstructure(aggregate)))
+        assert structure(plain, type(aggregate)) == aggregate, label
+        assert unstructure(structure(plain, type(aggregate))) == plain, label
+
+
+def test_decisions_and_custom_categories_keep_their_form() -> None:
+    complaint, violation, appeal = discipline_case("1").finals()
+    plain = unstructure(violation)
+    assert [d["number"] for d in plain["decisions"]] == [1, 2], "a corrected decision never replaces the original"
+    assert plain["decisions"][0]["sanctions"][1]["amount"] == {"amount": "200.00", "currency": "CNY"}
+    assert plain["decisions"][1]["corrects"] == 1
+    assert plain["category"] == "quality_failure"
+    assert unstructure(appeal)["outcome"]["upheld"] is True
+    custom = sample_discipline_aggregates("1")
+    withdrawn = dict(custom)["Complaint-withdrawn"]
+    assert unstructure(withdrawn)["category"] == "noise at night", "a custom category is stored as its text"
+    assert unstructure(complaint)["resolutions"][0]["remedies"][1]["work_order_id"] == "WO-1-r"
+
+
+def test_a_fine_without_an_amount_is_refused_with_its_path() -> None:
+    data: dict[str, Any] = unstructure(discipline_case("1").violations[-1])
+    data["decisions"][0]["sanctions"][1]["amount"] = None
+    line = _one_line_naming(_errors(data, sc.Violation), "@ $.decisions[0].sanctions[1]")
+    assert "amount" in line
+
+
+def test_a_wrong_sanction_kind_is_named() -> None:
+    data: dict[str, Any] = unstructure(discipline_case("1").violations[-1])
+    data["decisions"][1]["sanctions"][0]["kind"] = "flogging"
+    _one_line_naming(_errors(data, sc.Violation), "@ $.decisions[1].sanctions[0].kind")
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_corrupted_discipline_data_gives_only_deserialization_errors(data: st.DataObject) -> None:
+    _, aggregate = data.draw(st.sampled_from(sample_discipline_aggregates("1")), label="sample")
+    plain = unstructure(aggregate)
+    path = data.draw(st.sampled_from(_leaves(plain)), label="path")
+    corrupted = copy.deepcopy(plain)
+    target = corrupted
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = data.draw(_JUNK, label="junk")
+    errors = _errors_if_any(corrupted, type(aggregate))
+    assert all("@ $" in line for line in errors), errors

@@ -6,6 +6,7 @@ a material-shortage exception along the way), fails its first inspection, is
 rectified, passes the second round and is signed off. The history of each
 aggregate is printed as it grows and the rendered documents are written to a
 folder. Time is a manual clock in Beijing time, so every run prints the same.
+The case is stored in a SQLite database next to the documents.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ REVIEWER = Actor(ActorId("E-002"), "Zhou Wei", ["reviewer"])
 SUPERVISOR = Actor(ActorId("E-003"), "Sun Hao", ["supervisor"])
 ENGINEER = Actor(ActorId("E-010"), "Chen Gang", ["engineer"])
 CUSTOMER_CONTACT = Actor(ActorId("C-100"), "Wang Fang", ["customer"])
+DEMO_DATABASE = "servicecore-demo.sqlite3"
 
 
 class _HasHistory(Protocol):
@@ -75,11 +77,25 @@ def run_demo(
     echo: Callable[[str], None] = print,
     config: ServiceDeskConfig | None = None,
 ) -> DemoResult:
-    """Run the scripted lifecycle on a fresh desk and write its documents to ``output_dir``."""
+    """Run the scripted lifecycle on a fresh desk and write its documents to ``output_dir``.
+
+    Without a ``config`` the desk stores its data in a new SQLite database,
+    ``servicecore-demo.sqlite3`` in ``output_dir`` (an earlier demo's database
+    there is replaced), and records notifications instead of sending them.
+    """
     clock = ManualClock(START)
-    desk = ServiceDesk.from_config(
-        config or ServiceDeskConfig(notifier="recording"), plugins=Plugins(), clock=clock, ids=SequentialIds()
-    )
+    if config is None:
+        database = output_dir / DEMO_DATABASE
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in (
+            database,
+            database.with_name(f"{database.name}-wal"),
+            database.with_name(f"{database.name}-shm"),
+        ):
+            leftover.unlink(missing_ok=True)  # the demo's own file from an earlier run: ids start again at 0001
+        config = ServiceDeskConfig(storage="sqlite", storage_options={"path": str(database)}, notifier="recording")
+        echo(f"== Storing the case in SQLite: {database}")
+    desk = ServiceDesk.from_config(config, plugins=Plugins(), clock=clock, ids=SequentialIds())
     show = _history_printer(echo)
 
     def later(**delta: float) -> None:

@@ -17,7 +17,7 @@ reported (see ``Plugins.failures``) and the others keep working.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pluggy
@@ -26,6 +26,7 @@ from servicecore.domain.checklists import ChecklistTemplate
 from servicecore.ports.notification import Notifier
 from servicecore.ports.rendering import DocumentRenderer
 from servicecore.ports.storage import StorageBackend
+from servicecore.sla.calendar import BusinessCalendar
 
 PROJECT_NAME = "servicecore"
 """The pluggy project name and the entry-point group."""
@@ -42,6 +43,8 @@ NotifierFactory = Callable[[Mapping[str, Any]], Notifier]
 """Builds a notifier from its options."""
 RendererFactory = Callable[[Mapping[str, Any]], DocumentRenderer]
 """Builds a document renderer from its options."""
+CalendarFactory = Callable[[Mapping[str, Any]], BusinessCalendar]
+"""Builds a business calendar from its options."""
 
 
 @hookspec
@@ -68,10 +71,32 @@ def servicecore_checklist_templates() -> Sequence[ChecklistTemplate]:  # type: i
     """Checklist templates this plugin contributes; work orders refer to them by ``key``."""
 
 
+@hookspec
+def servicecore_calendars() -> Mapping[str, CalendarFactory]:  # type: ignore[empty-body]
+    """Business calendars this plugin provides, by name (e.g. ``{"cn": factory}``).
+
+    The factory returns a :class:`~servicecore.sla.BusinessCalendar`; options typically
+    choose years, working hours and the time zone.
+    """
+
+
+@hookspec
+def servicecore_command_policy() -> Mapping[str, Iterable[str]]:  # type: ignore[empty-body]
+    """Overrides of the command policy: command name → the roles allowed to run it.
+
+    Applied on top of :data:`~servicecore.application.permissions.DEFAULT_POLICY`
+    by :meth:`~servicecore.plugins.Plugins.command_policy`; a command may be
+    overridden by one plugin only, and an unknown command name is a
+    :class:`~servicecore.ConfigurationError`. An empty role list disables a command.
+    """
+
+
 HOOK_NAMES: tuple[str, ...] = (
     "servicecore_storage_backends",
     "servicecore_notifiers",
     "servicecore_renderers",
     "servicecore_checklist_templates",
+    "servicecore_calendars",
+    "servicecore_command_policy",
 )
 """Every hook in this contract (a test checks each is documented)."""

@@ -21,7 +21,7 @@ import importlib.metadata
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -32,6 +32,10 @@ from servicecore.domain.errors import BackendNotFoundError, ConfigurationError, 
 from servicecore.ports.notification import Notifier
 from servicecore.ports.rendering import DocumentRenderer
 from servicecore.ports.storage import StorageBackend
+from servicecore.sla.calendar import BusinessCalendar
+
+if TYPE_CHECKING:
+    from servicecore.application.permissions import CommandPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +44,10 @@ DISABLE_ENV = "SERVICECORE_DISABLE_PLUGINS"
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "servicecore_adapters.memory",
+    "servicecore_adapters.sqlalchemy",
     "servicecore_adapters.notifiers",
     "servicecore_adapters.markdown",
+    "servicecore_adapters.calendars",
 )
 """Modules registered as plugins by default, under their module name."""
 
@@ -196,7 +202,7 @@ class Plugins:
             raise PluginError(f"{kind} backend {name!r} from plugin {plugin_name!r} failed to start: {exc}") from exc
 
     def available(self, kind: str) -> tuple[str, ...]:
-        """Names registered for ``kind``: ``"storage"``, ``"notifier"`` or ``"renderer"``."""
+        """Names registered for ``kind``: ``"storage"``, ``"notifier"``, ``"renderer"`` or ``"calendar"``."""
         hook_name = _HOOKS.get(kind)
         if hook_name is None:
             raise ConfigurationError(f"unknown backend kind {kind!r}; kinds: {sorted(_HOOKS)}")
@@ -216,6 +222,22 @@ class Plugins:
         """Build the document renderer registered as ``name``."""
         renderer: DocumentRenderer = self._build("renderer", _HOOKS["renderer"], name, options)
         return renderer
+
+    def calendar(self, name: str, options: Mapping[str, Any] | None = None) -> BusinessCalendar:
+        """Build the business calendar registered as ``name`` (``"cn"``, ``"holidays"``, ``"24x7"``...)."""
+        calendar: BusinessCalendar = self._build("calendar", _HOOKS["calendar"], name, options)
+        return calendar
+
+    def command_policy(self, base: CommandPolicy | None = None) -> CommandPolicy:
+        """``base`` (default: the built-in policy) with every plugin's overrides applied.
+
+        A plugin whose overrides are malformed or name an unknown command makes this a
+        :class:`~servicecore.ConfigurationError` naming the plugin: a permission table
+        is not silently half-applied.
+        """
+        from servicecore.application.permissions import DEFAULT_POLICY, apply_overrides  # the application imports us
+
+        return apply_overrides(base or DEFAULT_POLICY, self._collect("servicecore_command_policy"))
 
     def checklist_templates(self) -> dict[str, ChecklistTemplate]:
         """Every contributed checklist template by key; a repeated key is a ConfigurationError."""
@@ -251,6 +273,7 @@ _HOOKS = {
     "storage": "servicecore_storage_backends",
     "notifier": "servicecore_notifiers",
     "renderer": "servicecore_renderers",
+    "calendar": "servicecore_calendars",
 }
 
 

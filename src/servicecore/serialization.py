@@ -6,7 +6,7 @@ on bad input, raises :class:`~servicecore.DeserializationError` whose ``errors``
 are readable ``"message @ $.path"`` lines naming each bad field.
 
 Conventions: datetimes are ISO 8601 strings with an offset (naive ones are
-refused), ``Decimal`` is a string (floats are refused), enums are their values,
+refused), durations ISO 8601 durations (``PT4H``), ``Decimal`` is a string (floats are refused), enums are their values,
 sets are sorted lists. Pending domain events are never serialized.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -26,14 +26,26 @@ from cattrs.v import format_exception, transform_error
 
 from servicecore.domain.acceptance import Acceptance
 from servicecore.domain.agreement import ServiceAgreement
+from servicecore.domain.appeal import Appeal
+from servicecore.domain.complaint import Complaint
 from servicecore.domain.errors import DeserializationError, ServiceCoreError, ValidationError
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.values import check_aware, to_decimal
+from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
+from servicecore.sla.durations import format_duration, parse_duration
 
 T = TypeVar("T")
 
-AGGREGATES: tuple[type[Any], ...] = (ServiceRequest, ServiceAgreement, WorkOrder, Acceptance)
+AGGREGATES: tuple[type[Any], ...] = (
+    ServiceRequest,
+    ServiceAgreement,
+    WorkOrder,
+    Acceptance,
+    Complaint,
+    Violation,
+    Appeal,
+)
 """The aggregate classes; each round-trips through the converter."""
 
 
@@ -117,6 +129,8 @@ def _build_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook(timedelta, format_duration)
+    conv.register_structure_hook(timedelta, lambda value, _: parse_duration(value))
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_unstructure_hook_func(_is_role_set, sorted)
     conv.register_structure_hook_func(_is_role_set, _structure_roles)

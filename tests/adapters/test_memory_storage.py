@@ -11,6 +11,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+import servicecore as sc
 from servicecore import ConcurrencyError, ConfigurationError, ServiceCoreError
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
 from servicecore.ports.storage import StorageBackend
@@ -152,6 +153,39 @@ def _non_atomic_commit(self: MemoryUnitOfWork) -> None:
     self._reset()
 
 
+_real_list = MemoryRepository.list
+_real_due = MemoryOutbox.due
+_real_claim_due = MemoryOutbox.claim_due
+
+
+def _list_ignoring_customer(self: MemoryRepository[Any], **filters: Any) -> Any:
+    filters.pop("customer_id", None)
+    return _real_list(self, **filters)
+
+
+def _list_ignoring_staged_filters(self: MemoryRepository[Any], **filters: Any) -> Any:
+    staged, self._staged = self._staged, {}
+    try:
+        return _real_list(self, **filters)
+    finally:
+        self._staged = staged
+
+
+def _claims_not_held(self: MemoryOutbox, *, at: datetime, limit: int = 100) -> Any:
+    return _real_due(self, at=at, limit=limit)
+
+
+def _due_ignoring_retry(self: MemoryOutbox, *, at: datetime, limit: int = 100) -> Any:
+    merged = {**self._uow.storage._outbox, **self._staged}
+    waiting = [m for m in merged.values() if m.status is DeliveryStatus.PENDING and m.notification.created_at <= at]
+    return sorted(waiting, key=lambda m: (m.notification.created_at, m.notification.id))[:limit]
+
+
+def _sla_by_local_time(self: MemoryRepository[Any], *, at_or_before: datetime, limit: int = 100) -> Any:
+    rows = [r for r in self._view() if (due := self._index(r).sla_check_at) is not None and due <= at_or_before]
+    return sorted(rows, key=lambda r: (self._index(r).sla_check_at.isoformat(), r.id))[:limit]
+
+
 def _rollback_keeps_outbox(self: MemoryUnitOfWork) -> None:
     outbox = self.outbox
     self._reset()
@@ -231,12 +265,38 @@ MUTANTS: dict[str, tuple[list[Patch], str, dict[str, Any]]] = {
         "test_second_of_two_racing_units_of_work_fails",
         {},
     ),
+    "customer-filter-ignored": (
+        [(MemoryRepository, "list", _list_ignoring_customer)],
+        "test_list_filters_by_customer",
+        {"kind": sc.ServiceAgreement},
+    ),
+    "own-writes-not-queried": (
+        [(MemoryRepository, "list", _list_ignoring_staged_filters)],
+        "test_queries_see_the_unit_of_works_own_writes",
+        {},
+    ),
+    "claims-not-held": (
+        [(MemoryOutbox, "claim_due", _claims_not_held)],
+        "test_claimed_messages_are_held_until_the_unit_of_work_ends",
+        {},
+    ),
+    "retry-time-ignored": (
+        [(MemoryOutbox, "due", _due_ignoring_retry)],
+        "test_due_honours_the_retry_time_and_orders_by_it",
+        {},
+    ),
+    "sla-scan-by-local-time": (
+        [(MemoryRepository, "due_for_sla", _sla_by_local_time)],
+        "test_due_for_sla_orders_by_check_instant_then_id",
+        {"monkeypatch": None},
+    ),
 }
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_the_contract_catches_a_broken_backend(monkeypatch: pytest.MonkeyPatch, mutant: str) -> None:
     patches, test_name, arguments = MUTANTS[mutant]
+    arguments = {key: monkeypatch if key == "monkeypatch" else value for key, value in arguments.items()}
     contract = TestMemoryStorage()
     getattr(contract, test_name)(MemoryStorage(), **arguments)  # passes on the real backend
     for cls, attribute, replacement in patches:

@@ -27,10 +27,17 @@ from servicecore.domain import (
     Actor,
     AgreementStatus,
     AgreementTerms,
+    Appeal,
+    AppealStatus,
     ChecklistTemplate,
+    Compensation,
+    Complaint,
+    ComplaintStatus,
+    ComplaintSubject,
     CriterionResult,
     Customer,
     DomainEvent,
+    Finding,
     HistoryEntry,
     HoldReason,
     HoldStage,
@@ -39,7 +46,9 @@ from servicecore.domain import (
     InspectorKind,
     InvalidTransitionError,
     Money,
+    Remedy,
     RequestStatus,
+    Sanction,
     Schedule,
     ServiceAgreement,
     ServiceCoreError,
@@ -47,6 +56,9 @@ from servicecore.domain import (
     ServiceRequest,
     SiteSignOff,
     StepTemplate,
+    Violation,
+    ViolationSource,
+    ViolationStatus,
     WorkOrder,
     WorkOrderStatus,
 )
@@ -487,6 +499,226 @@ class Domain:
         return result
 
 
+class Discipline:
+    """Builds complaints, violations and appeals in any state, through the public commands.
+
+    People: ``subject`` (the engineer the cases are about) and ``colleague``
+    (who worked with them) are the complaint's staff; ``investigator``
+    investigates complaints and violations; ``officer`` decides; ``panel`` are
+    three appeal-panel members who took no part in the case.
+    """
+
+    appeal_window = timedelta(days=7)
+    silence = timedelta(days=7)
+
+    def __init__(self, domain: Domain) -> None:
+        self.d = domain
+        self.complainant = Customer(
+            "cust-9",
+            "王芳",
+            phone="+86 138 0013 8000",
+            email="wangfang@example.cn",
+            address="上海市浦东新区世纪大道100号",
+        )
+        self.contact = Actor("cust-9", "王芳", {"customer"})
+        self.agent = domain.agent
+        self.supervisor = domain.supervisor
+        self.subject = Actor("u-eng", "Ivan Engineer", {"engineer"})
+        self.colleague = Actor("u-eng2", "Jo Engineer", {"engineer"})
+        self.investigator = Actor("u-qa", "Kim Inspector", {"quality_inspector"})
+        self.investigator2 = Actor("u-qa2", "Lu Inspector", {"quality_inspector"})
+        self.officer = Actor("u-do", "Mo Officer", {"discipline_officer"})
+        self.panel = (
+            Actor("u-p1", "Nia Panel", {"appeal_panel_member"}),
+            Actor("u-p2", "Oz Panel", {"appeal_panel_member"}),
+            Actor("u-p3", "Pat Panel", {"appeal_panel_member"}),
+        )
+
+    # --- complaints -------------------------------------------------------------
+
+    def new_complaint(self, id: str = "cmp-1", **overrides: Any) -> Complaint:
+        values: dict[str, Any] = {
+            "id": id,
+            "complainant": self.complainant,
+            "subject": ComplaintSubject(request_id="req-1", work_order_id="wo-1", staff_ids=[self.subject.id]),
+            "channel": "hotline",
+            "category": "quality",
+            "severity": "major",
+            "description": "Rats back a week after the treatment",
+            "actor": self.agent,
+            "at": T0,
+            "work_staff_ids": [self.subject.id, self.colleague.id],
+        }
+        values.update(overrides)
+        return Complaint.receive(**values)
+
+    def complaint_commands(self) -> dict[str, Command]:
+        return {
+            "acknowledge": lambda c, at: c.acknowledge(actor=self.agent, at=at, message="We are on it"),
+            "start_investigation": lambda c, at: c.start_investigation(
+                actor=self.supervisor, at=at, investigator=self.investigator
+            ),
+            "link_violation": lambda c, at: c.link_violation(actor=self.investigator, at=at, violation_id="vio-1"),
+            "resolve": lambda c, at: c.resolve(
+                actor=self.investigator,
+                at=at,
+                summary="Dosage too low",
+                reply="We are sorry; we will redo the treatment",
+                remedies=[Remedy(kind="apology"), Remedy(kind="compensation", amount=Money("200.00", "CNY"))],
+            ),
+            "confirm_resolution": lambda c, at: c.confirm_resolution(actor=self.contact, at=at, note="OK"),
+            "close_after_silence": lambda c, at: c.close_after_silence(
+                actor=self.agent, at=self.after_silence(c, at), silence=self.silence
+            ),
+            "reopen": lambda c, at: c.reopen(actor=self.contact, at=at, reason="Still there"),
+            "withdraw": lambda c, at: c.withdraw(actor=self.contact, at=at, reason="Never mind"),
+        }
+
+    def after_silence(self, complaint: Complaint, at: datetime) -> datetime:
+        """``at``, or the end of the silence period if that is later (for a resolved complaint)."""
+        if complaint.status is not ComplaintStatus.RESOLVED or at.tzinfo is None:
+            return at
+        return max(at, complaint.silence_ends_at(self.silence))
+
+    def complaint(self, status: ComplaintStatus, *, reopened: bool = False) -> Complaint:
+        """A complaint in ``status``; ``reopened`` takes it once round resolve → reopen first."""
+        cmd = self.complaint_commands()
+        to_investigating = [cmd["acknowledge"], cmd["start_investigation"]]
+        if reopened:
+            to_investigating += [cmd["resolve"], cmd["reopen"]]
+        paths: dict[ComplaintStatus, list[Command]] = {
+            ComplaintStatus.RECEIVED: [],
+            ComplaintStatus.ACKNOWLEDGED: [cmd["acknowledge"]],
+            ComplaintStatus.INVESTIGATING: to_investigating,
+            ComplaintStatus.RESOLVED: [*to_investigating, cmd["resolve"]],
+            ComplaintStatus.CLOSED: [*to_investigating, cmd["resolve"], cmd["confirm_resolution"]],
+            ComplaintStatus.WITHDRAWN: [cmd["acknowledge"], cmd["withdraw"]],
+        }
+        result = self.d._run(self.new_complaint(), *paths[status])
+        assert result.status is status
+        return result
+
+    # --- violations ---------------------------------------------------------------
+
+    def new_violation(self, id: str = "vio-1", **overrides: Any) -> Violation:
+        values: dict[str, Any] = {
+            "id": id,
+            "subject": self.subject,
+            "category": "quality_failure",
+            "source": ViolationSource.from_complaint("cmp-1"),
+            "description": "Under-dosed treatment at the customer's warehouse",
+            "actor": self.investigator,
+            "at": T0,
+        }
+        values.update(overrides)
+        return Violation.report(**values)
+
+    def findings(self, degree: str = "primary", *, colleague: str | None = None) -> list[Finding]:
+        found = [Finding(person=self.subject, degree=degree, reason="Skipped the dosage check")]
+        if colleague is not None:
+            found.append(Finding(person=self.colleague, degree=colleague, reason="Signed off the sheet"))
+        return found
+
+    def sanctions(self) -> list[Sanction]:
+        return [
+            Sanction(person=self.subject, kind="warning"),
+            Sanction(person=self.subject, kind="fine", amount=Money("200.00", "CNY")),
+        ]
+
+    def violation_commands(self) -> dict[str, Command]:
+        return {
+            "assign_investigators": lambda v, at: v.assign_investigators(
+                actor=self.officer, at=at, investigators=[self.investigator]
+            ),
+            "add_evidence": lambda v, at: v.add_evidence(
+                actor=self.investigator, at=at, kind="service_record", description="Work order sheet"
+            ),
+            "determine": lambda v, at: v.determine(
+                actor=self.investigator, at=at, findings=self.findings(), summary="Standard not followed"
+            ),
+            "decide": lambda v, at: v.decide(
+                actor=self.officer,
+                at=at,
+                sanctions=self.sanctions(),
+                compensations=[Compensation(person=self.subject, amount=Money("300.00", "CNY"))],
+                reasons="GB/T 27770 not followed",
+                appeal_deadline=at + self.appeal_window,
+            ),
+            "publish": lambda v, at: v.publish(actor=self.officer, at=at),
+            "finalize": lambda v, at: v.finalize(actor=self.officer, at=self.after_deadline(v, at)),
+        }
+
+    @staticmethod
+    def after_deadline(violation: Violation, at: datetime) -> datetime:
+        """``at``, or just after the appeal deadline if that is later (once decided)."""
+        if violation.decision is None or at.tzinfo is None:
+            return at
+        return max(at, violation.decision.appeal_deadline + timedelta(minutes=1))
+
+    def violation(self, status: ViolationStatus) -> Violation:
+        """A violation in ``status`` with one investigator and one evidence item (none when reported)."""
+        cmd = self.violation_commands()
+        steps = ["assign_investigators", "add_evidence", "determine", "decide", "publish", "finalize"]
+        upto = {
+            ViolationStatus.REPORTED: 0,
+            ViolationStatus.INVESTIGATING: 2,
+            ViolationStatus.DETERMINED: 3,
+            ViolationStatus.DECIDED: 4,
+            ViolationStatus.PUBLISHED: 5,
+            ViolationStatus.FINAL: 6,
+        }
+        if status is ViolationStatus.DISMISSED:
+            commands = [
+                cmd["assign_investigators"],
+                cmd["add_evidence"],
+                lambda v, at: v.determine(
+                    actor=self.investigator, at=at, findings=self.findings("none"), summary="Nobody at fault"
+                ),
+            ]
+        else:
+            commands = [cmd[name] for name in steps[: upto[status]]]
+        result = self.d._run(self.new_violation(), *commands)
+        assert result.status is status
+        return result
+
+    # --- appeals --------------------------------------------------------------------
+
+    def file(self, violation: Violation, id: str = "apl-1", at: datetime | None = None) -> tuple[Appeal, Violation]:
+        """File an appeal by the subject and register it on the violation, as the desk does."""
+        when = self.d.after(violation) if at is None else at
+        appeal = Appeal.file(id=id, violation=violation, appellant=self.subject, at=when, grounds="Wrong gel issued")
+        return appeal, violation.register_appeal(appellant=self.subject, at=when, appeal_id=appeal.id)
+
+    def appeal_commands(self) -> dict[str, Command]:
+        return {
+            "start_review": lambda a, at: a.start_review(actor=self.supervisor, at=at, panel=self.panel[:2]),
+            "uphold": lambda a, at: a.uphold(
+                actor=self.panel[0],
+                at=at,
+                reasons="The depot issued the wrong gel",
+                sanctions=[Sanction(person=self.subject, kind="warning")],
+            ),
+            "reject": lambda a, at: a.reject(actor=self.panel[0], at=at, reasons="The check is the engineer's job"),
+            "close": lambda a, at: a.close(actor=self.panel[0], at=at, notification="Told in person"),
+        }
+
+    def appeal(self, status: AppealStatus, *, upheld: bool = True) -> Appeal:
+        """An appeal (against a published decision) in ``status``."""
+        appeal, _ = self.file(self.violation(ViolationStatus.PUBLISHED))
+        cmd = self.appeal_commands()
+        decide = cmd["uphold"] if upheld else cmd["reject"]
+        paths: dict[AppealStatus, list[Command]] = {
+            AppealStatus.FILED: [],
+            AppealStatus.UNDER_REVIEW: [cmd["start_review"]],
+            AppealStatus.UPHELD: [cmd["start_review"], cmd["uphold"]],
+            AppealStatus.REJECTED: [cmd["start_review"], cmd["reject"]],
+            AppealStatus.CLOSED: [cmd["start_review"], decide, cmd["close"]],
+        }
+        result = self.d._run(appeal, *paths[status])
+        assert result.status is status
+        return result
+
+
 # --- fixtures ----------------------------------------------------------------------
 
 
@@ -561,3 +793,9 @@ def acceptance_in(domain: Domain) -> Callable[[AcceptanceStatus], Acceptance]:
 def acceptance(domain: Domain) -> Acceptance:
     """A freshly opened acceptance, awaiting inspection."""
     return domain.new_acceptance()
+
+
+@pytest.fixture(scope="session")
+def discipline(domain: Domain) -> Discipline:
+    """Complaints, violations and appeals in any state (holds no mutable state)."""
+    return Discipline(domain)

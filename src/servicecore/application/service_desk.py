@@ -1,28 +1,38 @@
 """ServiceDesk: the one facade applications use to run the service lifecycle.
 
-Every command follows the same path, in one unit of work: load the aggregate(s)
-→ call the domain method(s) → save with the optimistic version check → turn the
-raised events into notifications in the outbox → commit. If anything raises,
-nothing is written. Commands and reads return immutable aggregates, as stored.
+Every command follows the same path, in one unit of work (see
+:mod:`servicecore.application.core`): check the actor's role → load the
+aggregate(s) → call the domain method(s) → keep the SLA clocks in step → save
+with the optimistic version check → turn the raised events into notifications
+in the outbox → commit. If anything raises, nothing is written. Commands and
+reads return immutable aggregates, as stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TypeVar
 
 import attrs
 
 from servicecore.application.config import ServiceDeskConfig
+from servicecore.application.core import command
+from servicecore.application.discipline import DisciplineCommands
+from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
 from servicecore.application.notifications import DefaultNotificationPolicy, NotificationPolicy
+from servicecore.application.permissions import DEFAULT_POLICY, CommandPolicy
+from servicecore.application.sla import SlaScanResult, SlaService
 from servicecore.documents import AcceptanceReportDocument, RectificationNotice, WorkOrderSheet
 from servicecore.domain.acceptance import Acceptance, CriterionResult, Inspector
 from servicecore.domain.agreement import AgreementStatus, AgreementTerms, Schedule, ServiceAgreement, criteria_of
 from servicecore.domain.checklists import ChecklistTemplate
-from servicecore.domain.errors import BusinessRuleError, ValidationError
-from servicecore.domain.events import DomainEvent
+from servicecore.domain.errors import (
+    BusinessRuleError,
+    ConcurrencyError,
+    ConfigurationError,
+    SeparationOfDutiesError,
+    ValidationError,
+)
 from servicecore.domain.service_request import Channel, Priority, ServiceRequest
 from servicecore.domain.values import (
     AcceptanceId,
@@ -34,6 +44,7 @@ from servicecore.domain.values import (
     RequestId,
     WorkOrderId,
     as_tuple,
+    check_aware,
 )
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder, WorkOrderStatus
 from servicecore.plugins import Plugins
@@ -41,42 +52,18 @@ from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.notification import Notifier, OutboxMessage
 from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
-from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork
-
-A = TypeVar("A", ServiceRequest, ServiceAgreement, WorkOrder, Acceptance)
-
-
-@attrs.frozen
-class DispatchResult:
-    """What one outbox dispatch run did."""
-
-    delivered: int
-    failed: int
+from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend
+from servicecore.sla.clocks import Alert
 
 
-class _Changes:
-    """Collects what one command writes, and the events it raised."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-        self.events: list[DomainEvent] = []
-
-    def add(self, repo: Repository[A], aggregate: A) -> A:
-        repo.add(aggregate)
-        self.events.extend(aggregate.events)
-        return attrs.evolve(aggregate, version=1, events=())
-
-    def update(self, repo: Repository[A], aggregate: A) -> A:
-        repo.update(aggregate)
-        self.events.extend(aggregate.events)
-        return attrs.evolve(aggregate, version=aggregate.version + 1, events=())
-
-
-class ServiceDesk:
-    """Commands and reads for requests, agreements, work orders and acceptance.
+class ServiceDesk(DisciplineCommands):
+    """Commands and reads for the whole service lifecycle.
 
     Build one with :meth:`from_config` (backends looked up by name through the
     plugin system) or pass the port implementations yourself, as tests do.
+    ``permissions`` defaults to :data:`~servicecore.application.permissions.DEFAULT_POLICY`;
+    ``sla`` (an :class:`~servicecore.application.sla.SlaService`) is optional:
+    without one, no SLA clocks run.
     """
 
     def __init__(
@@ -89,14 +76,20 @@ class ServiceDesk:
         ids: IdGenerator,
         templates: Mapping[str, ChecklistTemplate] | None = None,
         notification_policy: NotificationPolicy | None = None,
+        permissions: CommandPolicy | None = None,
+        sla: SlaService | None = None,
     ) -> None:
-        self._storage = storage
+        super().__init__(
+            storage=storage,
+            clock=clock,
+            ids=ids,
+            notification_policy=notification_policy or DefaultNotificationPolicy(),
+            permissions=permissions or DEFAULT_POLICY,
+            sla=sla,
+        )
         self._notifier = notifier
         self._renderer = renderer
-        self._clock = clock
-        self._ids = ids
         self._templates = dict(templates or {})
-        self._policy: NotificationPolicy = notification_policy or DefaultNotificationPolicy()
 
     @classmethod
     def from_config(
@@ -112,6 +105,8 @@ class ServiceDesk:
 
         ``plugins`` defaults to ``servicecore.plugins.Plugins()`` (built-ins and
         installed entry points); ``clock`` to the system clock; ``ids`` to UUIDs.
+        The command policy is the default one with the plugins' overrides applied;
+        SLA clocks run on the configured calendar with the default policies.
         """
         cfg = config or ServiceDeskConfig()
         registry = plugins if plugins is not None else Plugins()
@@ -121,6 +116,7 @@ class ServiceDesk:
 
             clock = clock or SystemClock()
             ids = ids or UuidIds()
+        sla = SlaService(registry.calendar(cfg.calendar, cfg.calendar_options)) if cfg.calendar else None
         return cls(
             storage=registry.storage(cfg.storage, cfg.storage_options),
             notifier=registry.notifier(cfg.notifier, cfg.notifier_options),
@@ -129,14 +125,11 @@ class ServiceDesk:
             ids=ids,
             templates=registry.checklist_templates(),
             notification_policy=notification_policy,
+            permissions=registry.command_policy(),
+            sla=sla,
         )
 
     # --- plumbing -----------------------------------------------------------
-
-    @property
-    def clock(self) -> Clock:
-        """The clock every command reads."""
-        return self._clock
 
     @property
     def checklist_templates(self) -> Mapping[str, ChecklistTemplate]:
@@ -147,47 +140,9 @@ class ServiceDesk:
         """Release the storage backend."""
         self._storage.close()
 
-    def _now(self) -> datetime:
-        return self._clock.now()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[_Changes]:
-        with self._storage.unit_of_work() as uow:
-            changes = _Changes(uow)
-            yield changes
-            now = self._now()
-            for event in changes.events:
-                for notification in self._policy.notifications_for(
-                    event, new_id=lambda: self._ids.new_id("notification"), now=now
-                ):
-                    uow.outbox.add(notification)
-            uow.commit()
-
-    def _change(self, repo_of: Callable[[UnitOfWork], Repository[A]], id: str, change: Callable[[A, datetime], A]) -> A:
-        with self._transaction() as tx:
-            repo = repo_of(tx.uow)
-            return tx.update(repo, change(repo.get(id), self._now()))
-
-    def _change_requests(self, id: str, change: Callable[[ServiceRequest, datetime], ServiceRequest]) -> ServiceRequest:
-        return self._change(_requests, id, change)
-
-    def _change_agreements(
-        self, id: str, change: Callable[[ServiceAgreement, datetime], ServiceAgreement]
-    ) -> ServiceAgreement:
-        return self._change(_agreements, id, change)
-
-    def _change_work_orders(self, id: str, change: Callable[[WorkOrder, datetime], WorkOrder]) -> WorkOrder:
-        return self._change(_work_orders, id, change)
-
-    def _change_acceptances(self, id: str, change: Callable[[Acceptance, datetime], Acceptance]) -> Acceptance:
-        return self._change(_acceptances, id, change)
-
-    def _read(self, repo_of: Callable[[UnitOfWork], Repository[A]], id: str) -> A:
-        with self._storage.unit_of_work() as uow:
-            return repo_of(uow).get(id)
-
     # --- service requests ---------------------------------------------------
 
+    @command
     def receive_request(
         self,
         *,
@@ -212,48 +167,67 @@ class ServiceDesk:
         with self._transaction() as tx:
             return tx.add(tx.uow.requests, request)
 
+    @command
     def acknowledge_request(self, request_id: str, *, actor: Actor, message: str) -> ServiceRequest:
         """Give the customer a first response."""
-        return self._change_requests(request_id, lambda r, at: r.acknowledge(actor=actor, at=at, message=message))
+        return self._change(
+            ServiceRequest, request_id, lambda r, at: r.acknowledge(actor=actor, at=at, message=message)
+        )
 
+    @command
     def assess_request(
         self, request_id: str, *, actor: Actor, feasible: bool, analysis: str, departments: Sequence[str] = ()
     ) -> ServiceRequest:
         """Record needs analysis and feasibility (需求分析)."""
-        return self._change_requests(
+        return self._change(
+            ServiceRequest,
             request_id,
             lambda r, at: r.assess(actor=actor, at=at, feasible=feasible, analysis=analysis, departments=departments),
         )
 
+    @command
     def decline_request(self, request_id: str, *, actor: Actor, reason: str) -> ServiceRequest:
         """Decline a request in an early state."""
-        return self._change_requests(request_id, lambda r, at: r.decline(actor=actor, at=at, reason=reason))
+        return self._change(ServiceRequest, request_id, lambda r, at: r.decline(actor=actor, at=at, reason=reason))
 
+    @command
     def withdraw_request(self, request_id: str, *, actor: Actor, reason: str) -> ServiceRequest:
         """The customer withdraws a request in an early state."""
-        return self._change_requests(request_id, lambda r, at: r.withdraw(actor=actor, at=at, reason=reason))
+        return self._change(ServiceRequest, request_id, lambda r, at: r.withdraw(actor=actor, at=at, reason=reason))
 
+    @command
     def close_request(self, request_id: str, *, actor: Actor, note: str = "") -> ServiceRequest:
         """Close a completed request."""
-        return self._change_requests(request_id, lambda r, at: r.close(actor=actor, at=at, note=note))
+        return self._change(ServiceRequest, request_id, lambda r, at: r.close(actor=actor, at=at, note=note))
 
-    def get_request(self, request_id: str) -> ServiceRequest:
+    @command
+    def get_request(self, request_id: str, *, actor: Actor | None = None) -> ServiceRequest:
         """One request, as stored."""
-        return self._read(_requests, request_id)
+        return self._read(ServiceRequest, request_id)
 
+    @command
     def list_requests(
-        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: str | None = None,
+        customer_id: str | None = None,
+        assignee_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor | None = None,
     ) -> Sequence[ServiceRequest]:
-        """A page of requests ordered by id, optionally in one status."""
-        with self._storage.unit_of_work() as uow:
-            return uow.requests.list(status=status, limit=limit, offset=offset)
+        """A page of requests ordered by id, filtered by status, customer and assignee (all optional)."""
+        return self._list(
+            ServiceRequest, status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset
+        )
 
     # --- agreements ---------------------------------------------------------
 
+    @command
     def draft_agreement(self, request_id: str, *, actor: Actor, title: str, terms: AgreementTerms) -> ServiceAgreement:
         """Draft a proposal for a request assessed as feasible; ``actor`` is the author."""
         with self._transaction() as tx:
-            request = tx.uow.requests.get(request_id)
+            request = tx.get(tx.uow.requests, request_id)
             request.require_feasible("draft_agreement")
             agreement = ServiceAgreement.draft(
                 id=AgreementId(self._ids.new_id("agreement")),
@@ -266,79 +240,110 @@ class ServiceDesk:
             )
             return tx.add(tx.uow.agreements, agreement)
 
+    @command
     def revise_agreement(
         self, agreement_id: str, *, actor: Actor, terms: AgreementTerms, note: str = ""
     ) -> ServiceAgreement:
         """Replace the content of the draft or returned revision."""
-        return self._change_agreements(agreement_id, lambda a, at: a.revise(actor=actor, at=at, terms=terms, note=note))
-
-    def submit_agreement_for_review(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
-        """Send the current revision to internal review."""
-        return self._change_agreements(agreement_id, lambda a, at: a.submit_for_review(actor=actor, at=at, note=note))
-
-    def approve_agreement(self, agreement_id: str, *, actor: Actor, comments: str = "") -> ServiceAgreement:
-        """Internal approval; ``actor`` may not be the revision's author."""
-        return self._change_agreements(agreement_id, lambda a, at: a.approve(reviewer=actor, at=at, comments=comments))
-
-    def return_agreement(self, agreement_id: str, *, actor: Actor, comments: str) -> ServiceAgreement:
-        """Internal review returns the revision to its author."""
-        return self._change_agreements(
-            agreement_id, lambda a, at: a.return_for_changes(reviewer=actor, at=at, comments=comments)
+        return self._change(
+            ServiceAgreement, agreement_id, lambda a, at: a.revise(actor=actor, at=at, terms=terms, note=note)
         )
 
+    @command
+    def submit_agreement_for_review(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
+        """Send the current revision to internal review."""
+        return self._change(
+            ServiceAgreement, agreement_id, lambda a, at: a.submit_for_review(actor=actor, at=at, note=note)
+        )
+
+    @command
+    def approve_agreement(self, agreement_id: str, *, actor: Actor, comments: str = "") -> ServiceAgreement:
+        """Internal approval; ``actor`` may not be the revision's author."""
+        return self._change(
+            ServiceAgreement, agreement_id, lambda a, at: a.approve(reviewer=actor, at=at, comments=comments)
+        )
+
+    @command
+    def return_agreement(self, agreement_id: str, *, actor: Actor, comments: str) -> ServiceAgreement:
+        """Internal review returns the revision to its author."""
+        return self._change(
+            ServiceAgreement, agreement_id, lambda a, at: a.return_for_changes(reviewer=actor, at=at, comments=comments)
+        )
+
+    @command
     def offer_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
         """Send the approved revision to the customer."""
-        return self._change_agreements(agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note))
+        return self._change(ServiceAgreement, agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note))
 
+    @command
     def confirm_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
         """The customer confirms; the request moves to ``agreed`` in the same transaction."""
         with self._transaction() as tx:
-            now = self._now()
-            agreement = tx.uow.agreements.get(agreement_id).confirm(actor=actor, at=now, note=note)
-            request = tx.uow.requests.get(agreement.request_id)
+            now = tx.now
+            agreement = tx.get(tx.uow.agreements, agreement_id).confirm(actor=actor, at=now, note=note)
+            request = tx.get(tx.uow.requests, agreement.request_id)
             tx.update(tx.uow.requests, request.mark_agreed(actor=actor, at=now, agreement_id=agreement.id))
             return tx.update(tx.uow.agreements, agreement)
 
+    @command
     def decline_agreement(self, agreement_id: str, *, actor: Actor, reason: str) -> ServiceAgreement:
         """The customer declines the offer."""
-        return self._change_agreements(agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason))
+        return self._change(ServiceAgreement, agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason))
 
+    @command
     def request_agreement_change(self, agreement_id: str, *, actor: Actor, comments: str) -> ServiceAgreement:
         """The customer asks for changes; a new draft revision opens."""
-        return self._change_agreements(
-            agreement_id, lambda a, at: a.request_change(actor=actor, at=at, comments=comments)
+        return self._change(
+            ServiceAgreement, agreement_id, lambda a, at: a.request_change(actor=actor, at=at, comments=comments)
         )
 
+    @command
     def activate_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
         """Put a confirmed agreement into force."""
-        return self._change_agreements(agreement_id, lambda a, at: a.activate(actor=actor, at=at, note=note))
+        return self._change(ServiceAgreement, agreement_id, lambda a, at: a.activate(actor=actor, at=at, note=note))
 
+    @command
     def terminate_agreement(self, agreement_id: str, *, actor: Actor, reason: str) -> ServiceAgreement:
         """End an agreement early. In the same transaction its open work orders are
         cancelled and, if the request was agreed on it, the request is cancelled."""
         with self._transaction() as tx:
-            now = self._now()
-            agreement = tx.uow.agreements.get(agreement_id).terminate(actor=actor, at=now, reason=reason)
+            now = tx.now
+            agreement = tx.get(tx.uow.agreements, agreement_id).terminate(actor=actor, at=now, reason=reason)
             why = f"agreement {agreement.id} terminated: {agreement.end_reason}"
             for order_id in agreement.work_order_ids:
-                order = tx.uow.work_orders.get(order_id)
+                order = tx.get(tx.uow.work_orders, order_id)
                 if not order.is_terminal:
                     tx.update(tx.uow.work_orders, order.cancel(actor=actor, at=now, reason=why))
-            request = tx.uow.requests.get(agreement.request_id)
+            request = tx.get(tx.uow.requests, agreement.request_id)
             if request.agreement_id == agreement.id and not request.is_terminal:
                 tx.update(tx.uow.requests, request.cancel(actor=actor, at=now, reason=why))
             return tx.update(tx.uow.agreements, agreement)
 
-    def get_agreement(self, agreement_id: str) -> ServiceAgreement:
+    @command
+    def get_agreement(self, agreement_id: str, *, actor: Actor | None = None) -> ServiceAgreement:
         """One agreement, as stored."""
-        return self._read(_agreements, agreement_id)
+        return self._read(ServiceAgreement, agreement_id)
 
+    @command
     def list_agreements(
-        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: str | None = None,
+        customer_id: str | None = None,
+        assignee_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor | None = None,
     ) -> Sequence[ServiceAgreement]:
-        """A page of agreements ordered by id, optionally in one status."""
-        with self._storage.unit_of_work() as uow:
-            return uow.agreements.list(status=status, limit=limit, offset=offset)
+        """A page of agreements ordered by id, filtered by status, customer and assignee (all optional)."""
+        return self._list(
+            ServiceAgreement,
+            status=status,
+            customer_id=customer_id,
+            assignee_id=assignee_id,
+            limit=limit,
+            offset=offset,
+        )
 
     # --- work orders --------------------------------------------------------
 
@@ -352,6 +357,7 @@ class ServiceDesk:
             )
         return found
 
+    @command
     def create_work_order(
         self,
         agreement_id: str,
@@ -369,8 +375,8 @@ class ServiceDesk:
         """
         checklist = self._template(template)
         with self._transaction() as tx:
-            now = self._now()
-            agreement = tx.uow.agreements.get(agreement_id)
+            now = tx.now
+            agreement = tx.get(tx.uow.agreements, agreement_id)
             if agreement.status is not AgreementStatus.ACTIVE:
                 raise BusinessRuleError(
                     "ServiceAgreement",
@@ -392,22 +398,25 @@ class ServiceDesk:
             )
             # writing the agreement too makes a concurrent change to it (say, termination) a conflict
             tx.update(tx.uow.agreements, agreement.link_work_order(actor=actor, at=now, work_order_id=order.id))
-            request = tx.uow.requests.get(agreement.request_id)
+            request = tx.get(tx.uow.requests, agreement.request_id)
             tx.update(tx.uow.requests, request.start_service(actor=actor, at=now, work_order_id=order.id))
             return tx.add(tx.uow.work_orders, order)
 
+    @command
     def reassign_work_order(
         self, work_order_id: str, *, actor: Actor, assignees: Sequence[ActorId], note: str = ""
     ) -> WorkOrder:
         """Replace the assignees of an open work order."""
-        return self._change_work_orders(
-            work_order_id, lambda w, at: w.reassign(actor=actor, at=at, assignees=assignees, note=note)
+        return self._change(
+            WorkOrder, work_order_id, lambda w, at: w.reassign(actor=actor, at=at, assignees=assignees, note=note)
         )
 
+    @command
     def start_work_order(self, work_order_id: str, *, actor: Actor, note: str = "") -> WorkOrder:
         """Begin execution."""
-        return self._change_work_orders(work_order_id, lambda w, at: w.start(actor=actor, at=at, note=note))
+        return self._change(WorkOrder, work_order_id, lambda w, at: w.start(actor=actor, at=at, note=note))
 
+    @command
     def complete_step(
         self,
         work_order_id: str,
@@ -419,72 +428,96 @@ class ServiceDesk:
         measurements: Iterable[Measurement] = (),
     ) -> WorkOrder:
         """Record a checklist step as done."""
-        return self._change_work_orders(
+        return self._change(
+            WorkOrder,
             work_order_id,
             lambda w, at: w.complete_step(
                 actor=actor, at=at, step_key=step_key, note=note, evidence=evidence, measurements=measurements
             ),
         )
 
+    @command
     def skip_step(self, work_order_id: str, *, actor: Actor, step_key: str, reason: str) -> WorkOrder:
         """Skip an optional step with a reason."""
-        return self._change_work_orders(
-            work_order_id, lambda w, at: w.skip_step(actor=actor, at=at, step_key=step_key, reason=reason)
+        return self._change(
+            WorkOrder, work_order_id, lambda w, at: w.skip_step(actor=actor, at=at, step_key=step_key, reason=reason)
         )
 
+    @command
     def hold_work_order(
         self, work_order_id: str, *, actor: Actor, reason: HoldReason | str, description: str
     ) -> WorkOrder:
         """An exception pauses the work order."""
-        return self._change_work_orders(
+        return self._change(
+            WorkOrder,
             work_order_id,
             lambda w, at: w.hold(actor=actor, at=at, reason=reason, description=description),
         )
 
+    @command
     def report_hold(self, work_order_id: str, *, actor: Actor, supervisor: Actor, note: str = "") -> WorkOrder:
         """Report the exception to a supervisor."""
-        return self._change_work_orders(
+        return self._change(
+            WorkOrder,
             work_order_id,
             lambda w, at: w.report_hold(actor=actor, at=at, supervisor=supervisor, note=note),
         )
 
+    @command
     def coordinate_hold(self, work_order_id: str, *, actor: Actor, plan: str) -> WorkOrder:
         """Record how the supervisor coordinated the way forward."""
-        return self._change_work_orders(work_order_id, lambda w, at: w.coordinate_hold(actor=actor, at=at, plan=plan))
+        return self._change(WorkOrder, work_order_id, lambda w, at: w.coordinate_hold(actor=actor, at=at, plan=plan))
 
+    @command
     def inform_customer_of_hold(self, work_order_id: str, *, actor: Actor, message: str) -> WorkOrder:
         """Record that the customer was told about the exception."""
-        return self._change_work_orders(
-            work_order_id, lambda w, at: w.inform_customer_of_hold(actor=actor, at=at, message=message)
+        return self._change(
+            WorkOrder, work_order_id, lambda w, at: w.inform_customer_of_hold(actor=actor, at=at, message=message)
         )
 
+    @command
     def resume_work_order(self, work_order_id: str, *, actor: Actor, note: str = "") -> WorkOrder:
         """Resume after the exception procedure is complete."""
-        return self._change_work_orders(work_order_id, lambda w, at: w.resume(actor=actor, at=at, note=note))
+        return self._change(WorkOrder, work_order_id, lambda w, at: w.resume(actor=actor, at=at, note=note))
 
+    @command
     def complete_work_order(
         self, work_order_id: str, *, actor: Actor, sign_off: SiteSignOff, note: str = ""
     ) -> WorkOrder:
         """Complete: all required steps done and the site representative signed."""
-        return self._change_work_orders(
-            work_order_id, lambda w, at: w.complete(actor=actor, at=at, sign_off=sign_off, note=note)
+        return self._change(
+            WorkOrder, work_order_id, lambda w, at: w.complete(actor=actor, at=at, sign_off=sign_off, note=note)
         )
 
+    @command
     def cancel_work_order(self, work_order_id: str, *, actor: Actor, reason: str) -> WorkOrder:
         """Cancel an open work order."""
-        return self._change_work_orders(work_order_id, lambda w, at: w.cancel(actor=actor, at=at, reason=reason))
+        return self._change(WorkOrder, work_order_id, lambda w, at: w.cancel(actor=actor, at=at, reason=reason))
 
-    def get_work_order(self, work_order_id: str) -> WorkOrder:
+    @command
+    def get_work_order(self, work_order_id: str, *, actor: Actor | None = None) -> WorkOrder:
         """One work order, as stored."""
-        return self._read(_work_orders, work_order_id)
+        return self._read(WorkOrder, work_order_id)
 
-    def list_work_orders(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> Sequence[WorkOrder]:
-        """A page of work orders ordered by id, optionally in one status."""
-        with self._storage.unit_of_work() as uow:
-            return uow.work_orders.list(status=status, limit=limit, offset=offset)
+    @command
+    def list_work_orders(
+        self,
+        *,
+        status: str | None = None,
+        customer_id: str | None = None,
+        assignee_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor | None = None,
+    ) -> Sequence[WorkOrder]:
+        """A page of work orders ordered by id, filtered by status, customer and assignee (all optional)."""
+        return self._list(
+            WorkOrder, status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset
+        )
 
     # --- acceptance ---------------------------------------------------------
 
+    @command
     def open_acceptance(
         self,
         agreement_id: str,
@@ -501,8 +534,8 @@ class ServiceDesk:
         revision's.
         """
         with self._transaction() as tx:
-            now = self._now()
-            agreement = tx.uow.agreements.get(agreement_id)
+            now = tx.now
+            agreement = tx.get(tx.uow.agreements, agreement_id)
             if agreement.status is not AgreementStatus.ACTIVE:
                 raise BusinessRuleError(
                     "ServiceAgreement",
@@ -511,7 +544,7 @@ class ServiceDesk:
                 )
             live = [
                 order
-                for order in (tx.uow.work_orders.get(order_id) for order_id in agreement.work_order_ids)
+                for order in (tx.get(tx.uow.work_orders, order_id) for order_id in agreement.work_order_ids)
                 if order.status is not WorkOrderStatus.CANCELLED
             ]
             unfinished = [f"{o.id} ({o.status.value})" for o in live if o.status is not WorkOrderStatus.COMPLETED]
@@ -530,6 +563,13 @@ class ServiceDesk:
                 raise BusinessRuleError(
                     "ServiceAgreement", agreement.id, "acceptance needs at least one completed work order"
                 )
+            for order in live:
+                if order.id in chosen and inspector.person.id in order.assignees:
+                    raise SeparationOfDutiesError(
+                        inspector.person.id,
+                        "open_acceptance",
+                        f"an acceptance inspector may not be an assignee of the work inspected ({order.id})",
+                    )
             acceptance = Acceptance.open(
                 id=AcceptanceId(self._ids.new_id("acceptance")),
                 agreement_id=agreement.id,
@@ -543,14 +583,16 @@ class ServiceDesk:
             tx.update(tx.uow.agreements, agreement.link_acceptance(actor=actor, at=now, acceptance_id=acceptance.id))
             return tx.add(tx.uow.acceptances, acceptance)
 
+    @command
     def record_inspection(
         self, acceptance_id: str, *, actor: Actor, results: Iterable[CriterionResult], note: str = ""
     ) -> Acceptance:
         """Record the next inspection round."""
-        return self._change_acceptances(
-            acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=results, note=note)
+        return self._change(
+            Acceptance, acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=results, note=note)
         )
 
+    @command
     def order_rectification(
         self,
         acceptance_id: str,
@@ -561,45 +603,63 @@ class ServiceDesk:
         instructions: str = "",
     ) -> Acceptance:
         """After a failed round: who fixes the failed points, and by when."""
-        return self._change_acceptances(
+        return self._change(
+            Acceptance,
             acceptance_id,
             lambda a, at: a.order_rectification(
                 actor=actor, at=at, responsible_party=responsible_party, deadline=deadline, instructions=instructions
             ),
         )
 
+    @command
     def mark_rectified(self, acceptance_id: str, *, actor: Actor, note: str) -> Acceptance:
         """The failed points are reported fixed; the next round may be inspected."""
-        return self._change_acceptances(acceptance_id, lambda a, at: a.mark_rectified(actor=actor, at=at, note=note))
+        return self._change(Acceptance, acceptance_id, lambda a, at: a.mark_rectified(actor=actor, at=at, note=note))
 
+    @command
     def sign_acceptance_report(
         self, acceptance_id: str, *, actor: Actor, signed_by: str, summary: str = ""
     ) -> Acceptance:
         """Sign the report after a passed round; the agreement is fulfilled and the
         request completed in the same transaction."""
         with self._transaction() as tx:
-            now = self._now()
-            acceptance = tx.uow.acceptances.get(acceptance_id).sign_report(
+            now = tx.now
+            acceptance = tx.get(tx.uow.acceptances, acceptance_id).sign_report(
                 actor=actor, at=now, signed_by=signed_by, summary=summary
             )
-            agreement = tx.uow.agreements.get(acceptance.agreement_id)
+            agreement = tx.get(tx.uow.agreements, acceptance.agreement_id)
             tx.update(tx.uow.agreements, agreement.fulfil(actor=actor, at=now, note=f"accepted in {acceptance.id}"))
-            request = tx.uow.requests.get(acceptance.request_id)
+            request = tx.get(tx.uow.requests, acceptance.request_id)
             tx.update(tx.uow.requests, request.complete(actor=actor, at=now, note=f"accepted in {acceptance.id}"))
             return tx.update(tx.uow.acceptances, acceptance)
 
-    def get_acceptance(self, acceptance_id: str) -> Acceptance:
+    @command
+    def get_acceptance(self, acceptance_id: str, *, actor: Actor | None = None) -> Acceptance:
         """One acceptance, as stored."""
-        return self._read(_acceptances, acceptance_id)
+        return self._read(Acceptance, acceptance_id)
 
-    def list_acceptances(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> Sequence[Acceptance]:
-        """A page of acceptances ordered by id, optionally in one status."""
-        with self._storage.unit_of_work() as uow:
-            return uow.acceptances.list(status=status, limit=limit, offset=offset)
+    @command
+    def list_acceptances(
+        self,
+        *,
+        status: str | None = None,
+        customer_id: str | None = None,
+        assignee_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor | None = None,
+    ) -> Sequence[Acceptance]:
+        """A page of acceptances ordered by id, filtered by status, customer and assignee (all optional)."""
+        return self._list(
+            Acceptance, status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset
+        )
 
     # --- documents ----------------------------------------------------------
 
-    def render_work_order_sheet(self, work_order_id: str, *, locale: str = "en") -> RenderedDocument:
+    @command
+    def render_work_order_sheet(
+        self, work_order_id: str, *, locale: str = "en", actor: Actor | None = None
+    ) -> RenderedDocument:
         """The work order sheet (服务单) as the configured renderer renders it."""
         with self._storage.unit_of_work() as uow:
             order = uow.work_orders.get(work_order_id)
@@ -607,11 +667,14 @@ class ServiceDesk:
                 generated_at=self._now(),
                 work_order=order,
                 agreement=uow.agreements.get(order.agreement_id),
-                request=uow.requests.get(order.request_id),
+                request=self._visible(uow.requests.get(order.request_id)),
             )
         return self._renderer.render(document, locale=locale)
 
-    def render_acceptance_report(self, acceptance_id: str, *, locale: str = "en") -> RenderedDocument:
+    @command
+    def render_acceptance_report(
+        self, acceptance_id: str, *, locale: str = "en", actor: Actor | None = None
+    ) -> RenderedDocument:
         """The signed acceptance report (验收报告)."""
         with self._storage.unit_of_work() as uow:
             acceptance = uow.acceptances.get(acceptance_id)
@@ -619,12 +682,13 @@ class ServiceDesk:
                 generated_at=self._now(),
                 acceptance=acceptance,
                 agreement=uow.agreements.get(acceptance.agreement_id),
-                request=uow.requests.get(acceptance.request_id),
+                request=self._visible(uow.requests.get(acceptance.request_id)),
             )
         return self._renderer.render(document, locale=locale)
 
+    @command
     def render_rectification_notice(
-        self, acceptance_id: str, *, round: int | None = None, locale: str = "en"
+        self, acceptance_id: str, *, round: int | None = None, locale: str = "en", actor: Actor | None = None
     ) -> RenderedDocument:
         """The rectification notice (整改通知) for a failed round (default: the latest)."""
         with self._storage.unit_of_work() as uow:
@@ -637,59 +701,97 @@ class ServiceDesk:
                 generated_at=self._now(),
                 acceptance=acceptance,
                 order=orders[-1],
-                request=uow.requests.get(acceptance.request_id),
+                request=self._visible(uow.requests.get(acceptance.request_id)),
             )
         return self._renderer.render(document, locale=locale)
 
+    # --- service levels -----------------------------------------------------
+
+    @command
+    def scan_sla(self, now: datetime | None = None, *, batch: int = 100, actor: Actor | None = None) -> SlaScanResult:
+        """Record every SLA warning, breach and escalation reached by ``now`` (default: the clock's), once.
+
+        Finds the cases whose clocks need a look through the storage index
+        (:meth:`~servicecore.ports.storage.Repository.due_for_sla`), records the
+        reached checkpoints on their clocks and queues a notification for each to
+        its targets, one transaction per case. Idempotent: scanning again records
+        nothing new. A case changed by a concurrent command is skipped (counted in
+        ``conflicts``) and found again by the next scan.
+        """
+        sla = self._require_sla()
+        at = self._now() if now is None else check_aware("now", now)
+        alerts: list[Alert] = []
+        scanned = conflicts = 0
+        for kind in AGGREGATE_KINDS:
+            if kind.name not in sla.policies:
+                continue
+            skip: set[str] = set()
+            while True:
+                with self._storage.unit_of_work() as uow:
+                    found = uow.repository(kind.cls).due_for_sla(at_or_before=at, limit=batch + len(skip))
+                due = [case.id for case in found if case.id not in skip]
+                if not due:
+                    break
+                for case_id in due:
+                    try:
+                        with self._transaction() as tx:
+                            repo = tx.uow.repository(kind.cls)
+                            case, reached = sla.scan(repo.get(case_id), at)
+                            if reached:
+                                tx.update(repo, case)
+                    except ConcurrencyError:
+                        conflicts += 1
+                        skip.add(case_id)
+                        continue
+                    if reached:
+                        scanned += 1
+                        alerts.extend(reached)
+                    else:
+                        skip.add(case_id)  # nothing reached yet: storage and clocks disagree on the instant
+        return SlaScanResult(scanned=scanned, alerts=tuple(alerts), conflicts=conflicts)
+
+    def _require_sla(self) -> SlaService:
+        if self._sla is None:
+            raise ConfigurationError(
+                "this service desk runs no SLA clocks: pass sla=SlaService(calendar) or set a calendar in the config"
+            )
+        return self._sla
+
+    @property
+    def sla(self) -> SlaService | None:
+        """The SLA service keeping the clocks, if the desk runs any."""
+        return self._sla
+
     # --- notifications ------------------------------------------------------
 
-    def pending_notifications(self, *, limit: int = 100) -> Sequence[OutboxMessage]:
+    @command
+    def pending_notifications(self, *, limit: int = 100, actor: Actor | None = None) -> Sequence[OutboxMessage]:
         """Outbox messages not yet delivered, oldest first."""
         with self._storage.unit_of_work() as uow:
             return uow.outbox.pending(limit=limit)
 
-    def dispatch_notifications(self, *, limit: int = 100, max_attempts: int = 5) -> DispatchResult:
-        """Send pending outbox messages through the notifier, at least once.
+    @command
+    def dispatch_notifications(
+        self,
+        *,
+        limit: int = 100,
+        max_attempts: int | None = None,
+        retry: RetryPolicy | None = None,
+        actor: Actor | None = None,
+    ) -> DispatchResult:
+        """Deliver due outbox messages through the notifier, at least once (one batch of ``limit``).
 
-        Each message is marked delivered, or failed with the error; after
-        ``max_attempts`` failures it is marked finally failed. A notifier failure
+        Delegates to :class:`~servicecore.application.dispatcher.Dispatcher`: each
+        message is marked delivered, or failed with the error and retried after
+        an exponential back-off; after ``max_attempts`` attempts (default: the
+        ``retry`` policy's, 5) it is marked finally failed. A notifier failure
         never touches the state change that produced the message.
         """
-        delivered = failed = 0
-        with self._storage.unit_of_work() as uow:
-            for message in uow.outbox.pending(limit=limit):
-                notification = message.notification
-                try:
-                    self._notifier.send(notification)
-                except Exception as exc:  # any notifier failure is recorded, not raised
-                    failed += 1
-                    uow.outbox.mark_failed(
-                        notification.id,
-                        at=self._now(),
-                        error=f"{type(exc).__name__}: {exc}",
-                        final=message.attempts + 1 >= max_attempts,
-                    )
-                else:
-                    delivered += 1
-                    uow.outbox.mark_delivered(notification.id, at=self._now())
-            uow.commit()
-        return DispatchResult(delivered=delivered, failed=failed)
-
-
-def _requests(uow: UnitOfWork) -> Repository[ServiceRequest]:
-    return uow.requests
-
-
-def _agreements(uow: UnitOfWork) -> Repository[ServiceAgreement]:
-    return uow.agreements
-
-
-def _work_orders(uow: UnitOfWork) -> Repository[WorkOrder]:
-    return uow.work_orders
-
-
-def _acceptances(uow: UnitOfWork) -> Repository[Acceptance]:
-    return uow.acceptances
+        policy = retry or RetryPolicy()
+        if max_attempts is not None:
+            policy = attrs.evolve(policy, max_attempts=max_attempts)
+        dispatcher = Dispatcher(storage=self._storage, notifier=self._notifier, clock=self._clock, retry=policy)
+        return dispatcher.dispatch(limit=limit)
 
 
 __all__ = ["DispatchResult", "ServiceDesk"]

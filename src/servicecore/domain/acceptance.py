@@ -42,6 +42,7 @@ from servicecore.domain.values import (
     optional_aware,
     parse_enum,
 )
+from servicecore.sla.clocks import Clocks
 
 
 class InspectorKind(enum.StrEnum):
@@ -160,7 +161,14 @@ class Acceptance:
     report: AcceptanceReport | None = None
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
+    clocks: Clocks = attrs.field(factory=Clocks)
+    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @property
+    def sla_check_at(self) -> datetime | None:
+        """When the SLA scan must next look at this case; storage indexes it."""
+        return self.clocks.next_check_at
 
     @classmethod
     def open(

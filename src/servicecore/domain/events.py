@@ -321,6 +321,193 @@ class AcceptanceSigned(DomainEvent):
     signed_by: str
 
 
+# --- complaints -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintReceived(CustomerFacing):
+    """A complaint was recorded."""
+
+    channel: str
+    category: str
+    severity: str
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintAcknowledged(CustomerFacing):
+    """The complainant was told the complaint is being handled."""
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintInvestigationStarted(DomainEvent):
+    """Someone began investigating the complaint."""
+
+    investigator_id: ActorId
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintResolved(CustomerFacing):
+    """The complaint was resolved and the customer was sent a reply."""
+
+    remedies: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintReopened(DomainEvent):
+    """The customer reopened a resolved complaint; it is back under investigation."""
+
+    reopen_count: int
+    investigator_id: ActorId
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintClosed(CustomerFacing):
+    """The complaint was closed: confirmed by the customer, or after the silence period."""
+
+    how: str
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintWithdrawn(DomainEvent):
+    """The complainant withdrew the complaint."""
+
+    reason: str
+
+
+# --- violations -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ViolationReported(DomainEvent):
+    """A staff member was reported for a violation."""
+
+    subject_id: ActorId
+    category: str
+    source_kind: str
+
+
+@attrs.frozen(kw_only=True)
+class ViolationInvestigatorsAssigned(DomainEvent):
+    """Investigators were added to the case."""
+
+    investigator_ids: tuple[ActorId, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ViolationEvidenceAdded(DomainEvent):
+    """An evidence item was recorded."""
+
+    evidence_number: int
+    evidence_kind: str
+
+
+@attrs.frozen(kw_only=True)
+class ViolationDetermined(DomainEvent):
+    """Responsibility was determined; ``responsible_ids`` bear primary or secondary responsibility."""
+
+    responsible_ids: tuple[ActorId, ...]
+
+
+@attrs.frozen(kw_only=True)
+class ViolationDismissed(DomainEvent):
+    """Nobody was found responsible; the case ends."""
+
+
+@attrs.frozen(kw_only=True)
+class ViolationDecided(DomainEvent):
+    """A decision (sanctions, compensation) was made; ``addressee_ids`` may appeal until the deadline."""
+
+    decision_number: int
+    addressee_ids: tuple[ActorId, ...]
+    appeal_deadline: datetime | None
+
+
+@attrs.frozen(kw_only=True)
+class ViolationPublished(DomainEvent):
+    """The current decision was published internally."""
+
+    decision_number: int
+
+
+@attrs.frozen(kw_only=True)
+class ViolationAppealConcluded(DomainEvent):
+    """An appeal against the decision ended; if ``upheld``, decision ``decision_number`` corrects it."""
+
+    appeal_id: str
+    upheld: bool
+    decision_number: int
+
+
+@attrs.frozen(kw_only=True)
+class ViolationFinalized(DomainEvent):
+    """The decision became final; only a new, linked case can revisit it."""
+
+    decision_number: int
+
+
+# --- appeals ----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class AppealFiled(DomainEvent):
+    """A sanctioned staff member appealed a decision."""
+
+    violation_id: str
+    decision_number: int
+    appellant_id: ActorId
+
+
+@attrs.frozen(kw_only=True)
+class AppealReviewStarted(DomainEvent):
+    """A panel began reviewing the appeal."""
+
+    panel_ids: tuple[ActorId, ...]
+
+
+@attrs.frozen(kw_only=True)
+class AppealUpheld(DomainEvent):
+    """The panel upheld the appeal; the decision is corrected (``revoked``: nothing of it remains)."""
+
+    violation_id: str
+    revoked: bool
+
+
+@attrs.frozen(kw_only=True)
+class AppealRejected(DomainEvent):
+    """The panel rejected the appeal; the decision is maintained."""
+
+    violation_id: str
+
+
+@attrs.frozen(kw_only=True)
+class AppealClosed(DomainEvent):
+    """The appellant was notified of the outcome and the appeal closed."""
+
+    appellant_id: ActorId
+    upheld: bool
+
+
+# --- service levels -------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class SlaCheckpointReached(DomainEvent):
+    """An SLA scan found a clock past a checkpoint: its warning, its breach or an escalation level.
+
+    Raised on any kind of case, so it names the case's kind in ``case_type``
+    (its ``aggregate_type`` stays empty). ``recipients`` are the notification
+    addresses resolved from the policy's role names.
+    """
+
+    case_type: str
+    clock: str
+    kind: str
+    level: str
+    due_at: datetime
+    reached_at: datetime
+    recipients: tuple[str, ...]
+
+
 _RAISED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
     "ServiceRequest": (
         RequestReceived,
@@ -369,6 +556,33 @@ _RAISED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         RectificationCompleted,
         AcceptanceSigned,
     ),
+    "Complaint": (
+        ComplaintReceived,
+        ComplaintAcknowledged,
+        ComplaintInvestigationStarted,
+        ComplaintResolved,
+        ComplaintReopened,
+        ComplaintClosed,
+        ComplaintWithdrawn,
+    ),
+    "Violation": (
+        ViolationReported,
+        ViolationInvestigatorsAssigned,
+        ViolationEvidenceAdded,
+        ViolationDetermined,
+        ViolationDismissed,
+        ViolationDecided,
+        ViolationPublished,
+        ViolationAppealConcluded,
+        ViolationFinalized,
+    ),
+    "Appeal": (
+        AppealFiled,
+        AppealReviewStarted,
+        AppealUpheld,
+        AppealRejected,
+        AppealClosed,
+    ),
 }
 for _aggregate, _classes in _RAISED_BY.items():
     for _cls in _classes:
@@ -390,6 +604,18 @@ __all__ = [
     "AgreementRevised",
     "AgreementSubmittedForReview",
     "AgreementTerminated",
+    "AppealClosed",
+    "AppealFiled",
+    "AppealRejected",
+    "AppealReviewStarted",
+    "AppealUpheld",
+    "ComplaintAcknowledged",
+    "ComplaintClosed",
+    "ComplaintInvestigationStarted",
+    "ComplaintReceived",
+    "ComplaintReopened",
+    "ComplaintResolved",
+    "ComplaintWithdrawn",
     "CustomerFacing",
     "CustomerInformedOfHold",
     "DomainEvent",
@@ -408,8 +634,18 @@ __all__ = [
     "RequestReceived",
     "RequestServiceStarted",
     "RequestWithdrawn",
+    "SlaCheckpointReached",
     "StepCompleted",
     "StepSkipped",
+    "ViolationAppealConcluded",
+    "ViolationDecided",
+    "ViolationDetermined",
+    "ViolationDismissed",
+    "ViolationEvidenceAdded",
+    "ViolationFinalized",
+    "ViolationInvestigatorsAssigned",
+    "ViolationPublished",
+    "ViolationReported",
     "WorkOrderCancelled",
     "WorkOrderCompleted",
     "WorkOrderCreated",

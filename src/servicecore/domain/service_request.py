@@ -31,6 +31,7 @@ from servicecore.domain.values import (
     non_empty,
     parse_enum,
 )
+from servicecore.sla.clocks import Clocks
 
 
 class Channel(enum.StrEnum):
@@ -123,7 +124,14 @@ class ServiceRequest:
     outcome_reason: str = ""
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
+    clocks: Clocks = attrs.field(factory=Clocks)
+    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @property
+    def sla_check_at(self) -> datetime | None:
+        """When the SLA scan must next look at this case; storage indexes it."""
+        return self.clocks.next_check_at
 
     @classmethod
     def receive(

@@ -28,6 +28,12 @@ ActorId = NewType("ActorId", str)
 """Id of a person (staff member or customer contact) acting on the system."""
 CustomerId = NewType("CustomerId", str)
 """Id of a customer (a person or an organisation receiving the service)."""
+ComplaintId = NewType("ComplaintId", str)
+"""Id of a :class:`~servicecore.domain.complaint.Complaint`."""
+ViolationId = NewType("ViolationId", str)
+"""Id of a :class:`~servicecore.domain.violation.Violation`."""
+AppealId = NewType("AppealId", str)
+"""Id of an :class:`~servicecore.domain.appeal.Appeal`."""
 
 
 # --- attrs validators -------------------------------------------------------
@@ -107,6 +113,15 @@ def parse_decimal(field: str, value: object) -> Decimal:
     if not result.is_finite():
         raise ValidationError(field, f"must be finite, got {value!r}")
     return result
+
+
+def check_positive_money(field: str, value: object) -> Money:
+    """Return ``value`` if it is :class:`Money` with an amount above zero, else raise naming ``field``."""
+    if not isinstance(value, Money):
+        raise ValidationError(field, f"must be Money, got {type(value).__name__}")
+    if value.amount <= 0:
+        raise ValidationError(field, f"must be more than zero, got {value}")
+    return value
 
 
 def to_decimal(value: object) -> Decimal:
@@ -278,16 +293,20 @@ __all__ = [
     "ActorId",
     "ActorRef",
     "AgreementId",
+    "AppealId",
+    "ComplaintId",
     "Customer",
     "CustomerId",
     "EvidenceRef",
     "HistoryEntry",
     "Money",
     "RequestId",
+    "ViolationId",
     "WorkOrderId",
     "as_tuple",
     "aware",
     "check_aware",
+    "check_positive_money",
     "check_text",
     "evidence_tuple",
     "is_bool",

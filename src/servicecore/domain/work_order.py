@@ -41,6 +41,7 @@ from servicecore.domain.values import (
     parse_decimal,
     parse_enum,
 )
+from servicecore.sla.clocks import Clocks
 
 
 class WorkOrderStatus(enum.StrEnum):
@@ -200,7 +201,14 @@ class WorkOrder:
     cancel_reason: str = ""
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
+    clocks: Clocks = attrs.field(factory=Clocks)
+    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @property
+    def sla_check_at(self) -> datetime | None:
+        """When the SLA scan must next look at this case; storage indexes it."""
+        return self.clocks.next_check_at
 
     @classmethod
     def create(

@@ -45,13 +45,25 @@ class DeliveryStatus(enum.StrEnum):
 
 @attrs.frozen(kw_only=True)
 class OutboxMessage:
-    """A notification waiting in (or delivered from) the outbox."""
+    """A notification waiting in (or delivered from) the outbox, with its delivery record.
+
+    ``attempts`` counts delivery attempts, successful or not; ``last_attempt_at``
+    and ``last_error`` describe the latest one. A pending message is due again
+    from ``next_attempt_at`` (``None``: as soon as it is queued). A message whose
+    status is ``failed`` was given up on and is never attempted again.
+    """
 
     notification: Notification
     status: DeliveryStatus = DeliveryStatus.PENDING
     attempts: int = 0
     last_error: str = ""
     delivered_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    last_attempt_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    next_attempt_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+
+    def due_from(self) -> datetime:
+        """The instant from which a pending message may be attempted."""
+        return self.next_attempt_at or self.notification.created_at
 
 
 @runtime_checkable

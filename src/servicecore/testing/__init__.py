@@ -19,6 +19,11 @@ including its history and pending ``events``.
 'closed'
 >>> life.acceptances[-1].round_count
 2
+>>> case = discipline_case("7")
+>>> [agg.status.value for agg in case.finals()]
+['closed', 'final', 'closed']
+>>> len(case.violations[-1].decisions)
+2
 """
 
 from __future__ import annotations
@@ -39,25 +44,34 @@ from servicecore.domain.agreement import (
     ServiceAgreement,
     ServiceItem,
 )
+from servicecore.domain.appeal import Appeal
 from servicecore.domain.checklists import ChecklistTemplate, StepTemplate
+from servicecore.domain.complaint import Complaint, ComplaintSubject, Remedy
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.values import (
     AcceptanceId,
     Actor,
     ActorId,
     AgreementId,
+    AppealId,
+    ComplaintId,
     Customer,
     CustomerId,
     EvidenceRef,
     Money,
     RequestId,
+    ViolationId,
     WorkOrderId,
 )
+from servicecore.domain.violation import Compensation, Finding, Sanction, Violation, ViolationSource
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder
 from servicecore.ports.notification import Notification
 
 Aggregate: TypeAlias = ServiceRequest | ServiceAgreement | WorkOrder | Acceptance
 """Any of the four aggregate types."""
+
+DisciplineAggregate: TypeAlias = Complaint | Violation | Appeal
+"""A complaint, a violation or an appeal (storage support for them comes separately)."""
 
 CST = timezone(timedelta(hours=8), "CST")
 """China Standard Time (UTC+08:00), the samples' main offset."""
@@ -96,6 +110,15 @@ ENGINEER = Actor(ActorId("E-010"), "Chen Gang", ["engineer"])
 """A field engineer assigned to work orders."""
 SUPERVISOR = Actor(ActorId("E-020"), "Sun Li", ["supervisor"])
 """A supervisor who handles work-order exceptions."""
+DISCIPLINE_OFFICER = Actor(ActorId("E-030"), "Zhang Min", ["discipline_officer"])
+"""Decides, publishes and finalizes violation cases."""
+QUALITY_INSPECTOR = Actor(ActorId("E-040"), "Huang Lei", ["quality_inspector"])
+"""Investigates complaints and violations."""
+PANEL_MEMBERS = (
+    Actor(ActorId("E-050"), "Xu Hua", ["appeal_panel_member"]),
+    Actor(ActorId("E-051"), "Ma Jun", ["appeal_panel_member"]),
+)
+"""An appeal panel that took no part in the samples' cases."""
 
 SAMPLE_TEMPLATE = ChecklistTemplate(
     key="sample-visit",
@@ -413,6 +436,292 @@ def sample_aggregates(key: str = "1", *, text: str = "") -> tuple[tuple[str, Agg
     return tuple(labelled.items())
 
 
+@attrs.frozen
+class DisciplineCase:
+    """Snapshots of a complaint, the violation raised from it and the appeal against it.
+
+    As in :class:`Lifecycle`, each tuple is in the order the states were
+    reached and every snapshot keeps its pending ``events`` and ``version`` 0.
+    """
+
+    complaints: tuple[Complaint, ...]
+    violations: tuple[Violation, ...]
+    appeals: tuple[Appeal, ...]
+
+    def finals(self) -> tuple[Complaint, Violation, Appeal]:
+        """The last snapshot of each aggregate."""
+        return self.complaints[-1], self.violations[-1], self.appeals[-1]
+
+    def snapshots(self) -> tuple[DisciplineAggregate, ...]:
+        """Every snapshot of every aggregate."""
+        return (*self.complaints, *self.violations, *self.appeals)
+
+
+def sample_complainant(key: str = "1", *, text: str = "") -> Customer:
+    """The customer of :func:`full_lifecycle` ``key``, with all contact data filled in."""
+    suffix = f" {text}" if text else ""
+    return Customer(
+        CustomerId(f"C-{key}"),
+        f"Wang Fang{suffix}",
+        phone=f"138 0000 0000{suffix}",
+        email=f"wang.fang@example.cn{suffix}",
+        address=f"Block 3, Room 201, 88 Garden Road{suffix}",
+    )
+
+
+def discipline_case(key: str = "1", *, text: str = "", start: datetime = START) -> DisciplineCase:
+    """A complaint that ends in a sanction and an upheld appeal, with a snapshot after each step.
+
+    The story: the customer of :func:`full_lifecycle` complains about the work
+    of ``WO-<key>`` (engineer :data:`ENGINEER`); the complaint is acknowledged
+    and investigated, raises violation ``VIO-<key>``, is resolved, reopened,
+    resolved again and confirmed. The violation is investigated with three
+    evidence items, the engineer found primarily responsible, warned, fined and
+    ordered to pay compensation; the decision is published. The engineer
+    appeals (``APL-<key>``); the panel revokes the fine; the corrected decision
+    is published and the case made final. Ids are ``CMP-<key>``, ``VIO-<key>``,
+    ``APL-<key>``; ``text`` (if given) is appended to every free-text field.
+    """
+
+    def t(base: str) -> str:
+        return f"{base} {text}" if text else base
+
+    clock = _Timeline(start + timedelta(days=10))
+    customer = sample_complainant(key, text=text)
+    contact = Actor(ActorId(customer.id), customer.name, ["customer"])
+    investigator, officer = QUALITY_INSPECTOR, DISCIPLINE_OFFICER
+    complaint_id, violation_id, appeal_id = ComplaintId(f"CMP-{key}"), ViolationId(f"VIO-{key}"), AppealId(f"APL-{key}")
+
+    cmp = Complaint.receive(
+        id=complaint_id,
+        complainant=customer,
+        subject=ComplaintSubject(
+            request_id=RequestId(f"REQ-{key}"), work_order_id=WorkOrderId(f"WO-{key}"), staff_ids=[ENGINEER.id]
+        ),
+        channel="hotline",
+        category="quality",
+        severity="major",
+        description=t("Cockroaches back two days after the treatment; the engineer skipped the photos"),
+        actor=AGENT,
+        at=clock.next(),
+        work_staff_ids=[ENGINEER.id, ActorId("E-011")],
+    )
+    complaints = [cmp]
+    cmp = cmp.acknowledge(actor=AGENT, at=clock.next(), message=t("We are looking into it today."))
+    complaints.append(cmp)
+    cmp = cmp.start_investigation(actor=SUPERVISOR, at=clock.next(), investigator=investigator)
+    complaints.append(cmp)
+
+    vio = Violation.report(
+        id=violation_id,
+        subject=ENGINEER,
+        category="quality_failure",
+        source=ViolationSource.from_complaint(cmp.id),
+        description=t(
+            f"{customer.name} (tel. {customer.phone}) found live cockroaches at {customer.address} "
+            "two days after the treatment"
+        ),
+        actor=investigator,
+        at=clock.next(),
+    )
+    violations = [vio]
+    cmp = cmp.link_violation(actor=investigator, at=clock.next(), violation_id=vio.id)
+    complaints.append(cmp)
+    vio = vio.assign_investigators(actor=officer, at=clock.next(), investigators=[investigator])
+    violations.append(vio)
+    vio = vio.add_evidence(
+        actor=investigator,
+        at=clock.next(),
+        kind="service_record",
+        description=t("Work order sheet: gel applied at half the agreed dosage"),
+        reference=EvidenceRef(f"doc://work-orders/WO-{key}", t("sheet")),
+    )
+    vio = vio.add_evidence(
+        actor=investigator, at=clock.next(), kind="interview_record", description=t("Interview with the engineer")
+    )
+    vio = vio.add_evidence(
+        actor=investigator,
+        at=clock.next(),
+        kind="document",
+        description=t(f"Photos sent by the customer from {customer.phone}"),
+        reference=EvidenceRef("photo://complaints/1.jpg"),
+    )
+    violations.append(vio)
+    vio = vio.determine(
+        actor=investigator,
+        at=clock.next(),
+        findings=[Finding(person=ENGINEER, degree="primary", reason=t(f"Under-dosed at {customer.name}'s flat"))],
+        summary=t("The treatment did not follow the standard"),
+    )
+    violations.append(vio)
+    decided_at = clock.next()
+    vio = vio.decide(
+        actor=officer,
+        at=decided_at,
+        sanctions=[
+            Sanction(person=ENGINEER, kind="warning", note=t("first offence")),
+            Sanction(person=ENGINEER, kind="fine", amount=Money("200.00", "CNY")),
+        ],
+        compensations=[Compensation(person=ENGINEER, amount=Money("300.00", "CNY"), note=t("refund to the customer"))],
+        reasons=t("Service standard GB/T 27770 not followed"),
+        appeal_deadline=decided_at + timedelta(days=7),
+    )
+    violations.append(vio)
+
+    cmp = cmp.resolve(
+        actor=investigator,
+        at=clock.next(),
+        summary=t("The treatment was under-dosed"),
+        reply=t("We apologise; the treatment will be redone at no cost."),
+        remedies=[
+            Remedy(kind="apology"),
+            Remedy(kind="redo", work_order_id=WorkOrderId(f"WO-{key}-r"), note=t("next Monday")),
+        ],
+    )
+    complaints.append(cmp)
+    cmp = cmp.reopen(actor=contact, at=clock.next(60 * 24), reason=t("Still seeing insects after the redo"))
+    complaints.append(cmp)
+    cmp = cmp.resolve(
+        actor=investigator,
+        at=clock.next(),
+        summary=t("Redo confirmed insufficient"),
+        reply=t("We refund the treatment."),
+        remedies=[Remedy(kind="refund", amount=Money("300.00", "CNY"))],
+    )
+    complaints.append(cmp)
+    cmp = cmp.confirm_resolution(actor=contact, at=clock.next(), note=t("Thank you"))
+    complaints.append(cmp)
+
+    vio = vio.publish(actor=officer, at=clock.next(), note=t("notice board"))
+    violations.append(vio)
+    apl = Appeal.file(
+        id=appeal_id, violation=vio, appellant=ENGINEER, at=clock.next(), grounds=t("The depot issued the wrong gel")
+    )
+    appeals = [apl]
+    vio = vio.register_appeal(appellant=ENGINEER, at=clock.next(0), appeal_id=apl.id)
+    violations.append(vio)
+    apl = apl.start_review(actor=SUPERVISOR, at=clock.next(), panel=PANEL_MEMBERS)
+    appeals.append(apl)
+    apl = apl.uphold(
+        actor=PANEL_MEMBERS[0],
+        at=clock.next(),
+        reasons=t("The depot's mistake is confirmed; the fine is revoked"),
+        sanctions=[Sanction(person=ENGINEER, kind="warning", note=t("first offence"))],
+        compensations=[Compensation(person=ENGINEER, amount=Money("300.00", "CNY"))],
+    )
+    appeals.append(apl)
+    vio = vio.conclude_appeal(actor=PANEL_MEMBERS[0], at=clock.next(0), conclusion=apl.conclusion)
+    violations.append(vio)
+    apl = apl.close(actor=PANEL_MEMBERS[0], at=clock.next(), notification=t("Told in person"))
+    appeals.append(apl)
+    vio = vio.publish(actor=officer, at=clock.next(), note=t("corrected notice"))
+    violations.append(vio)
+    vio = vio.finalize(actor=officer, at=clock.next())
+    violations.append(vio)
+    return DisciplineCase(tuple(complaints), tuple(violations), tuple(appeals))
+
+
+def discipline_side_paths(
+    key: str = "1", *, text: str = "", start: datetime = START
+) -> tuple[DisciplineAggregate, ...]:
+    """Cases that end otherwise: a withdrawn complaint, one closed after the customer's silence,
+    a dismissed violation, and a violation whose appeal was rejected (final) with that appeal.
+    Ids are ``<PREFIX>-<key>-x`` and ``-y``."""
+
+    def t(base: str) -> str:
+        return f"{base} {text}" if text else base
+
+    clock = _Timeline(start + timedelta(days=20))
+    customer = sample_complainant(key, text=text)
+    about_engineer = ComplaintSubject(staff_ids=[ENGINEER.id])
+
+    def complaint(suffix: str) -> Complaint:
+        return Complaint.receive(
+            id=ComplaintId(f"CMP-{key}-{suffix}"),
+            complainant=customer,
+            subject=about_engineer,
+            channel="online",
+            category=t("noise at night"),
+            severity="minor",
+            description=t("Loud equipment late in the evening"),
+            actor=AGENT,
+            at=clock.next(),
+        ).acknowledge(actor=AGENT, at=clock.next(), message=t("Received"))
+
+    withdrawn = complaint("x").withdraw(actor=AGENT, at=clock.next(), reason=t("Sorted it out with the neighbour"))
+    resolved = (
+        complaint("y")
+        .start_investigation(actor=SUPERVISOR, at=clock.next())
+        .resolve(actor=SUPERVISOR, at=clock.next(), summary=t("Work hours agreed"), reply=t("Sorry for the noise"))
+    )
+    silent = resolved.close_after_silence(actor=AGENT, at=clock.next(60 * 24 * 8), silence=timedelta(days=7))
+
+    def reported(suffix: str) -> Violation:
+        return (
+            Violation.report(
+                id=ViolationId(f"VIO-{key}-{suffix}"),
+                subject=ENGINEER,
+                category="service_norm_breach",
+                source=ViolationSource.staff_report(SUPERVISOR),
+                description=t("Arrived late without notice"),
+                actor=SUPERVISOR,
+                at=clock.next(),
+            )
+            .assign_investigators(actor=DISCIPLINE_OFFICER, at=clock.next(), investigators=[QUALITY_INSPECTOR])
+            .add_evidence(actor=QUALITY_INSPECTOR, at=clock.next(), kind="service_record", description=t("Log"))
+        )
+
+    dismissed = reported("x").determine(
+        actor=QUALITY_INSPECTOR,
+        at=clock.next(),
+        findings=[Finding(person=ENGINEER, degree="none", reason=t("The customer moved the appointment"))],
+        summary=t("Not late: the appointment was moved"),
+    )
+    determined = reported("y").determine(
+        actor=QUALITY_INSPECTOR,
+        at=clock.next(),
+        findings=[Finding(person=ENGINEER, degree="secondary")],
+        summary=t("Late by an hour"),
+    )
+    decided_at = clock.next()
+    decided = determined.decide(
+        actor=DISCIPLINE_OFFICER,
+        at=decided_at,
+        sanctions=[Sanction(person=ENGINEER, kind="warning")],
+        reasons=t("Punctuality rule"),
+        appeal_deadline=decided_at + timedelta(days=3),
+    ).publish(actor=DISCIPLINE_OFFICER, at=clock.next())
+    appeal = Appeal.file(
+        id=AppealId(f"APL-{key}-y"), violation=decided, appellant=ENGINEER, at=clock.next(), grounds=t("Traffic")
+    )
+    decided = decided.register_appeal(appellant=ENGINEER, at=clock.next(0), appeal_id=appeal.id)
+    appeal = appeal.start_review(actor=SUPERVISOR, at=clock.next(), panel=PANEL_MEMBERS[:1]).reject(
+        actor=PANEL_MEMBERS[0], at=clock.next(), reasons=t("Traffic was foreseeable")
+    )
+    final = decided.conclude_appeal(actor=PANEL_MEMBERS[0], at=clock.next(0), conclusion=appeal.conclusion).finalize(
+        actor=DISCIPLINE_OFFICER, at=clock.next()
+    )
+    appeal = appeal.close(actor=PANEL_MEMBERS[0], at=clock.next(), notification=t("By letter"))
+    return withdrawn, silent, dismissed, final, appeal
+
+
+def sample_discipline_aggregates(key: str = "1", *, text: str = "") -> tuple[tuple[str, DisciplineAggregate], ...]:
+    """Labelled samples of complaints, violations and appeals in many states (``"Violation-final"``...).
+
+    Not part of :func:`sample_aggregates` yet; fold them in once storage knows these aggregates.
+    """
+    case = discipline_case(key, text=text)
+    labelled: dict[str, DisciplineAggregate] = {}
+    for aggregate in (*case.snapshots(), *discipline_side_paths(key, text=text)):
+        label = f"{type(aggregate).__name__}-{aggregate.status.value}"
+        suffix = 2
+        while label in labelled:
+            label = f"{type(aggregate).__name__}-{aggregate.status.value}-{suffix}"
+            suffix += 1
+        labelled[label] = aggregate
+    return tuple(labelled.items())
+
+
 def sample_notification(
     id: str,
     *,
@@ -438,17 +747,26 @@ def sample_notification(
 __all__ = [
     "AGENT",
     "CST",
+    "DISCIPLINE_OFFICER",
     "ENGINEER",
     "HOSTILE_IDS",
     "HOSTILE_TEXTS",
+    "PANEL_MEMBERS",
+    "QUALITY_INSPECTOR",
     "REVIEWER",
     "SAMPLE_TEMPLATE",
     "START",
     "SUPERVISOR",
     "Aggregate",
+    "DisciplineAggregate",
+    "DisciplineCase",
     "Lifecycle",
+    "discipline_case",
+    "discipline_side_paths",
     "full_lifecycle",
     "sample_aggregates",
+    "sample_complainant",
+    "sample_discipline_aggregates",
     "sample_notification",
     "sample_terms",
     "side_paths",

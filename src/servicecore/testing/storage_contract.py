@@ -23,7 +23,8 @@ What is checked (see :mod:`servicecore.ports.storage` for the contract itself):
 
 * round trips: every aggregate type, in many states up to a full history,
   comes back equal to what was stored, at version 1, without pending events,
-  with UTC offsets and decimal places intact;
+  with UTC offsets and decimal places intact; ``uow.repository(cls)`` is the
+  same repository as the typed property;
 * missing ids raise :class:`~servicecore.NotFoundError`; adding an existing id,
   updating from a stale version, or updating a missing aggregate raise
   :class:`~servicecore.ConcurrencyError`; ``update`` of an aggregate loaded at
@@ -32,12 +33,23 @@ What is checked (see :mod:`servicecore.ports.storage` for the contract itself):
   leaving the ``with`` block without commit discard everything, uncommitted
   writes are invisible to other units of work, and the second of two racing
   units of work fails;
-* ``list``: ordered by id, status filter, ``limit``/``offset`` paging;
+* queries: ``list`` ordered by id with ``status``, ``customer_id`` and
+  ``assignee_id`` filters (exact matches, no wildcards) and ``limit``/``offset``
+  paging; ``due_for_sla`` ordered by (check instant, id); both see the unit of
+  work's own writes; bad arguments raise :class:`~servicecore.ValidationError`
+  naming the argument;
 * the outbox: queueing, oldest-first ``pending`` (by instant, not by local
-  time), ``mark_delivered``, ``mark_failed`` with and without ``final``, all of
-  it inside the transaction;
+  time), ``mark_delivered``, ``mark_failed`` with and without ``final`` and with
+  a ``retry_at``, ``due`` ordered by due time, ``claim_due`` handing a message to
+  one unit of work at a time, all of it inside the transaction;
 * hostile strings (quotes, SQL, Unicode, emoji, long text, Markdown/HTML) and
   hostile ids are stored as data and returned unchanged.
+
+The SLA-scan tests give sample aggregates check times by substituting
+:func:`servicecore.ports.storage.sla_check_at_of` (with pytest's
+``monkeypatch``): compute what you index with
+:func:`servicecore.ports.storage.index_fields` when an aggregate is written,
+as the built-in backends do, and they work for your backend too.
 
 Some tests interleave two units of work in one thread. A backend whose readers
 block writers until they finish (for example SQLite in rollback-journal mode
@@ -57,6 +69,7 @@ your ``conftest.py`` before importing this module.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
@@ -66,10 +79,11 @@ import pytest
 
 from servicecore.domain.acceptance import Acceptance, CriterionResult
 from servicecore.domain.agreement import AgreementStatus, ServiceAgreement
-from servicecore.domain.errors import ConcurrencyError, NotFoundError, ServiceCoreError
+from servicecore.domain.errors import ConcurrencyError, NotFoundError, ServiceCoreError, ValidationError
 from servicecore.domain.service_request import RequestStatus, ServiceRequest
-from servicecore.domain.values import Actor, RequestId
+from servicecore.domain.values import Actor, ActorId, CustomerId, RequestId, WorkOrderId
 from servicecore.domain.work_order import WorkOrder
+from servicecore.ports import storage as storage_port
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
 from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork
 from servicecore.serialization import unstructure
@@ -607,6 +621,192 @@ class StorageContract:
             _check_ids(repository.list(status="no-such-status"), [], "list(status='no-such-status')")
             _check_ids(repository.list(), sorted(a.id for a in stored), "list()")
 
+    # --- the generic repository ----------------------------------------------
+
+    @pytest.mark.parametrize("kind", AGGREGATE_TYPES, ids=lambda kind: kind.__name__)
+    def test_repository_of_a_class_is_the_typed_repository(self, storage: StorageBackend, kind: type[Any]) -> None:
+        """``uow.repository(cls)`` stores and loads the same aggregates as the typed property."""
+        sample = next(a for a in reversed(full_lifecycle("1").snapshots()) if isinstance(a, kind))
+        with storage.unit_of_work() as uow:
+            uow.repository(kind).add(sample)
+            assert_stored_as(repository_for(uow, kind).get(sample.id), sample, version=1)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert_stored_as(uow.repository(kind).get(sample.id), sample, version=1)
+            _check_ids(uow.repository(kind).list(), [sample.id], f"repository({kind.__name__}).list()")
+
+    def test_repository_of_an_unregistered_class_raises_validation_error(self, storage: StorageBackend) -> None:
+        """Asking for the repository of a class that is not an aggregate kind names ``cls``."""
+        with storage.unit_of_work() as uow, pytest.raises(ValidationError) as caught:
+            uow.repository(Actor)
+        assert caught.value.field == "cls", f"the error names {caught.value.field!r}"
+
+    # --- queries ------------------------------------------------------------------
+
+    @pytest.mark.parametrize("kind", [ServiceRequest, ServiceAgreement], ids=lambda kind: kind.__name__)
+    def test_list_filters_by_customer(self, storage: StorageBackend, kind: type[Any]) -> None:
+        """``list(customer_id=...)`` keeps one customer's aggregates, ordered by id, paged, with ``status``."""
+        stored = [
+            _with_customer(_nth_of(kind, n, pick), customer)
+            for n, (pick, customer) in enumerate(
+                [(0, "C-a"), (1, "C-b"), (0, "C-a"), (1, "C-a"), (0, "C-b"), (1, "C-a"), (0, "C-%")]
+            )
+        ]
+        save(storage, *stored)
+        of_a = sorted(a.id for a in stored if _customer_of(a) == "C-a")
+        assert len(of_a) == 4
+        first_state = _nth_of(kind, 0, 0).status.value
+        of_a_first = sorted(a.id for a in stored if _customer_of(a) == "C-a" and a.status.value == first_state)
+        with storage.unit_of_work() as uow:
+            repository = repository_for(uow, kind)
+            _check_ids(repository.list(customer_id="C-a"), of_a, "list(customer_id='C-a')")
+            _check_ids(repository.list(customer_id="C-a", limit=2), of_a[:2], "first page")
+            _check_ids(repository.list(customer_id="C-a", limit=2, offset=2), of_a[2:], "second page")
+            _check_ids(repository.list(customer_id="C-a", offset=4), [], "past the end")
+            _check_ids(
+                repository.list(customer_id="C-a", status=first_state),
+                of_a_first,
+                f"list(customer_id='C-a', status={first_state!r})",
+            )
+            _check_ids(repository.list(customer_id="C-"), [], "a prefix is not a match")
+            _check_ids(repository.list(customer_id="C-_"), [], "'_' is not a wildcard")
+            _check_ids(repository.list(customer_id="C-%"), [stored[-1].id], "'%' is matched literally")
+            _check_ids(repository.list(customer_id="nobody"), [], "list(customer_id='nobody')")
+
+    def test_list_filters_by_assignee_and_follows_reassignment(self, storage: StorageBackend) -> None:
+        """``list(assignee_id=...)`` finds work orders by any of their assignees, also after a reassignment."""
+        team = {"WO-1": ("E-1", "E-2"), "WO-2": ("E-2",), "WO-3": ("E-3",), "WO-4": ("E-3", "E-2"), "WO-5": ("E-22",)}
+        base = full_lifecycle("1").work_orders[0]
+        orders = [
+            attrs.evolve(base, id=WorkOrderId(key), assignees=[ActorId(p) for p in people])
+            for key, people in team.items()
+        ]
+        save(storage, *orders)
+        with storage.unit_of_work() as uow:
+            _check_ids(uow.work_orders.list(assignee_id="E-2"), ["WO-1", "WO-2", "WO-4"], "assignee E-2")
+            _check_ids(uow.work_orders.list(assignee_id="E-2", limit=1, offset=1), ["WO-2"], "assignee E-2, paged")
+            _check_ids(uow.work_orders.list(assignee_id="E-3"), ["WO-3", "WO-4"], "assignee E-3")
+            _check_ids(uow.work_orders.list(assignee_id="E-"), [], "a prefix is not a match")
+            _check_ids(uow.work_orders.list(assignee_id="E-2", status="in_progress"), [], "assignee and status")
+        with storage.unit_of_work() as uow:
+            moved = uow.work_orders.get("WO-1").reassign(actor=AGENT, at=_LATER, assignees=[ActorId("E-3")])
+            uow.work_orders.update(moved)
+            started = uow.work_orders.get("WO-2").start(actor=AGENT, at=_LATER)
+            uow.work_orders.update(started)
+            _check_ids(uow.work_orders.list(assignee_id="E-2"), ["WO-2", "WO-4"], "own reassignment, E-2")
+            _check_ids(uow.work_orders.list(assignee_id="E-3"), ["WO-1", "WO-3", "WO-4"], "own reassignment, E-3")
+            _check_ids(uow.work_orders.list(assignee_id="E-2", status="in_progress"), ["WO-2"], "own status change")
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            _check_ids(uow.work_orders.list(assignee_id="E-2"), ["WO-2", "WO-4"], "after commit, E-2")
+            _check_ids(uow.work_orders.list(assignee_id="E-1"), [], "after commit, E-1")
+            _check_ids(uow.work_orders.list(assignee_id="E-3"), ["WO-1", "WO-3", "WO-4"], "after commit, E-3")
+
+    def test_list_finds_acceptances_by_their_inspector(self, storage: StorageBackend) -> None:
+        """An acceptance is listed under its designated inspector as assignee."""
+        acceptance = full_lifecycle("1").acceptances[-1]
+        save(storage, acceptance)
+        with storage.unit_of_work() as uow:
+            _check_ids(
+                uow.acceptances.list(assignee_id=acceptance.inspector.person.id), [acceptance.id], "by inspector"
+            )
+            _check_ids(uow.acceptances.list(assignee_id="E-010"), [], "by someone else")
+
+    def test_queries_see_the_unit_of_works_own_writes(self, storage: StorageBackend) -> None:
+        """Filters and paging apply to what this unit of work wrote, merged with what is committed."""
+        requests = [_with_customer(_nth_of(ServiceRequest, n, 0), "C-a") for n in range(5)]
+        save(storage, *requests[:4])
+        with storage.unit_of_work() as uow:
+            uow.requests.add(requests[4])
+            changed = uow.requests.get(requests[1].id).acknowledge(actor=AGENT, at=_LATER, message="hi")
+            uow.requests.update(changed)
+            ids = sorted(r.id for r in requests)
+            received = [i for i in ids if i != requests[1].id]
+            _check_ids(uow.requests.list(customer_id="C-a"), ids, "all, with the own add")
+            _check_ids(uow.requests.list(status="received"), received, "own status change leaves 'received'")
+            _check_ids(uow.requests.list(status="received", limit=2, offset=1), received[1:3], "paged")
+            _check_ids(uow.requests.list(status="acknowledged"), [requests[1].id], "own status change")
+            with storage.unit_of_work() as other:
+                _check_ids(other.requests.list(status="acknowledged"), [], "another unit of work")
+
+    def test_bad_query_arguments_raise_validation_error_naming_the_field(self, storage: StorageBackend) -> None:
+        """Negative or non-integer paging, empty or non-string filters, a naive instant: ValidationError naming it."""
+        naive = datetime(2026, 3, 2, 9, 0)
+        calls: list[tuple[str, Callable[[UnitOfWork], object]]] = [
+            ("limit", lambda uow: uow.requests.list(limit=-1)),
+            ("offset", lambda uow: uow.requests.list(offset=-1)),
+            ("limit", lambda uow: uow.requests.list(limit="10")),  # type: ignore[arg-type]
+            ("offset", lambda uow: uow.requests.list(offset=True)),
+            ("status", lambda uow: uow.requests.list(status="")),
+            ("status", lambda uow: uow.requests.list(status=3)),  # type: ignore[arg-type]
+            ("customer_id", lambda uow: uow.agreements.list(customer_id="")),
+            ("assignee_id", lambda uow: uow.work_orders.list(assignee_id=7)),  # type: ignore[arg-type]
+            ("at_or_before", lambda uow: uow.requests.due_for_sla(at_or_before=naive)),
+            ("limit", lambda uow: uow.requests.due_for_sla(at_or_before=_LATER, limit=-5)),
+            ("at", lambda uow: uow.outbox.due(at=naive)),
+            ("limit", lambda uow: uow.outbox.due(at=_LATER, limit=-1)),
+            ("limit", lambda uow: uow.outbox.pending(limit=-1)),
+        ]
+        with storage.unit_of_work() as uow:
+            for field, call in calls:
+                with pytest.raises(ValidationError) as caught:
+                    call(uow)
+                assert caught.value.field == field, f"expected the error to name {field!r}: {caught.value}"
+
+    def test_due_for_sla_orders_by_check_instant_then_id(
+        self, storage: StorageBackend, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The SLA scan returns aggregates checked at or before the instant, by (instant, id), ``limit`` first."""
+        minus_five = timezone(timedelta(hours=-5))
+        base = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+        checks = {
+            "REQ-e": base,
+            "REQ-b": base.astimezone(minus_five),  # the same instant in another offset: ordered by id
+            "REQ-a": base + timedelta(minutes=5),
+            "REQ-d": base - timedelta(hours=1),
+            "REQ-c": base + timedelta(hours=1),  # later than the scan
+            "REQ-f": None,  # no clock running
+        }
+        _schedule_checks(monkeypatch, {(key, 1): at for key, at in checks.items()})
+        template = full_lifecycle("1").requests[0]
+        save(storage, *(attrs.evolve(template, id=RequestId(key)) for key in checks))
+        scan_at = base + timedelta(minutes=5)
+        with storage.unit_of_work() as uow:
+            _check_ids(uow.requests.due_for_sla(at_or_before=scan_at), ["REQ-d", "REQ-b", "REQ-e", "REQ-a"], "scan")
+            _check_ids(uow.requests.due_for_sla(at_or_before=scan_at, limit=2), ["REQ-d", "REQ-b"], "limit=2")
+            _check_ids(uow.requests.due_for_sla(at_or_before=base - timedelta(days=1)), [], "nothing due yet")
+            _check_ids(uow.agreements.due_for_sla(at_or_before=scan_at), [], "another kind")
+            for got in uow.requests.due_for_sla(at_or_before=scan_at):
+                assert got.version == 1, "the scan returns aggregates as stored"
+                assert got.events == (), "the scan returns aggregates without events"
+
+    def test_due_for_sla_follows_updates_and_own_writes(
+        self, storage: StorageBackend, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An update that moves or stops the clock moves the aggregate in the scan, first for its own unit of work."""
+        base = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+        _schedule_checks(
+            monkeypatch,
+            {
+                ("REQ-1", 1): base,
+                ("REQ-1", 2): None,  # the clock stops at version 2
+                ("REQ-2", 1): base + timedelta(days=1),
+                ("REQ-2", 2): base - timedelta(minutes=1),  # and moves earlier for this one
+            },
+        )
+        template = full_lifecycle("1").requests[0]
+        save(storage, *(attrs.evolve(template, id=RequestId(key)) for key in ("REQ-1", "REQ-2")))
+        with storage.unit_of_work() as uow:
+            _check_ids(uow.requests.due_for_sla(at_or_before=base), ["REQ-1"], "before the updates")
+            for key in ("REQ-1", "REQ-2"):
+                uow.requests.update(uow.requests.get(key).acknowledge(actor=AGENT, at=_LATER, message="ok"))
+            _check_ids(uow.requests.due_for_sla(at_or_before=base), ["REQ-2"], "own updates")
+            with storage.unit_of_work() as other:
+                _check_ids(other.requests.due_for_sla(at_or_before=base), ["REQ-1"], "uncommitted updates")
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            _check_ids(uow.requests.due_for_sla(at_or_before=base), ["REQ-2"], "after commit")
+
     # --- the outbox ---------------------------------------------------------
 
     def test_outbox_round_trips_a_notification(self, storage: StorageBackend) -> None:
@@ -664,6 +864,7 @@ class StorageContract:
         assert message.delivered_at.utcoffset() == delivered_at.utcoffset(), "delivered_at lost its UTC offset"
         assert message.attempts == 1, f"attempts {message.attempts} after one successful delivery"
         assert message.last_error == ""
+        assert message.last_attempt_at == delivered_at, f"last_attempt_at {message.last_attempt_at!r}"
         assert _pending_ids(storage) == ["NTF-2"], "a delivered message is still pending"
 
     def test_mark_failed_keeps_the_message_pending_and_counts_attempts(self, storage: StorageBackend) -> None:
@@ -700,6 +901,119 @@ class StorageContract:
         assert message.attempts == 2, f"attempts {message.attempts}, expected 2"
         assert message.last_error == "gave up", f"last_error {message.last_error!r}"
         assert _pending_ids(storage) == [], "a finally failed message is still pending"
+
+    def test_due_honours_the_retry_time_and_orders_by_it(self, storage: StorageBackend) -> None:
+        """A failed message is due again from ``retry_at``; ``due`` orders by due time, then age, then id."""
+        minus_three = timezone(timedelta(hours=-3))
+        with storage.unit_of_work() as uow:
+            uow.outbox.add(sample_notification("NTF-1", created_at=START))
+            uow.outbox.add(sample_notification("NTF-2", created_at=START + timedelta(minutes=1)))
+            uow.outbox.add(sample_notification("NTF-3", created_at=START + timedelta(minutes=2)))
+            uow.commit()
+        retry_at = (START + timedelta(minutes=30)).astimezone(minus_three)
+        attempt_at = (START + timedelta(minutes=5)).astimezone(UTC)
+        with storage.unit_of_work() as uow:
+            uow.outbox.mark_failed("NTF-1", at=attempt_at, error="timeout", retry_at=retry_at)
+            uow.commit()
+        message = outbox_message(storage, "NTF-1")
+        assert message is not None
+        assert message.status is DeliveryStatus.PENDING, f"{message!r}"
+        assert message.attempts == 1, f"{message!r}"
+        assert message.next_attempt_at == retry_at, f"next_attempt_at {message.next_attempt_at!r}"
+        assert message.next_attempt_at.utcoffset() == retry_at.utcoffset(), "next_attempt_at lost its offset"
+        assert message.last_attempt_at == attempt_at, f"last_attempt_at {message.last_attempt_at!r}"
+        assert message.last_attempt_at.utcoffset() == attempt_at.utcoffset(), "last_attempt_at lost its offset"
+
+        def due(at: datetime, limit: int = 100) -> list[str]:
+            with storage.unit_of_work() as uow:
+                return [m.notification.id for m in uow.outbox.due(at=at, limit=limit)]
+
+        assert due(START - timedelta(seconds=1)) == [], "nothing is due before it was queued"
+        assert due(START + timedelta(minutes=1)) == ["NTF-2"], "a message is due from its creation"
+        assert due(retry_at - timedelta(microseconds=1)) == ["NTF-2", "NTF-3"], "NTF-1 waits for its retry time"
+        assert due(retry_at) == ["NTF-2", "NTF-3", "NTF-1"], "ordered by due time"
+        assert due(retry_at, limit=1) == ["NTF-2"], "limit"
+        assert _pending_ids(storage) == ["NTF-1", "NTF-2", "NTF-3"], "pending ignores retry times"
+
+    def test_a_finally_failed_or_delivered_message_is_never_due(self, storage: StorageBackend) -> None:
+        """Neither a delivered nor a finally failed message is due or claimable again."""
+        with storage.unit_of_work() as uow:
+            uow.outbox.add(sample_notification("NTF-1"))
+            uow.outbox.add(sample_notification("NTF-2"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.outbox.mark_failed("NTF-1", at=_LATER, error="gave up", final=True, retry_at=_LATER)
+            uow.outbox.mark_delivered("NTF-2", at=_LATER)
+            assert list(uow.outbox.due(at=_LATER)) == [], "own marks"
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert list(uow.outbox.due(at=_LATER + timedelta(days=1))) == []
+            assert list(uow.outbox.claim_due(at=_LATER + timedelta(days=1))) == []
+        message = outbox_message(storage, "NTF-1")
+        assert message is not None
+        assert message.status is DeliveryStatus.FAILED, f"{message!r}"
+        assert message.last_attempt_at == _LATER, f"{message!r}"
+
+    def test_claimed_messages_are_held_until_the_unit_of_work_ends(self, storage: StorageBackend) -> None:
+        """While one unit of work holds claimed messages, another one's claim never returns them.
+
+        The second claim runs in another thread: a backend may skip the held
+        messages (row locks) or wait until the first unit of work ends.
+        """
+        with storage.unit_of_work() as uow:
+            for n in (1, 2, 3):
+                uow.outbox.add(sample_notification(f"NTF-{n}", created_at=START + timedelta(minutes=n)))
+            uow.commit()
+        seen: dict[str, list[str]] = {}
+        errors: list[BaseException] = []
+
+        def second_dispatcher() -> None:
+            try:
+                with storage.unit_of_work() as uow:
+                    claimed = uow.outbox.claim_due(at=_LATER, limit=10)
+                    seen["second"] = [m.notification.id for m in claimed]
+                    for message in claimed:
+                        uow.outbox.mark_delivered(message.notification.id, at=_LATER)
+                    uow.commit()
+            except BaseException as exc:  # re-raised in the test's thread
+                errors.append(exc)
+
+        with storage.unit_of_work() as first:
+            claimed = first.outbox.claim_due(at=_LATER, limit=2)
+            seen["first"] = [m.notification.id for m in claimed]
+            assert seen["first"] == ["NTF-1", "NTF-2"], f"claim_due returned {seen['first']}"
+            thread = threading.Thread(target=second_dispatcher)
+            thread.start()
+            for message in claimed:
+                first.outbox.mark_delivered(message.notification.id, at=_LATER)
+            first.commit()
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "the second claim never returned"
+        if errors:
+            raise errors[0]
+        assert seen["second"] == ["NTF-3"], f"the second dispatcher claimed {seen['second']}"
+        for n in (1, 2, 3):
+            delivered = outbox_message(storage, f"NTF-{n}")
+            assert delivered is not None
+            assert (delivered.status, delivered.attempts) == (DeliveryStatus.DELIVERED, 1), f"twice: {delivered!r}"
+
+    def test_claims_end_with_a_rollback(self, storage: StorageBackend) -> None:
+        """Messages claimed by a unit of work that rolls back are due and claimable again, unchanged."""
+        with storage.unit_of_work() as uow:
+            uow.outbox.add(sample_notification("NTF-1"))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [m.notification.id for m in uow.outbox.claim_due(at=_LATER)] == ["NTF-1"]
+            uow.outbox.mark_delivered("NTF-1", at=_LATER)
+        with storage.unit_of_work() as uow:
+            again = uow.outbox.claim_due(at=_LATER)
+            assert [m.notification.id for m in again] == ["NTF-1"], "a rolled-back claim is claimable again"
+            assert again[0].attempts == 0, f"{again[0]!r}"
+            uow.outbox.mark_failed("NTF-1", at=_LATER, error="x", retry_at=_LATER + timedelta(minutes=1))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert list(uow.outbox.claim_due(at=_LATER)) == [], "not before the retry time"
+            assert [m.notification.id for m in uow.outbox.claim_due(at=_LATER + timedelta(minutes=1))] == ["NTF-1"]
 
     def test_outbox_marks_of_an_unknown_message_raise_not_found(self, storage: StorageBackend) -> None:
         """``get`` and the marks raise NotFoundError for an unknown notification id."""
@@ -809,6 +1123,34 @@ class StorageContract:
             with pytest.raises(NotFoundError):
                 uow.requests.get(hostile_id + "x")
             _check_ids(uow.requests.list(), [hostile_id], "list")
+
+
+def _nth_of(kind: type[A], n: int, pick: int) -> A:
+    """Snapshot ``pick`` of ``kind`` from lifecycle ``n`` (ids differ per ``n``)."""
+    snapshots = [a for a in full_lifecycle(f"{n:02d}").snapshots() if isinstance(a, kind)]
+    return snapshots[pick]
+
+
+def _with_customer(aggregate: A, customer_id: str) -> A:
+    """``aggregate`` belonging to another customer."""
+    original: Any = aggregate
+    if isinstance(original, ServiceRequest):
+        changed: Any = attrs.evolve(original, customer=attrs.evolve(original.customer, id=CustomerId(customer_id)))
+    else:
+        changed = attrs.evolve(original, customer_id=CustomerId(customer_id))
+    result: A = changed
+    return result
+
+
+def _customer_of(aggregate: Any) -> str:
+    return str(aggregate.customer.id if isinstance(aggregate, ServiceRequest) else aggregate.customer_id)
+
+
+def _schedule_checks(monkeypatch: pytest.MonkeyPatch, checks: dict[tuple[str, int], datetime | None]) -> None:
+    """Give aggregates SLA check times by (id, stored version), through the port's one hook."""
+    monkeypatch.setattr(
+        storage_port, "sla_check_at_of", lambda aggregate: checks.get((aggregate.id, aggregate.version))
+    )
 
 
 def _inspector_of(acceptance: Acceptance) -> Actor:

@@ -37,19 +37,47 @@ from servicecore.domain.agreement import (
     ServiceAgreement,
     ServiceItem,
 )
+from servicecore.domain.appeal import Appeal, AppealStatus
 from servicecore.domain.checklists import ChecklistTemplate, StepTemplate
+from servicecore.domain.complaint import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintSeverity,
+    ComplaintStatus,
+    ComplaintSubject,
+    Remedy,
+    RemedyKind,
+)
 from servicecore.domain.service_request import Channel, Priority, RequestStatus, ServiceRequest
 from servicecore.domain.values import (
     AcceptanceId,
     Actor,
     ActorId,
+    ActorRef,
     AgreementId,
+    AppealId,
+    ComplaintId,
     Customer,
     CustomerId,
     EvidenceRef,
     Money,
     RequestId,
+    ViolationId,
     WorkOrderId,
+)
+from servicecore.domain.violation import (
+    AppealConclusion,
+    Compensation,
+    EvidenceKind,
+    Finding,
+    ResponsibilityDegree,
+    Sanction,
+    SanctionKind,
+    Violation,
+    ViolationCategory,
+    ViolationSource,
+    ViolationStatus,
+    same_measures,
 )
 from servicecore.domain.work_order import (
     HoldReason,
@@ -61,7 +89,7 @@ from servicecore.domain.work_order import (
     WorkOrderStatus,
 )
 from servicecore.ports.notification import Notification
-from servicecore.testing import HOSTILE_TEXTS, Aggregate
+from servicecore.testing import HOSTILE_TEXTS, Aggregate, DisciplineAggregate
 
 _SAFE_CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
@@ -253,15 +281,25 @@ class _Clock:
         self._now += self._draw(_TICKS)
         return self._now.astimezone(self._draw(utc_offsets()))
 
+    @property
+    def now(self) -> datetime:
+        """The last instant handed out (a tick is never earlier)."""
+        return self._now
 
-Move = Callable[[], Aggregate]
+
+Move = Callable[[], Aggregate | DisciplineAggregate]
 
 
 Moves = tuple[list[Move], list[Move]]
 """Commands the current state allows: ``(forward, endings)``; endings end the story early."""
 
 
-def _walk(draw: st.DrawFn, aggregate: Aggregate, moves_of: Callable[[Aggregate], Moves], max_steps: int) -> Aggregate:
+AnyAggregate = Aggregate | DisciplineAggregate
+
+
+def _walk(
+    draw: st.DrawFn, aggregate: AnyAggregate, moves_of: Callable[[AnyAggregate], Moves], max_steps: int
+) -> AnyAggregate:
     """Apply up to ``max_steps`` drawn commands; an early ending is taken about one time in eight."""
     for _ in range(draw(st.integers(0, max_steps))):
         forward, endings = moves_of(aggregate)
@@ -294,7 +332,7 @@ def service_requests(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> ServiceR
     )
     counter = iter(range(1, 10**6))
 
-    def moves(current: Aggregate) -> Moves:
+    def moves(current: AnyAggregate) -> Moves:
         assert isinstance(current, ServiceRequest)
         r = current
         early = r.status in {RequestStatus.RECEIVED, RequestStatus.ACKNOWLEDGED, RequestStatus.ASSESSED}
@@ -350,7 +388,7 @@ def service_agreements(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Servic
         at=clock.tick(),
     )
 
-    def moves(current: Aggregate) -> Moves:
+    def moves(current: AnyAggregate) -> Moves:
         assert isinstance(current, ServiceAgreement)
         a = current
         found: list[Move] = []
@@ -402,7 +440,7 @@ def work_orders(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> WorkOrder:
         at=clock.tick(),
     )
 
-    def moves(current: Aggregate) -> Moves:
+    def moves(current: AnyAggregate) -> Moves:
         assert isinstance(current, WorkOrder)
         w = current
         found: list[Move] = []
@@ -509,7 +547,7 @@ def acceptances(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Acceptance:
             for c in draw(st.permutations(chosen))
         ]
 
-    def moves(current: Aggregate) -> Moves:
+    def moves(current: AnyAggregate) -> Moves:
         assert isinstance(current, Acceptance)
         a = current
         found: list[Move] = []
@@ -556,25 +594,398 @@ def aggregates(*, max_steps: int = MAX_STEPS) -> st.SearchStrategy[Aggregate]:
     )
 
 
+# --- complaints, violations, appeals -------------------------------------------------
+
+_MAX_TICK = timedelta(days=2)  # the largest step _TICKS draws
+_SILENCES = st.timedeltas(min_value=timedelta(hours=1), max_value=timedelta(days=10))
+_APPEAL_WINDOWS = st.timedeltas(min_value=timedelta(hours=1), max_value=timedelta(days=20))
+
+
+@functools.cache
+def amounts() -> st.SearchStrategy[Money]:
+    """Positive amounts of money in one of :func:`currencies`."""
+    return st.builds(Money, decimals(min_value=Decimal("0.01"), max_value=10**6), currencies())
+
+
+@st.composite
+def complaint_subjects(draw: st.DrawFn) -> ComplaintSubject:
+    """What a complaint is about: any non-empty mix of a request, a work order and staff (ids ``S-…``)."""
+    request_id = draw(st.none() | identifiers("REQ").map(RequestId))
+    work_order_id = draw(st.none() | identifiers("WO").map(WorkOrderId))
+    fewest = 0 if request_id or work_order_id else 1
+    staff = draw(st.lists(identifiers("S").map(ActorId), min_size=fewest, max_size=2, unique=True))
+    return ComplaintSubject(request_id=request_id, work_order_id=work_order_id, staff_ids=staff)
+
+
+@st.composite
+def remedies(draw: st.DrawFn) -> Remedy:
+    """One valid remedy of any kind."""
+    kind = draw(st.sampled_from(RemedyKind))
+    if kind in {RemedyKind.REFUND, RemedyKind.COMPENSATION}:
+        return Remedy(kind=kind, amount=draw(amounts()), note=draw(texts()))
+    if kind is RemedyKind.REDO:
+        return Remedy(kind=kind, work_order_id=WorkOrderId(draw(identifiers("WO"))), note=draw(texts()))
+    return Remedy(kind=kind, note=draw(texts()))
+
+
+_CATEGORIES = st.one_of(st.sampled_from(ComplaintCategory), non_blank_texts(max_size=20))
+
+
+@st.composite
+def complaints(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Complaint:
+    """A complaint received, then taken through up to ``max_steps`` valid commands
+    (acknowledgement, investigation, linked violations, resolutions, reopening,
+    closing on confirmation or after silence, withdrawal)."""
+    clock = _Clock(draw, draw(aware_datetimes()))
+    agent, investigator, customer = draw(actors("agent")), draw(actors("supervisor")), draw(customers())
+    contact = Actor(ActorId(customer.id), customer.name, ["customer"])
+    complaint = Complaint.receive(
+        id=ComplaintId(draw(identifiers("CMP"))),
+        complainant=customer,
+        subject=draw(complaint_subjects()),
+        channel=draw(st.sampled_from(Channel)),
+        category=draw(_CATEGORIES),
+        severity=draw(st.sampled_from(ComplaintSeverity)),
+        description=draw(non_blank_texts()),
+        actor=agent,
+        at=clock.tick(),
+        work_staff_ids=draw(st.lists(identifiers("W").map(ActorId), max_size=2, unique=True)),
+    )
+    counter = iter(range(1, 10**6))
+
+    def moves(current: AnyAggregate) -> Moves:
+        assert isinstance(current, Complaint)
+        c = current
+        found: list[Move] = []
+        endings: list[Move] = []
+        if c.status is ComplaintStatus.RECEIVED:
+            found.append(lambda: c.acknowledge(actor=agent, at=clock.tick(), message=draw(non_blank_texts())))
+        if c.status is ComplaintStatus.ACKNOWLEDGED:
+            found.append(lambda: c.start_investigation(actor=agent, at=clock.tick(), investigator=investigator))
+        if c.status is ComplaintStatus.INVESTIGATING:
+            found.append(
+                lambda: c.link_violation(
+                    actor=investigator, at=clock.tick(), violation_id=ViolationId(f"VIO-{next(counter)}")
+                )
+            )
+            found.append(
+                lambda: c.resolve(
+                    actor=investigator,
+                    at=clock.tick(),
+                    summary=draw(non_blank_texts()),
+                    reply=draw(non_blank_texts()),
+                    remedies=draw(st.lists(remedies(), max_size=3)),
+                )
+            )
+        if c.status is ComplaintStatus.RESOLVED:
+            found.append(lambda: c.reopen(actor=contact, at=clock.tick(), reason=draw(non_blank_texts())))
+            endings.append(lambda: c.confirm_resolution(actor=contact, at=clock.tick(), note=draw(texts())))
+
+            def close_after_silence() -> Complaint:
+                silence = draw(_SILENCES)
+                at = max(clock.tick(), c.silence_ends_at(silence))
+                return c.close_after_silence(actor=agent, at=at, silence=silence)
+
+            endings.append(close_after_silence)
+        if not c.is_terminal:
+            endings.append(lambda: c.withdraw(actor=contact, at=clock.tick(), reason=draw(non_blank_texts())))
+        return found, endings
+
+    result = _walk(draw, complaint, moves, max_steps)
+    assert isinstance(result, Complaint)
+    return result
+
+
+def _measures_for(draw: st.DrawFn, person: ActorRef) -> tuple[list[Sanction], list[Compensation]]:
+    kinds = draw(st.lists(st.sampled_from(SanctionKind), max_size=2, unique=True))
+    sanctions = [
+        Sanction(person=person, kind=k, amount=draw(amounts()) if k is SanctionKind.FINE else None, note=draw(texts()))
+        for k in kinds
+    ]
+    compensations = (
+        [Compensation(person=person, amount=draw(amounts()), note=draw(texts()))] if draw(st.booleans()) else []
+    )
+    return sanctions, compensations
+
+
+@st.composite
+def violation_sources(draw: st.DrawFn) -> ViolationSource:
+    """Any valid source: a complaint, an inspection, a staff or customer report."""
+    return draw(
+        st.one_of(
+            identifiers("CMP").map(lambda i: ViolationSource.from_complaint(ComplaintId(i))),
+            identifiers("ACC").map(ViolationSource.from_inspection),
+            actors("agent").map(ViolationSource.staff_report),
+            st.builds(ViolationSource.customer_report, st.none() | actors("customer"), texts(max_size=10)),
+        )
+    )
+
+
+@st.composite
+def violations(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Violation:
+    """A violation reported, then taken through up to ``max_steps`` valid commands
+    (investigators, evidence, determination or dismissal, decision, publication,
+    appeals registered and concluded either way, finalization)."""
+    clock = _Clock(draw, draw(aware_datetimes()))
+    reporter, officer, panel = draw(actors("agent")), draw(actors("discipline_officer")), draw(actors("panel"))
+    subject = ActorRef(ActorId(draw(identifiers("S"))), draw(non_blank_texts()))
+    colleague = ActorRef(ActorId(f"{subject.id}-b"), draw(non_blank_texts()))
+    violation = Violation.report(
+        id=ViolationId(draw(identifiers("VIO"))),
+        subject=subject,
+        category=draw(st.one_of(st.sampled_from(ViolationCategory), non_blank_texts(max_size=20))),
+        source=draw(violation_sources()),
+        description=draw(non_blank_texts()),
+        actor=reporter,
+        at=clock.tick(),
+    )
+    counter = iter(range(1, 10**6))
+
+    def investigator_of(v: Violation) -> Actor:
+        first = v.investigators[draw(st.integers(0, len(v.investigators) - 1))]
+        return Actor(first.id, first.name, ["quality_inspector"])
+
+    def moves(current: AnyAggregate) -> Moves:
+        assert isinstance(current, Violation)
+        v = current
+        found: list[Move] = []
+        endings: list[Move] = []
+        if v.status in {ViolationStatus.REPORTED, ViolationStatus.INVESTIGATING} and len(v.investigators) < 4:
+            found.append(
+                lambda: v.assign_investigators(
+                    actor=officer,
+                    at=clock.tick(),
+                    investigators=[ActorRef(ActorId(f"I-{next(counter)}"), draw(non_blank_texts()))],
+                )
+            )
+        if v.status is ViolationStatus.INVESTIGATING:
+            found.append(
+                lambda: v.add_evidence(
+                    actor=investigator_of(v),
+                    at=clock.tick(),
+                    kind=draw(st.sampled_from(EvidenceKind)),
+                    description=draw(non_blank_texts()),
+                    reference=draw(st.none() | st.builds(EvidenceRef, non_blank_texts(), texts())),
+                )
+            )
+            if v.evidence:
+
+                def determine() -> Violation:
+                    people = [subject] + ([colleague] if draw(st.booleans()) else [])
+                    findings = [
+                        Finding(person=p, degree=draw(st.sampled_from(ResponsibilityDegree)), reason=draw(texts()))
+                        for p in people
+                    ]
+                    return v.determine(
+                        actor=investigator_of(v), at=clock.tick(), findings=findings, summary=draw(non_blank_texts())
+                    )
+
+                found.append(determine)
+        if v.status is ViolationStatus.DETERMINED:
+            assert v.determination is not None
+            responsible = [f.person for f in v.determination.responsible]
+
+            def decide() -> Violation:
+                sanctions: list[Sanction] = []
+                compensations: list[Compensation] = []
+                for person in responsible:
+                    more = _measures_for(draw, person)
+                    sanctions += more[0]
+                    compensations += more[1]
+                if not sanctions and not compensations:
+                    sanctions = [Sanction(person=responsible[0], kind=SanctionKind.WARNING)]
+                at = clock.tick()
+                return v.decide(
+                    actor=officer,
+                    at=at,
+                    sanctions=sanctions,
+                    compensations=compensations,
+                    reasons=draw(non_blank_texts()),
+                    appeal_deadline=at + draw(_APPEAL_WINDOWS),
+                )
+
+            found.append(decide)
+        if v.status is ViolationStatus.DECIDED and v.open_appeal is None:
+            found.append(lambda: v.publish(actor=officer, at=clock.tick(), note=draw(texts())))
+        decision = v.decision
+        if v.status in {ViolationStatus.DECIDED, ViolationStatus.PUBLISHED} and decision is not None:
+            open_appeal = v.open_appeal
+            waiting = v.may_still_appeal(clock.now + _MAX_TICK)
+            if open_appeal is None and waiting:
+                appellant_id = waiting[draw(st.integers(0, len(waiting) - 1))]
+                name = subject.name if appellant_id == subject.id else colleague.name
+                appellant = Actor(appellant_id, name, ["engineer"])
+                found.append(
+                    lambda: v.register_appeal(
+                        appellant=appellant, at=clock.tick(), appeal_id=AppealId(f"APL-{next(counter)}")
+                    )
+                )
+            if open_appeal is not None:
+
+                def conclude() -> Violation:
+                    assert open_appeal is not None
+                    assert decision is not None
+                    upheld = draw(st.booleans())
+                    sanctions: list[Sanction] = []
+                    compensations: list[Compensation] = []
+                    if upheld:
+                        sanctions, compensations = _measures_for(draw, open_appeal.appellant)
+                    conclusion = AppealConclusion(
+                        appeal_id=open_appeal.appeal_id,
+                        appellant=open_appeal.appellant,
+                        decision_number=decision.number,
+                        upheld=upheld,
+                        reasons=draw(non_blank_texts()),
+                        decided_by=panel.ref,
+                        sanctions=sanctions,
+                        compensations=compensations,
+                    )
+                    return v.conclude_appeal(actor=panel, at=clock.tick(), conclusion=conclusion)
+
+                found.append(conclude)
+            if v.status is ViolationStatus.PUBLISHED and open_appeal is None and not v.may_still_appeal(clock.now):
+                endings.append(lambda: v.finalize(actor=officer, at=clock.tick()))
+            elif v.status is ViolationStatus.PUBLISHED and open_appeal is None:
+
+                def finalize_after_deadline() -> Violation:
+                    assert decision is not None
+                    at = max(clock.tick(), decision.appeal_deadline + timedelta(microseconds=1))
+                    return v.finalize(actor=officer, at=at)
+
+                endings.append(finalize_after_deadline)
+        return found, endings
+
+    result = _walk(draw, violation, moves, max_steps)
+    assert isinstance(result, Violation)
+    return result
+
+
+@st.composite
+def appeals(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Appeal:
+    """An appeal filed against a freshly decided violation, then taken through up to
+    ``max_steps`` valid commands (panel review, upheld or rejected, closed)."""
+    clock = _Clock(draw, draw(aware_datetimes()))
+    officer, investigator = draw(actors("discipline_officer")), draw(actors("quality_inspector"))
+    investigator = Actor(ActorId(f"I-{investigator.id}"), investigator.name, investigator.roles)
+    appellant = Actor(ActorId(draw(identifiers("S"))), draw(non_blank_texts()), ["engineer"])
+    members = [Actor(ActorId(f"P-{n}"), draw(non_blank_texts()), ["appeal_panel_member"]) for n in range(3)]
+    violation = (
+        Violation.report(
+            id=ViolationId(draw(identifiers("VIO"))),
+            subject=appellant,
+            category=draw(st.sampled_from(ViolationCategory)),
+            source=draw(violation_sources()),
+            description=draw(non_blank_texts()),
+            actor=officer,
+            at=clock.tick(),
+        )
+        .assign_investigators(actor=officer, at=clock.tick(), investigators=[investigator])
+        .add_evidence(
+            actor=investigator,
+            at=clock.tick(),
+            kind=draw(st.sampled_from(EvidenceKind)),
+            description=draw(non_blank_texts()),
+        )
+        .determine(
+            actor=investigator,
+            at=clock.tick(),
+            findings=[Finding(person=appellant, degree=ResponsibilityDegree.PRIMARY)],
+            summary=draw(non_blank_texts()),
+        )
+    )
+    sanctions, compensations = _measures_for(draw, appellant.ref)
+    if not sanctions and not compensations:
+        sanctions = [Sanction(person=appellant, kind=SanctionKind.WARNING)]
+    decided_at = clock.tick()
+    violation = violation.decide(
+        actor=officer,
+        at=decided_at,
+        sanctions=sanctions,
+        compensations=compensations,
+        reasons=draw(non_blank_texts()),
+        appeal_deadline=decided_at + _MAX_TICK + draw(_APPEAL_WINDOWS),
+    )
+    appeal = Appeal.file(
+        id=AppealId(draw(identifiers("APL"))),
+        violation=violation,
+        appellant=appellant,
+        at=clock.tick(),
+        grounds=draw(non_blank_texts()),
+    )
+
+    def moves(current: AnyAggregate) -> Moves:
+        assert isinstance(current, Appeal)
+        a = current
+        found: list[Move] = []
+        if a.status is AppealStatus.FILED:
+            size = draw(st.integers(1, len(members)))
+            found.append(lambda: a.start_review(actor=officer, at=clock.tick(), panel=members[:size]))
+        if a.status is AppealStatus.UNDER_REVIEW:
+            member = members[0]
+            found.append(lambda: a.reject(actor=member, at=clock.tick(), reasons=draw(non_blank_texts())))
+
+            def uphold() -> Appeal:
+                revised = _measures_for(draw, a.appellant)
+                if same_measures_as_contested(a, revised):
+                    revised = ([], [])  # revoke instead
+                return a.uphold(
+                    actor=member,
+                    at=clock.tick(),
+                    reasons=draw(non_blank_texts()),
+                    sanctions=revised[0],
+                    compensations=revised[1],
+                )
+
+            found.append(uphold)
+        if a.status in {AppealStatus.UPHELD, AppealStatus.REJECTED}:
+            found.append(lambda: a.close(actor=officer, at=clock.tick(), notification=draw(non_blank_texts())))
+        return found, []
+
+    result = _walk(draw, appeal, moves, max_steps)
+    assert isinstance(result, Appeal)
+    return result
+
+
+def same_measures_as_contested(appeal: Appeal, revised: tuple[list[Sanction], list[Compensation]]) -> bool:
+    """True if ``revised`` would leave the appellant's measures as contested (an upheld appeal must change them)."""
+    return same_measures(
+        (tuple(revised[0]), tuple(revised[1])), (appeal.contested_sanctions, appeal.contested_compensations)
+    )
+
+
+def discipline_aggregates(*, max_steps: int = MAX_STEPS) -> st.SearchStrategy[DisciplineAggregate]:
+    """Any complaint, violation or appeal (not part of :func:`aggregates` until storage knows them)."""
+    return st.one_of(complaints(max_steps=max_steps), violations(max_steps=max_steps), appeals(max_steps=max_steps))
+
+
 __all__ = [
     "MAX_STEPS",
     "acceptances",
     "actors",
     "aggregates",
     "agreement_terms",
+    "amounts",
+    "appeals",
     "aware_datetimes",
     "checklist_templates",
+    "complaint_subjects",
+    "complaints",
     "currencies",
     "customers",
     "decimals",
+    "discipline_aggregates",
     "evidence",
     "identifiers",
     "measurements",
     "non_blank_texts",
     "notifications",
+    "remedies",
+    "same_measures_as_contested",
     "service_agreements",
     "service_requests",
     "texts",
     "utc_offsets",
+    "violation_sources",
+    "violations",
     "work_orders",
 ]

@@ -3,13 +3,15 @@
 Aggregates are immutable, so the store keeps the objects themselves. A unit of
 work stages its writes privately; :meth:`MemoryUnitOfWork.commit` re-checks
 every version under one lock and then applies all writes, so a commit is atomic
-and a stale write changes nothing. Thread-safe; not shared between processes.
+and a stale write changes nothing. Every registered aggregate kind
+(:data:`~servicecore.ports.storage.AGGREGATE_KINDS`) gets a table; queries filter
+in Python. Thread-safe; not shared between processes.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -22,8 +24,18 @@ from servicecore.domain.errors import ConcurrencyError, ConfigurationError, NotF
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.notification import DeliveryStatus, Notification, OutboxMessage
+from servicecore.ports.storage import (
+    AGGREGATE_KINDS,
+    AggregateKind,
+    IndexFields,
+    aggregate_kind,
+    check_due_query,
+    check_instant,
+    check_limit,
+    list_query,
+)
 
-A = TypeVar("A", ServiceRequest, ServiceAgreement, WorkOrder, Acceptance)
+A = TypeVar("A")
 
 
 class MemoryStorage:
@@ -31,13 +43,9 @@ class MemoryStorage:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tables: dict[str, dict[str, Any]] = {
-            "ServiceRequest": {},
-            "ServiceAgreement": {},
-            "WorkOrder": {},
-            "Acceptance": {},
-        }
+        self._tables: dict[str, dict[str, Any]] = {kind.name: {} for kind in AGGREGATE_KINDS}
         self._outbox: dict[str, OutboxMessage] = {}
+        self._claims: dict[str, MemoryUnitOfWork] = {}  # notification id -> unit of work holding it
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> MemoryStorage:
@@ -54,12 +62,17 @@ class MemoryStorage:
         """Nothing to release."""
 
 
+def _page(rows: Sequence[A], limit: int, offset: int) -> list[A]:
+    return list(rows[offset : offset + limit])
+
+
 class MemoryRepository(Generic[A]):
     """Repository over one table, staging writes in its unit of work."""
 
-    def __init__(self, uow: MemoryUnitOfWork, kind: str) -> None:
+    def __init__(self, uow: MemoryUnitOfWork, kind: AggregateKind[A]) -> None:
         self._uow = uow
-        self._kind = kind
+        self._kind = kind.name
+        self._index: Callable[[A], IndexFields] = kind.index
         self._staged: dict[str, tuple[int, A]] = {}  # id -> (expected stored version, new value)
 
     def _committed(self) -> dict[str, A]:
@@ -79,41 +92,74 @@ class MemoryRepository(Generic[A]):
     def add(self, aggregate: A) -> None:
         """Stage a new aggregate; stored as version 1."""
         self._uow._check_open()
-        if aggregate.version != 0:
-            raise ConcurrencyError(self._kind, aggregate.id, 0, aggregate.version)
-        existing = self._staged.get(aggregate.id, (None, None))[1] or self._committed().get(aggregate.id)
+        agg: Any = aggregate
+        if agg.version != 0:
+            raise ConcurrencyError(self._kind, agg.id, 0, agg.version)
+        existing: Any = self._staged.get(agg.id, (None, None))[1] or self._committed().get(agg.id)
         if existing is not None:
-            raise ConcurrencyError(self._kind, aggregate.id, 0, existing.version)
-        self._staged[aggregate.id] = (0, attrs.evolve(aggregate, version=1, events=()))
+            raise ConcurrencyError(self._kind, agg.id, 0, existing.version)
+        stored = attrs.evolve(agg, version=1, events=())
+        self._index(stored)  # a bad projection fails here, not at query time
+        self._staged[agg.id] = (0, stored)
 
     def update(self, aggregate: A) -> None:
         """Stage a change to an aggregate loaded at ``aggregate.version``."""
         self._uow._check_open()
-        current = self.get(aggregate.id) if self._exists(aggregate.id) else None
-        if current is None or current.version != aggregate.version:
-            raise ConcurrencyError(
-                self._kind, aggregate.id, aggregate.version, None if current is None else current.version
-            )
-        expected = self._staged[aggregate.id][0] if aggregate.id in self._staged else aggregate.version
-        self._staged[aggregate.id] = (expected, attrs.evolve(aggregate, version=aggregate.version + 1, events=()))
+        agg: Any = aggregate
+        current: Any = self.get(agg.id) if self._exists(agg.id) else None
+        if current is None or current.version != agg.version:
+            raise ConcurrencyError(self._kind, agg.id, agg.version, None if current is None else current.version)
+        expected = self._staged[agg.id][0] if agg.id in self._staged else agg.version
+        stored = attrs.evolve(agg, version=agg.version + 1, events=())
+        self._index(stored)
+        self._staged[agg.id] = (expected, stored)
 
-    def list(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> Sequence[A]:
-        """A page of aggregates ordered by id, optionally filtered by status."""
-        self._uow._check_open()
-        if limit < 0 or offset < 0:
-            raise ValueError("limit and offset must not be negative")
+    def _view(self) -> list[A]:
         merged = dict(self._committed())
         merged.update({key: value for key, (_, value) in self._staged.items()})
-        rows = [merged[key] for key in sorted(merged)]
-        if status is not None:
-            rows = [row for row in rows if row.status.value == status]
-        return rows[offset : offset + limit]
+        return [merged[key] for key in sorted(merged)]
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        customer_id: str | None = None,
+        assignee_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[A]:
+        """A page of aggregates ordered by id, filtered in Python."""
+        self._uow._check_open()
+        query = list_query(status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset)
+        rows: list[A] = []
+        for row in self._view():
+            index = self._index(row)
+            if query.status is not None and index.status != query.status:
+                continue
+            if query.customer_id is not None and index.customer_id != query.customer_id:
+                continue
+            if query.assignee_id is not None and query.assignee_id not in index.assignee_ids:
+                continue
+            rows.append(row)
+        return _page(rows, query.limit, query.offset)
+
+    def due_for_sla(self, *, at_or_before: datetime, limit: int = 100) -> Sequence[A]:
+        """Aggregates whose SLA check is due, ordered by (check instant, id)."""
+        self._uow._check_open()
+        instant, count = check_due_query(at_or_before, limit)
+        due: list[tuple[datetime, str, A]] = []
+        for row in self._view():
+            check_at = self._index(row).sla_check_at
+            if check_at is not None and check_at <= instant:
+                due.append((check_at, str(getattr(row, "id", "")), row))
+        due.sort(key=lambda item: (item[0], item[1]))
+        return [row for _, _, row in due[:count]]
 
     def _exists(self, id: str) -> bool:
         return id in self._staged or id in self._committed()
 
     def _verify(self) -> None:
-        committed = self._committed()
+        committed: dict[str, Any] = self._committed()
         for id, (expected, _) in self._staged.items():
             stored = committed.get(id)
             actual = 0 if stored is None else stored.version
@@ -124,6 +170,10 @@ class MemoryRepository(Generic[A]):
         committed = self._committed()
         for id, (_, value) in self._staged.items():
             committed[id] = value
+
+
+def _due_key(message: OutboxMessage) -> tuple[datetime, datetime, str]:
+    return message.due_from(), message.notification.created_at, message.notification.id
 
 
 class MemoryOutbox:
@@ -140,6 +190,11 @@ class MemoryOutbox:
 
     def _view(self, notification_id: str) -> OutboxMessage | None:
         return self._staged.get(notification_id) or self._uow.storage._outbox.get(notification_id)
+
+    def _merged(self) -> list[OutboxMessage]:
+        merged = dict(self._uow.storage._outbox)
+        merged.update(self._staged)
+        return [m for m in merged.values() if m.status is DeliveryStatus.PENDING]
 
     def add(self, notification: Notification) -> None:
         """Queue a notification."""
@@ -159,24 +214,67 @@ class MemoryOutbox:
     def pending(self, *, limit: int = 100) -> Sequence[OutboxMessage]:
         """Undelivered messages, oldest first."""
         self._uow._check_open()
-        merged = dict(self._uow.storage._outbox)
-        merged.update(self._staged)
-        waiting = [m for m in merged.values() if m.status is DeliveryStatus.PENDING]
+        count = check_limit(limit)
+        waiting = self._merged()
         waiting.sort(key=lambda m: (m.notification.created_at, m.notification.id))
-        return waiting[:limit]
+        return waiting[:count]
+
+    def due(self, *, at: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Pending messages due at ``at``, in due order."""
+        self._uow._check_open()
+        instant, count = _check_at(at, limit)
+        waiting = [m for m in self._merged() if m.due_from() <= instant]
+        waiting.sort(key=_due_key)
+        return waiting[:count]
+
+    def claim_due(self, *, at: datetime, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Due messages not held by another unit of work; held by this one until it ends."""
+        self._uow._check_open()
+        instant, count = _check_at(at, limit)
+        storage = self._uow.storage
+        with storage._lock:
+            held = storage._claims
+            waiting = [
+                m
+                for m in self._merged()
+                if m.due_from() <= instant and held.get(m.notification.id, self._uow) is self._uow
+            ]
+            waiting.sort(key=_due_key)
+            claimed = waiting[:count]
+            for message in claimed:
+                held[message.notification.id] = self._uow
+        return claimed
 
     def mark_delivered(self, notification_id: str, *, at: datetime) -> None:
         """Record a delivery."""
+        check_instant("at", at)
         message = self.get(notification_id)
         self._stage(
             notification_id,
             attrs.evolve(
-                message, status=DeliveryStatus.DELIVERED, attempts=message.attempts + 1, delivered_at=at, last_error=""
+                message,
+                status=DeliveryStatus.DELIVERED,
+                attempts=message.attempts + 1,
+                delivered_at=at,
+                last_attempt_at=at,
+                last_error="",
+                next_attempt_at=None,
             ),
         )
 
-    def mark_failed(self, notification_id: str, *, at: datetime, error: str, final: bool = False) -> None:
+    def mark_failed(
+        self,
+        notification_id: str,
+        *,
+        at: datetime,
+        error: str,
+        final: bool = False,
+        retry_at: datetime | None = None,
+    ) -> None:
         """Record a failed attempt."""
+        check_instant("at", at)
+        if retry_at is not None:
+            check_instant("retry_at", retry_at)
         message = self.get(notification_id)
         self._stage(
             notification_id,
@@ -185,6 +283,8 @@ class MemoryOutbox:
                 status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
                 attempts=message.attempts + 1,
                 last_error=error,
+                last_attempt_at=at,
+                next_attempt_at=None if final else retry_at,
             ),
         )
 
@@ -204,6 +304,10 @@ class MemoryOutbox:
         self._uow.storage._outbox.update(self._staged)
 
 
+def _check_at(at: datetime, limit: int) -> tuple[datetime, int]:
+    return check_instant("at", at), check_limit(limit)
+
+
 class MemoryUnitOfWork:
     """One transaction over a :class:`MemoryStorage`. Use once, as a context manager."""
 
@@ -213,11 +317,44 @@ class MemoryUnitOfWork:
         self._reset()
 
     def _reset(self) -> None:
-        self.requests: MemoryRepository[ServiceRequest] = MemoryRepository(self, "ServiceRequest")
-        self.agreements: MemoryRepository[ServiceAgreement] = MemoryRepository(self, "ServiceAgreement")
-        self.work_orders: MemoryRepository[WorkOrder] = MemoryRepository(self, "WorkOrder")
-        self.acceptances: MemoryRepository[Acceptance] = MemoryRepository(self, "Acceptance")
+        self._repositories: dict[type[Any], MemoryRepository[Any]] = {
+            kind.cls: MemoryRepository(self, kind) for kind in AGGREGATE_KINDS
+        }
         self.outbox = MemoryOutbox(self)
+        self._release_claims()
+
+    def _release_claims(self) -> None:
+        storage = self.storage
+        with storage._lock:
+            for notification_id in [k for k, owner in storage._claims.items() if owner is self]:
+                del storage._claims[notification_id]
+
+    def repository(self, cls: type[A]) -> MemoryRepository[A]:
+        """The repository of aggregate class ``cls``."""
+        self._check_open()
+        aggregate_kind(cls)  # a ValidationError naming ``cls`` for an unregistered class
+        repository: MemoryRepository[A] = self._repositories[cls]
+        return repository
+
+    @property
+    def requests(self) -> MemoryRepository[ServiceRequest]:
+        """Service requests."""
+        return self.repository(ServiceRequest)
+
+    @property
+    def agreements(self) -> MemoryRepository[ServiceAgreement]:
+        """Service agreements."""
+        return self.repository(ServiceAgreement)
+
+    @property
+    def work_orders(self) -> MemoryRepository[WorkOrder]:
+        """Work orders."""
+        return self.repository(WorkOrder)
+
+    @property
+    def acceptances(self) -> MemoryRepository[Acceptance]:
+        """Acceptances."""
+        return self.repository(Acceptance)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -239,7 +376,7 @@ class MemoryUnitOfWork:
     def commit(self) -> None:
         """Verify every staged version, then apply every write, atomically."""
         self._check_open()
-        repos = (self.requests, self.agreements, self.work_orders, self.acceptances)
+        repos = tuple(self._repositories.values())
         with self.storage._lock:
             for repo in repos:
                 repo._verify()

@@ -1,0 +1,197 @@
+"""The plumbing every facade command shares: permissions, one transaction, SLA clocks.
+
+A command runs in this order, inside one unit of work: check the actor's role
+(:func:`command`) → load the aggregate(s) → call the domain method(s) → keep the
+SLA clocks in step with the new status → save with the optimistic version check
+(a customer may only touch their own cases) → turn the raised events into
+outbox notifications → commit. If anything raises, nothing is written.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import attrs
+
+from servicecore.application.notifications import NotificationPolicy
+from servicecore.application.permissions import CommandPolicy
+from servicecore.application.sla import SlaService
+from servicecore.domain.errors import ValidationError
+from servicecore.domain.events import DomainEvent
+from servicecore.domain.values import Actor
+from servicecore.ports.clock import Clock
+from servicecore.ports.ids import IdGenerator
+from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork, index_fields
+
+A = TypeVar("A")
+P = ParamSpec("P")
+R = TypeVar("R")
+D = TypeVar("D", bound="DeskCore")
+
+
+@attrs.frozen
+class _Caller:
+    actor: Actor
+    command: str
+
+
+# Who runs the current command: set by @command for the duration of one call, so
+# the ownership check applies to every aggregate a command touches, however deep.
+_CALLER: contextvars.ContextVar[_Caller | None] = contextvars.ContextVar("servicecore_caller", default=None)
+
+
+def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P], R]:
+    """Mark a facade method as a command named after it, checked against the command policy.
+
+    The ``actor`` keyword argument is checked before anything else runs. Reads
+    take ``actor`` optionally: without one, the caller is trusted application code.
+    """
+    name = method.__name__
+
+    @functools.wraps(method)
+    def checked(self: D, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        actor = kwargs.get("actor")
+        if actor is None:
+            return method(self, *args, **kwargs)
+        if not isinstance(actor, Actor):
+            raise ValidationError("actor", f"must be an Actor, got {type(actor).__name__}")
+        self._permissions.check(actor, name)
+        token = _CALLER.set(_Caller(actor, name))
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _CALLER.reset(token)
+
+    checked.__servicecore_command__ = name  # type: ignore[attr-defined]
+    return checked
+
+
+def command_names(cls: type) -> tuple[str, ...]:
+    """The names of the methods of ``cls`` decorated with :func:`command`, sorted."""
+    return tuple(sorted(name for name in dir(cls) if hasattr(getattr(cls, name), "__servicecore_command__")))
+
+
+def _check_owner(permissions: CommandPolicy, aggregate: object) -> None:
+    caller = _CALLER.get()
+    if caller is None:
+        return
+    customer_id = index_fields(aggregate).customer_id
+    if customer_id is not None:
+        permissions.check_owner(caller.actor, caller.command, customer_id)
+
+
+class Changes:
+    """What one command writes, and the events it raised."""
+
+    def __init__(self, uow: UnitOfWork, permissions: CommandPolicy, sla: SlaService | None, now: datetime) -> None:
+        self.uow = uow
+        self.now = now
+        self.events: list[DomainEvent] = []
+        self._permissions = permissions
+        self._sla = sla
+
+    def get(self, repo: Repository[A], id: str) -> A:
+        """Load an aggregate the current caller may see."""
+        aggregate = repo.get(id)
+        _check_owner(self._permissions, aggregate)
+        return aggregate
+
+    def add(self, repo: Repository[A], aggregate: A) -> A:
+        """Store a new aggregate; returns it as stored."""
+        aggregate = self._prepare(aggregate)
+        repo.add(aggregate)
+        return attrs.evolve(aggregate, version=1, events=())  # type: ignore[misc]
+
+    def update(self, repo: Repository[A], aggregate: A) -> A:
+        """Store a changed aggregate; returns it as stored."""
+        aggregate = self._prepare(aggregate)
+        repo.update(aggregate)
+        version: int = aggregate.version  # type: ignore[attr-defined]
+        return attrs.evolve(aggregate, version=version + 1, events=())  # type: ignore[misc]
+
+    def _prepare(self, aggregate: A) -> A:
+        _check_owner(self._permissions, aggregate)
+        if self._sla is not None:
+            aggregate = self._sla.observe(aggregate, self.now)
+        self.events.extend(aggregate.events)  # type: ignore[attr-defined]
+        return aggregate
+
+
+class DeskCore:
+    """Ports and plumbing behind :class:`~servicecore.ServiceDesk`; not used on its own."""
+
+    def __init__(
+        self,
+        *,
+        storage: StorageBackend,
+        clock: Clock,
+        ids: IdGenerator,
+        notification_policy: NotificationPolicy,
+        permissions: CommandPolicy,
+        sla: SlaService | None,
+    ) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._ids = ids
+        self._notification_policy = notification_policy
+        self._permissions = permissions
+        self._sla = sla
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every command reads."""
+        return self._clock
+
+    @property
+    def permissions(self) -> CommandPolicy:
+        """The command policy every command is checked against."""
+        return self._permissions
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+    def _new_id(self, kind: str) -> str:
+        return self._ids.new_id(kind)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Changes]:
+        with self._storage.unit_of_work() as uow:
+            changes = Changes(uow, self._permissions, self._sla, self._now())
+            yield changes
+            self._queue_notifications(uow, changes.events, changes.now)
+            uow.commit()
+
+    def _queue_notifications(self, uow: UnitOfWork, events: list[DomainEvent], now: datetime) -> None:
+        for event in events:
+            for notification in self._notification_policy.notifications_for(
+                event, new_id=lambda: self._new_id("notification"), now=now
+            ):
+                uow.outbox.add(notification)
+
+    def _change(self, kind: type[A], id: str, change: Callable[[A, datetime], A]) -> A:
+        with self._transaction() as tx:
+            repo = tx.uow.repository(kind)
+            return tx.update(repo, change(tx.get(repo, id), tx.now))
+
+    def _visible(self, aggregate: A) -> A:
+        """``aggregate``, if the current caller may see it."""
+        _check_owner(self._permissions, aggregate)
+        return aggregate
+
+    def _read(self, kind: type[A], id: str) -> A:
+        with self._storage.unit_of_work() as uow:
+            aggregate = uow.repository(kind).get(id)
+        _check_owner(self._permissions, aggregate)
+        return aggregate
+
+    def _list(self, kind: type[A], **query: Any) -> list[A]:
+        with self._storage.unit_of_work() as uow:
+            return list(uow.repository(kind).list(**query))
+
+
+__all__ = ["Changes", "DeskCore", "command", "command_names"]

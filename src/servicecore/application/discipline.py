@@ -1,0 +1,466 @@
+"""Facade commands for complaints, staff violations and appeals (seed 001 §5 and §7).
+
+Linked cases change together, in one transaction: raising a violation from a
+complaint links both ways; filing an appeal registers it on the violation;
+upholding or rejecting it concludes the appeal on the violation, which keeps
+the original decision in its history. :class:`DisciplineCommands` is mixed into
+:class:`~servicecore.ServiceDesk`; use it through the desk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+from servicecore.application.core import DeskCore, command
+from servicecore.documents import AppealDecisionLetter, ComplaintReply, PublicationNotice, ViolationDecisionLetter
+from servicecore.domain.appeal import Appeal
+from servicecore.domain.complaint import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintSeverity,
+    ComplaintSubject,
+    Remedy,
+)
+from servicecore.domain.errors import BusinessRuleError
+from servicecore.domain.service_request import Channel, ServiceRequest
+from servicecore.domain.values import (
+    Actor,
+    ActorRef,
+    AppealId,
+    ComplaintId,
+    Customer,
+    EvidenceRef,
+    ViolationId,
+)
+from servicecore.domain.violation import (
+    Compensation,
+    EvidenceKind,
+    Finding,
+    Sanction,
+    Violation,
+    ViolationCategory,
+    ViolationSource,
+)
+from servicecore.domain.work_order import WorkOrder
+from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
+from servicecore.sla.clocks import initial_due
+from servicecore.sla.policy import Target
+
+DEFAULT_APPEAL_WINDOW = 15
+"""Calendar days a sanctioned staff member has to appeal, when the decider sets no deadline."""
+DEFAULT_COMPLAINT_SILENCE = timedelta(days=7)
+"""How long after the reply a resolved complaint may be closed without the customer's confirmation."""
+
+
+class DisciplineCommands(DeskCore):
+    """Complaint, violation and appeal commands of :class:`~servicecore.ServiceDesk`."""
+
+    _renderer: DocumentRenderer
+
+    # --- complaints ---------------------------------------------------------
+
+    @command
+    def receive_complaint(
+        self,
+        *,
+        actor: Actor,
+        complainant: Customer,
+        subject: ComplaintSubject,
+        channel: Channel | str,
+        category: ComplaintCategory | str,
+        severity: ComplaintSeverity | str,
+        description: str,
+    ) -> Complaint:
+        """Record a complaint (投诉受理).
+
+        Whoever worked on the subject work order (its assignees) or the request's
+        work orders is recorded so they never handle, rate or close this complaint.
+        A subject request must belong to the complainant.
+        """
+        with self._transaction() as tx:
+            orders: list[WorkOrder] = []
+            if subject.request_id is not None:
+                request = tx.get(tx.uow.repository(ServiceRequest), subject.request_id)
+                if request.customer.id != complainant.id:
+                    raise BusinessRuleError(
+                        "ServiceRequest", request.id, f"does not belong to the complainant {complainant.id}"
+                    )
+                orders.extend(tx.uow.repository(WorkOrder).get(o) for o in request.work_order_ids)
+            if subject.work_order_id is not None:
+                orders.append(tx.uow.repository(WorkOrder).get(subject.work_order_id))
+            complaint = Complaint.receive(
+                id=ComplaintId(self._new_id("complaint")),
+                complainant=complainant,
+                subject=subject,
+                channel=channel,
+                category=category,
+                severity=severity,
+                description=description,
+                actor=actor,
+                at=tx.now,
+                work_staff_ids=sorted({a for order in orders for a in order.assignees}),
+            )
+            return tx.add(tx.uow.repository(Complaint), complaint)
+
+    @command
+    def acknowledge_complaint(self, complaint_id: str, *, actor: Actor, message: str) -> Complaint:
+        """Tell the complainant the complaint is being handled."""
+        return self._change(Complaint, complaint_id, lambda c, at: c.acknowledge(actor=actor, at=at, message=message))
+
+    @command
+    def start_complaint_investigation(
+        self, complaint_id: str, *, actor: Actor, investigator: Actor | None = None, note: str = ""
+    ) -> Complaint:
+        """Start investigating; ``investigator`` defaults to ``actor``."""
+        return self._change(
+            Complaint,
+            complaint_id,
+            lambda c, at: c.start_investigation(actor=actor, at=at, investigator=investigator, note=note),
+        )
+
+    @command
+    def resolve_complaint(
+        self, complaint_id: str, *, actor: Actor, summary: str, reply: str, remedies: Iterable[Remedy] = ()
+    ) -> Complaint:
+        """Resolve with a summary, the reply to the customer and the remedies offered."""
+        return self._change(
+            Complaint,
+            complaint_id,
+            lambda c, at: c.resolve(actor=actor, at=at, summary=summary, reply=reply, remedies=remedies),
+        )
+
+    @command
+    def confirm_complaint_resolution(self, complaint_id: str, *, actor: Actor, note: str = "") -> Complaint:
+        """The customer accepts the resolution: the complaint closes."""
+        return self._change(Complaint, complaint_id, lambda c, at: c.confirm_resolution(actor=actor, at=at, note=note))
+
+    @command
+    def close_complaint_after_silence(
+        self, complaint_id: str, *, actor: Actor, silence: timedelta = DEFAULT_COMPLAINT_SILENCE, note: str = ""
+    ) -> Complaint:
+        """Close a resolved complaint the customer has not answered for ``silence`` since the reply."""
+        return self._change(
+            Complaint,
+            complaint_id,
+            lambda c, at: c.close_after_silence(actor=actor, at=at, silence=silence, note=note),
+        )
+
+    @command
+    def reopen_complaint(self, complaint_id: str, *, actor: Actor, reason: str) -> Complaint:
+        """The customer is not satisfied: investigation starts again (the reopen count grows)."""
+        return self._change(Complaint, complaint_id, lambda c, at: c.reopen(actor=actor, at=at, reason=reason))
+
+    @command
+    def withdraw_complaint(self, complaint_id: str, *, actor: Actor, reason: str) -> Complaint:
+        """The complainant withdraws the complaint."""
+        return self._change(Complaint, complaint_id, lambda c, at: c.withdraw(actor=actor, at=at, reason=reason))
+
+    @command
+    def get_complaint(self, complaint_id: str, *, actor: Actor | None = None) -> Complaint:
+        """One complaint, as stored (a customer sees only their own)."""
+        return self._read(Complaint, complaint_id)
+
+    @command
+    def list_complaints(
+        self,
+        *,
+        status: str | None = None,
+        customer_id: str | None = None,
+        assignee_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor | None = None,
+    ) -> Sequence[Complaint]:
+        """A page of complaints by id, filtered by status, complainant and investigator (all optional)."""
+        return self._list(
+            Complaint, status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset
+        )
+
+    # --- violations ---------------------------------------------------------
+
+    @command
+    def report_violation(
+        self,
+        *,
+        actor: Actor,
+        subject: Actor | ActorRef,
+        category: ViolationCategory | str,
+        source: ViolationSource,
+        description: str,
+        prior_case_id: str | None = None,
+    ) -> Violation:
+        """Report a suspected staff violation; ``prior_case_id`` links a new case to a final one."""
+        with self._transaction() as tx:
+            repo = tx.uow.repository(Violation)
+            prior = None if prior_case_id is None else repo.get(prior_case_id)
+            violation = Violation.report(
+                id=ViolationId(self._new_id("violation")),
+                subject=subject,
+                category=category,
+                source=source,
+                description=description,
+                actor=actor,
+                at=tx.now,
+                prior_case=prior,
+            )
+            return tx.add(repo, violation)
+
+    @command
+    def raise_violation_from_complaint(
+        self,
+        complaint_id: str,
+        *,
+        actor: Actor,
+        subject: Actor | ActorRef,
+        category: ViolationCategory | str,
+        description: str,
+    ) -> Violation:
+        """Open a violation case against a staff member from a complaint under investigation, linked both ways."""
+        with self._transaction() as tx:
+            complaints = tx.uow.repository(Complaint)
+            complaint = tx.get(complaints, complaint_id)
+            violation = Violation.report(
+                id=ViolationId(self._new_id("violation")),
+                subject=subject,
+                category=category,
+                source=ViolationSource.from_complaint(complaint.id),
+                description=description,
+                actor=actor,
+                at=tx.now,
+            )
+            tx.update(complaints, complaint.link_violation(actor=actor, at=tx.now, violation_id=violation.id))
+            return tx.add(tx.uow.repository(Violation), violation)
+
+    @command
+    def assign_violation_investigators(
+        self, violation_id: str, *, actor: Actor, investigators: Iterable[Actor | ActorRef], note: str = ""
+    ) -> Violation:
+        """Assign investigators (never the subject)."""
+        return self._change(
+            Violation,
+            violation_id,
+            lambda v, at: v.assign_investigators(actor=actor, at=at, investigators=investigators, note=note),
+        )
+
+    @command
+    def add_violation_evidence(
+        self,
+        violation_id: str,
+        *,
+        actor: Actor,
+        kind: EvidenceKind | str,
+        description: str,
+        reference: EvidenceRef | None = None,
+    ) -> Violation:
+        """An assigned investigator records an evidence item (document, interview, service record)."""
+        return self._change(
+            Violation,
+            violation_id,
+            lambda v, at: v.add_evidence(actor=actor, at=at, kind=kind, description=description, reference=reference),
+        )
+
+    @command
+    def determine_violation(
+        self, violation_id: str, *, actor: Actor, findings: Iterable[Finding], summary: str
+    ) -> Violation:
+        """Determine responsibility; nobody responsible dismisses the case."""
+        return self._change(
+            Violation, violation_id, lambda v, at: v.determine(actor=actor, at=at, findings=findings, summary=summary)
+        )
+
+    @command
+    def decide_violation(
+        self,
+        violation_id: str,
+        *,
+        actor: Actor,
+        sanctions: Iterable[Sanction],
+        reasons: str,
+        compensations: Iterable[Compensation] = (),
+        appeal_deadline: datetime | None = None,
+    ) -> Violation:
+        """Decide sanctions and compensation.
+
+        ``appeal_deadline`` defaults to :data:`DEFAULT_APPEAL_WINDOW` calendar days
+        after the decision, moved to the next working day on the SLA calendar if
+        the desk has one.
+        """
+
+        def decide(violation: Violation, at: datetime) -> Violation:
+            deadline = appeal_deadline if appeal_deadline is not None else self._default_appeal_deadline(at)
+            return violation.decide(
+                actor=actor,
+                at=at,
+                sanctions=sanctions,
+                reasons=reasons,
+                appeal_deadline=deadline,
+                compensations=compensations,
+            )
+
+        return self._change(Violation, violation_id, decide)
+
+    def _default_appeal_deadline(self, at: datetime) -> datetime:
+        if self._sla is None:
+            return at + timedelta(days=DEFAULT_APPEAL_WINDOW)
+        return initial_due(self._sla.calendar, Target.calendar_days(DEFAULT_APPEAL_WINDOW), at)
+
+    @command
+    def publish_violation(self, violation_id: str, *, actor: Actor, note: str = "") -> Violation:
+        """Publish the decision as an internal notice (render it with :meth:`render_publication_notice`)."""
+        return self._change(Violation, violation_id, lambda v, at: v.publish(actor=actor, at=at, note=note))
+
+    @command
+    def finalize_violation(self, violation_id: str, *, actor: Actor, note: str = "") -> Violation:
+        """Make the decision final once the appeal window has passed or the appeal is concluded."""
+        return self._change(Violation, violation_id, lambda v, at: v.finalize(actor=actor, at=at, note=note))
+
+    @command
+    def get_violation(self, violation_id: str, *, actor: Actor | None = None) -> Violation:
+        """One violation case, as stored."""
+        return self._read(Violation, violation_id)
+
+    @command
+    def list_violations(
+        self,
+        *,
+        status: str | None = None,
+        assignee_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor | None = None,
+    ) -> Sequence[Violation]:
+        """A page of violation cases by id, filtered by status and investigator (both optional)."""
+        return self._list(Violation, status=status, assignee_id=assignee_id, limit=limit, offset=offset)
+
+    # --- appeals ------------------------------------------------------------
+
+    @command
+    def file_appeal(self, violation_id: str, *, actor: Actor, grounds: str) -> Appeal:
+        """The sanctioned staff member appeals the decision, before its deadline."""
+        with self._transaction() as tx:
+            violations = tx.uow.repository(Violation)
+            violation = violations.get(violation_id)
+            appeal = Appeal.file(
+                id=AppealId(self._new_id("appeal")), violation=violation, appellant=actor, at=tx.now, grounds=grounds
+            )
+            tx.update(violations, violation.register_appeal(appellant=actor, at=tx.now, appeal_id=appeal.id))
+            return tx.add(tx.uow.repository(Appeal), appeal)
+
+    @command
+    def start_appeal_review(
+        self, appeal_id: str, *, actor: Actor, panel: Iterable[Actor | ActorRef], note: str = ""
+    ) -> Appeal:
+        """Convene the review panel (none of them investigated, decided or appealed)."""
+        return self._change(Appeal, appeal_id, lambda a, at: a.start_review(actor=actor, at=at, panel=panel, note=note))
+
+    @command
+    def uphold_appeal(
+        self,
+        appeal_id: str,
+        *,
+        actor: Actor,
+        reasons: str,
+        sanctions: Iterable[Sanction] = (),
+        compensations: Iterable[Compensation] = (),
+    ) -> Appeal:
+        """Uphold: the decision is corrected (revised measures, or none to revoke); the original stays in history."""
+        return self._conclude(
+            appeal_id,
+            actor,
+            lambda a, at: a.uphold(
+                actor=actor, at=at, reasons=reasons, sanctions=sanctions, compensations=compensations
+            ),
+        )
+
+    @command
+    def reject_appeal(self, appeal_id: str, *, actor: Actor, reasons: str) -> Appeal:
+        """Reject: the decision is maintained, with the reasons recorded."""
+        return self._conclude(appeal_id, actor, lambda a, at: a.reject(actor=actor, at=at, reasons=reasons))
+
+    def _conclude(self, appeal_id: str, actor: Actor, decide: Callable[[Appeal, datetime], Appeal]) -> Appeal:
+        with self._transaction() as tx:
+            appeals = tx.uow.repository(Appeal)
+            violations = tx.uow.repository(Violation)
+            appeal = decide(appeals.get(appeal_id), tx.now)
+            violation = violations.get(appeal.violation_id)
+            tx.update(violations, violation.conclude_appeal(actor=actor, at=tx.now, conclusion=appeal.conclusion))
+            return tx.update(appeals, appeal)
+
+    @command
+    def close_appeal(self, appeal_id: str, *, actor: Actor, notification: str) -> Appeal:
+        """Close the appeal, recording how the appellant was notified."""
+        return self._change(Appeal, appeal_id, lambda a, at: a.close(actor=actor, at=at, notification=notification))
+
+    @command
+    def get_appeal(self, appeal_id: str, *, actor: Actor | None = None) -> Appeal:
+        """One appeal, as stored."""
+        return self._read(Appeal, appeal_id)
+
+    @command
+    def list_appeals(
+        self,
+        *,
+        status: str | None = None,
+        assignee_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        actor: Actor | None = None,
+    ) -> Sequence[Appeal]:
+        """A page of appeals by id, filtered by status and panel member (both optional)."""
+        return self._list(Appeal, status=status, assignee_id=assignee_id, limit=limit, offset=offset)
+
+    # --- documents ----------------------------------------------------------
+
+    @command
+    def render_complaint_reply(
+        self, complaint_id: str, *, locale: str = "en", actor: Actor | None = None
+    ) -> RenderedDocument:
+        """The reply to the complainant (投诉答复)."""
+        complaint = self._read(Complaint, complaint_id)
+        return self._renderer.render(ComplaintReply(generated_at=self._now(), complaint=complaint), locale=locale)
+
+    @command
+    def render_violation_decision_letter(
+        self, violation_id: str, *, decision_number: int | None = None, locale: str = "en", actor: Actor | None = None
+    ) -> RenderedDocument:
+        """The decision letter to the staff member (处理决定书); corrected decisions stay listed."""
+        violation = self._read(Violation, violation_id)
+        letter = ViolationDecisionLetter(generated_at=self._now(), violation=violation, decision_number=decision_number)
+        return self._renderer.render(letter, locale=locale)
+
+    @command
+    def render_publication_notice(
+        self, violation_id: str, *, locale: str = "en", actor: Actor | None = None
+    ) -> RenderedDocument:
+        """The internal publication notice (通报), with every customer's personal data redacted by the core.
+
+        The customers involved (the complainant of a source complaint, and the
+        customer of its subject request) are looked up so their names, phone
+        numbers and addresses are removed from the free text too.
+        """
+        with self._storage.unit_of_work() as uow:
+            violation = uow.repository(Violation).get(violation_id)
+            customers: list[Customer] = []
+            complaint_id = violation.source.complaint_id
+            if complaint_id is not None:
+                complaint = uow.repository(Complaint).get(complaint_id)
+                customers.append(complaint.complainant)
+                if complaint.subject.request_id is not None:
+                    customers.append(uow.repository(ServiceRequest).get(complaint.subject.request_id).customer)
+        notice = PublicationNotice.from_violation(violation, generated_at=self._now(), customers=customers)
+        return self._renderer.render(notice, locale=locale)
+
+    @command
+    def render_appeal_decision(
+        self, appeal_id: str, *, locale: str = "en", actor: Actor | None = None
+    ) -> RenderedDocument:
+        """The appeal decision letter (申诉复核决定)."""
+        with self._storage.unit_of_work() as uow:
+            appeal = uow.repository(Appeal).get(appeal_id)
+            violation = uow.repository(Violation).get(appeal.violation_id)
+        letter = AppealDecisionLetter(generated_at=self._now(), appeal=appeal, violation=violation)
+        return self._renderer.render(letter, locale=locale)
+
+
+__all__ = ["DEFAULT_APPEAL_WINDOW", "DEFAULT_COMPLAINT_SILENCE", "DisciplineCommands"]

@@ -1,0 +1,556 @@
+"""Complaint: a customer's complaint, from intake to closure (seed 001, 投诉处理).
+
+received → acknowledged → investigating → resolved → closed (the customer confirms,
+or stays silent for a configurable period after the reply); the customer may
+reopen a resolved complaint (back to investigating, the count is kept), and may
+withdraw it from any open state. While under investigation a complaint can raise
+violations against staff; their ids are linked here and the violation's source
+names the complaint.
+
+Separation of duties: nobody the complaint is about (the staff named in its
+subject, and whoever worked on the request or work order, recorded at intake as
+``work_staff_ids``) takes any step on it after intake.
+
+Categories are a :class:`ComplaintCategory` value or any other non-blank text
+(a custom category); either way the category is stored as a plain string.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from servicecore.domain import events as ev
+from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.errors import BusinessRuleError, SeparationOfDutiesError, ValidationError
+from servicecore.domain.events import DomainEvent
+from servicecore.domain.service_request import Channel
+from servicecore.domain.values import (
+    Actor,
+    ActorId,
+    ActorRef,
+    ComplaintId,
+    Customer,
+    HistoryEntry,
+    Money,
+    RequestId,
+    ViolationId,
+    WorkOrderId,
+    as_tuple,
+    aware,
+    check_aware,
+    check_positive_money,
+    check_text,
+    non_empty,
+    parse_enum,
+)
+from servicecore.sla.clocks import Clocks
+
+
+class ComplaintCategory(enum.StrEnum):
+    """The built-in complaint categories; any other non-blank text is a custom category."""
+
+    ATTITUDE = "attitude"
+    QUALITY = "quality"
+    DELAY = "delay"
+    BILLING = "billing"
+    PRIVACY = "privacy"
+    OTHER = "other"
+
+
+def category_text(field: str, value: object, known: type[enum.StrEnum]) -> str:
+    """A category as stored: a member's value, or custom non-blank text (stripped).
+
+    >>> category_text("category", ComplaintCategory.DELAY, ComplaintCategory)
+    'delay'
+    >>> category_text("category", "  noise at night ", ComplaintCategory)
+    'noise at night'
+    """
+    if isinstance(value, known):
+        return str(value.value)
+    return check_text(field, value)
+
+
+def _category(value: ComplaintCategory | str) -> str:
+    return category_text("category", value, ComplaintCategory)
+
+
+class ComplaintSeverity(enum.StrEnum):
+    """How serious the complaint is."""
+
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+def _severity(value: ComplaintSeverity | str) -> ComplaintSeverity:
+    return parse_enum(ComplaintSeverity, "severity", value)
+
+
+def _channel(value: Channel | str) -> Channel:
+    return parse_enum(Channel, "channel", value)
+
+
+def staff_id_tuple(field: str, value: Iterable[ActorId]) -> tuple[ActorId, ...]:
+    """Staff ids as a tuple: each a non-blank string, no repeats."""
+    ids = as_tuple(field, value)
+    for index, item in enumerate(ids):
+        if not isinstance(item, str) or not item.strip():
+            raise ValidationError(f"{field}[{index}]", f"must be a non-empty id, got {item!r}")
+    if len(set(ids)) != len(ids):
+        raise ValidationError(field, f"must not repeat an id, got {list(ids)}")
+    return ids
+
+
+def _subject_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
+    return staff_id_tuple("staff_ids", value)
+
+
+def _optional_id(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ValidationError(attribute.name, f"must be a non-empty id or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintSubject:
+    """What the complaint is about: a request, a work order and/or staff members (at least one)."""
+
+    request_id: RequestId | None = attrs.field(default=None, validator=_optional_id)
+    work_order_id: WorkOrderId | None = attrs.field(default=None, validator=_optional_id)
+    staff_ids: tuple[ActorId, ...] = attrs.field(default=(), converter=_subject_staff)
+
+    def __attrs_post_init__(self) -> None:
+        if self.request_id is None and self.work_order_id is None and not self.staff_ids:
+            raise ValidationError("subject", "name a request, a work order or a staff member the complaint is about")
+
+
+class RemedyKind(enum.StrEnum):
+    """What the customer is offered to put things right."""
+
+    APOLOGY = "apology"
+    REDO = "redo"
+    REFUND = "refund"
+    COMPENSATION = "compensation"
+
+
+def _remedy_kind(value: RemedyKind | str) -> RemedyKind:
+    return parse_enum(RemedyKind, "kind", value)
+
+
+_PAID = frozenset({RemedyKind.REFUND, RemedyKind.COMPENSATION})
+
+
+@attrs.frozen(kw_only=True)
+class Remedy:
+    """One remedy. Refunds and compensation carry an amount; a redo names the new work order."""
+
+    kind: RemedyKind = attrs.field(converter=_remedy_kind)
+    amount: Money | None = None
+    work_order_id: WorkOrderId | None = attrs.field(default=None, validator=_optional_id)
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind in _PAID:
+            check_positive_money("amount", self.amount)
+        elif self.amount is not None:
+            raise ValidationError("amount", f"a {self.kind.value} remedy carries no amount, got {self.amount}")
+        if self.kind is RemedyKind.REDO and self.work_order_id is None:
+            raise ValidationError("work_order_id", "a redo names the new work order that redoes the service")
+        if self.kind is not RemedyKind.REDO and self.work_order_id is not None:
+            raise ValidationError("work_order_id", f"only a redo names a work order, not a {self.kind.value}")
+
+
+def _remedy_tuple(value: Iterable[Remedy]) -> tuple[Remedy, ...]:
+    return as_tuple("remedies", value, of=Remedy)
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintResolution:
+    """How the complaint was resolved and what the customer was told (the reply)."""
+
+    summary: str = attrs.field(validator=non_empty)
+    remedies: tuple[Remedy, ...] = attrs.field(default=(), converter=_remedy_tuple)
+    reply: str = attrs.field(validator=non_empty)
+    resolved_by: ActorRef
+    resolved_at: datetime = attrs.field(validator=aware)
+
+    @property
+    def replied_at(self) -> datetime:
+        """When the reply was sent (the silence period runs from here)."""
+        return self.resolved_at
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintAcknowledgement:
+    """The first response to the complainant."""
+
+    by: ActorRef
+    at: datetime = attrs.field(validator=aware)
+    message: str = attrs.field(validator=non_empty)
+
+
+class ComplaintClosureKind(enum.StrEnum):
+    """How a resolved complaint came to be closed."""
+
+    CONFIRMED = "confirmed"
+    SILENCE = "silence"
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintClosure:
+    """When and how the complaint was closed."""
+
+    how: ComplaintClosureKind
+    by: ActorRef
+    at: datetime = attrs.field(validator=aware)
+    note: str = ""
+
+
+class ComplaintStatus(enum.StrEnum):
+    """States of a :class:`Complaint`."""
+
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+TERMINAL_STATES = frozenset({ComplaintStatus.CLOSED, ComplaintStatus.WITHDRAWN})
+OPEN_STATES = frozenset(ComplaintStatus) - TERMINAL_STATES
+
+
+def _work_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
+    return staff_id_tuple("work_staff_ids", value)
+
+
+@attrs.frozen(kw_only=True)
+class Complaint:
+    """A customer's complaint. Create it with :meth:`receive`."""
+
+    id: ComplaintId = attrs.field(validator=non_empty)
+    complainant: Customer = attrs.field(validator=attrs.validators.instance_of(Customer))
+    subject: ComplaintSubject = attrs.field(validator=attrs.validators.instance_of(ComplaintSubject))
+    channel: Channel = attrs.field(converter=_channel)
+    category: str = attrs.field(converter=_category)
+    severity: ComplaintSeverity = attrs.field(converter=_severity)
+    description: str = attrs.field(validator=non_empty)
+    received_at: datetime = attrs.field(validator=aware)
+    work_staff_ids: tuple[ActorId, ...] = attrs.field(default=(), converter=_work_staff)
+    """Staff whose work the complaint is about (e.g. the work order's assignees), recorded at intake."""
+    status: ComplaintStatus = ComplaintStatus.RECEIVED
+    acknowledgement: ComplaintAcknowledgement | None = None
+    investigator: ActorRef | None = None
+    violation_ids: tuple[ViolationId, ...] = ()
+    resolutions: tuple[ComplaintResolution, ...] = ()
+    """Every resolution, oldest first; a reopened complaint keeps the ones the customer rejected."""
+    reopen_count: int = 0
+    closure: ComplaintClosure | None = None
+    withdrawal_reason: str = ""
+    version: int = 0
+    history: tuple[HistoryEntry, ...] = ()
+    clocks: Clocks = attrs.field(factory=Clocks)
+    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
+    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
+
+    @property
+    def sla_check_at(self) -> datetime | None:
+        """When the SLA scan must next look at this case; storage indexes it."""
+        return self.clocks.next_check_at
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        id: ComplaintId,
+        complainant: Customer,
+        subject: ComplaintSubject,
+        channel: Channel | str,
+        category: ComplaintCategory | str,
+        severity: ComplaintSeverity | str,
+        description: str,
+        actor: Actor,
+        at: datetime,
+        work_staff_ids: Iterable[ActorId] = (),
+    ) -> Complaint:
+        """Record a complaint in detail (who, about what, how it arrived, how serious)."""
+        check_aware("at", at)
+        complaint = cls(
+            id=id,
+            complainant=complainant,
+            subject=subject,
+            channel=channel,
+            category=category,
+            severity=severity,
+            description=description,
+            received_at=at,
+            work_staff_ids=_work_staff(work_staff_ids),
+        )
+        return started(
+            complaint,
+            action="receive",
+            actor=actor,
+            at=at,
+            note=f"{complaint.category}, {complaint.severity.value}, via {complaint.channel.value}",
+            event=ev.ComplaintReceived(
+                aggregate_id=id,
+                occurred_at=at,
+                actor=actor.ref,
+                customer_id=complainant.id,
+                channel=complaint.channel.value,
+                category=complaint.category,
+                severity=complaint.severity.value,
+            ),
+        )
+
+    # --- reading ------------------------------------------------------------
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once closed or withdrawn."""
+        return self.status in TERMINAL_STATES
+
+    @property
+    def resolution(self) -> ComplaintResolution | None:
+        """The resolution in force: the latest, while the complaint is resolved or closed after one."""
+        if self.status in {ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED} and self.resolutions:
+            return self.resolutions[-1]
+        return None
+
+    @property
+    def conflicted_staff_ids(self) -> frozenset[ActorId]:
+        """Staff the complaint is about; none of them may act on it after intake."""
+        return frozenset((*self.subject.staff_ids, *self.work_staff_ids))
+
+    @property
+    def is_category_custom(self) -> bool:
+        """True if the category is not one of :class:`ComplaintCategory`."""
+        return self.category not in {c.value for c in ComplaintCategory}
+
+    def silence_ends_at(self, silence: timedelta) -> datetime:
+        """When a resolved complaint may be closed for lack of an answer to the reply."""
+        resolution = self.resolution
+        if self.status is not ComplaintStatus.RESOLVED or resolution is None:
+            raise BusinessRuleError("Complaint", self.id, f"is {self.status.value!r}; no reply is awaiting an answer")
+        return resolution.replied_at + _silence(silence)
+
+    # --- commands -----------------------------------------------------------
+
+    def acknowledge(self, *, actor: Actor, at: datetime, message: str) -> Complaint:
+        """Tell the complainant the complaint was received and is being handled."""
+        self._check(actor, at, "acknowledge", {ComplaintStatus.RECEIVED})
+        ack = ComplaintAcknowledgement(by=actor.ref, at=at, message=check_text("message", message))
+        return record(
+            self,
+            action="acknowledge",
+            actor=actor,
+            at=at,
+            to=ComplaintStatus.ACKNOWLEDGED,
+            note=ack.message,
+            acknowledgement=ack,
+            events=[
+                ev.ComplaintAcknowledged(
+                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.complainant.id
+                )
+            ],
+        )
+
+    def start_investigation(
+        self, *, actor: Actor, at: datetime, investigator: Actor | None = None, note: str = ""
+    ) -> Complaint:
+        """Begin the investigation; ``investigator`` (default: ``actor``) handles it from now on."""
+        self._check(actor, at, "start_investigation", {ComplaintStatus.ACKNOWLEDGED})
+        handler = actor if investigator is None else investigator
+        self._require_independent(handler, "start_investigation", "investigate")
+        return record(
+            self,
+            action="start_investigation",
+            actor=actor,
+            at=at,
+            to=ComplaintStatus.INVESTIGATING,
+            note=note or f"investigator {handler.name}",
+            investigator=handler.ref,
+            events=[
+                ev.ComplaintInvestigationStarted(
+                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, investigator_id=handler.id
+                )
+            ],
+        )
+
+    def link_violation(self, *, actor: Actor, at: datetime, violation_id: ViolationId) -> Complaint:
+        """Record a violation raised from this complaint's investigation (its source names this complaint)."""
+        self._check(actor, at, "link_violation", {ComplaintStatus.INVESTIGATING})
+        linked = ViolationId(check_text("violation_id", violation_id))
+        if linked in self.violation_ids:
+            raise BusinessRuleError("Complaint", self.id, f"violation {linked} is already linked")
+        return record(
+            self,
+            action="link_violation",
+            actor=actor,
+            at=at,
+            note=f"violation {linked}",
+            violation_ids=(*self.violation_ids, linked),
+        )
+
+    def resolve(
+        self, *, actor: Actor, at: datetime, summary: str, reply: str, remedies: Iterable[Remedy] = ()
+    ) -> Complaint:
+        """Resolve the complaint: what was found, what is offered, and the reply sent to the customer.
+
+        ``remedies`` may be empty (a complaint found unfounded still gets a reasoned reply).
+        """
+        self._check(actor, at, "resolve", {ComplaintStatus.INVESTIGATING})
+        resolution = ComplaintResolution(
+            summary=check_text("summary", summary),
+            remedies=_remedy_tuple(remedies),
+            reply=check_text("reply", reply),
+            resolved_by=actor.ref,
+            resolved_at=at,
+        )
+        kinds = tuple(r.kind.value for r in resolution.remedies)
+        return record(
+            self,
+            action="resolve",
+            actor=actor,
+            at=at,
+            to=ComplaintStatus.RESOLVED,
+            note=resolution.summary + (f" (remedies: {', '.join(kinds)})" if kinds else ""),
+            resolutions=(*self.resolutions, resolution),
+            events=[
+                ev.ComplaintResolved(
+                    aggregate_id=self.id,
+                    occurred_at=at,
+                    actor=actor.ref,
+                    customer_id=self.complainant.id,
+                    remedies=kinds,
+                )
+            ],
+        )
+
+    def confirm_resolution(self, *, actor: Actor, at: datetime, note: str = "") -> Complaint:
+        """The customer accepts the resolution; the complaint closes."""
+        self._check(actor, at, "confirm_resolution", {ComplaintStatus.RESOLVED})
+        return self._close(actor, at, ComplaintClosureKind.CONFIRMED, note, "confirm_resolution")
+
+    def close_after_silence(self, *, actor: Actor, at: datetime, silence: timedelta, note: str = "") -> Complaint:
+        """Close a resolved complaint the customer has not answered for ``silence`` since the reply.
+
+        Refused (:class:`BusinessRuleError` naming when the period ends) before then.
+        """
+        self._check(actor, at, "close_after_silence", {ComplaintStatus.RESOLVED})
+        ends = self.silence_ends_at(silence)
+        if at < ends:
+            raise BusinessRuleError(
+                "Complaint",
+                self.id,
+                f"the customer was replied to at {self.resolutions[-1].replied_at.isoformat()}; with a silence "
+                f"period of {silence} it may be closed without an answer only from {ends.isoformat()}",
+            )
+        return self._close(
+            actor, at, ComplaintClosureKind.SILENCE, note or f"no answer within {silence}", "close_after_silence"
+        )
+
+    def reopen(self, *, actor: Actor, at: datetime, reason: str) -> Complaint:
+        """The customer is not satisfied with the resolution: back to investigation, count kept."""
+        self._check(actor, at, "reopen", {ComplaintStatus.RESOLVED})
+        text = check_text("reason", reason)
+        count = self.reopen_count + 1
+        assert self.investigator is not None  # a resolved complaint was investigated
+        return record(
+            self,
+            action="reopen",
+            actor=actor,
+            at=at,
+            to=ComplaintStatus.INVESTIGATING,
+            note=text,
+            reopen_count=count,
+            events=[
+                ev.ComplaintReopened(
+                    aggregate_id=self.id,
+                    occurred_at=at,
+                    actor=actor.ref,
+                    reopen_count=count,
+                    investigator_id=self.investigator.id,
+                )
+            ],
+        )
+
+    def withdraw(self, *, actor: Actor, at: datetime, reason: str) -> Complaint:
+        """The complainant withdraws the complaint, from any open state."""
+        self._check(actor, at, "withdraw", OPEN_STATES)
+        text = check_text("reason", reason)
+        return record(
+            self,
+            action="withdraw",
+            actor=actor,
+            at=at,
+            to=ComplaintStatus.WITHDRAWN,
+            note=text,
+            withdrawal_reason=text,
+            events=[ev.ComplaintWithdrawn(aggregate_id=self.id, occurred_at=at, actor=actor.ref, reason=text)],
+        )
+
+    # --- rules --------------------------------------------------------------
+
+    def _check(self, actor: Actor, at: datetime, action: str, allowed: Iterable[ComplaintStatus]) -> None:
+        require_status(self, action, frozenset(allowed), at=at)
+        self._require_independent(actor, action, "act on")
+
+    def _require_independent(self, person: Actor, action: str, verb: str) -> None:
+        if person.id in self.conflicted_staff_ids:
+            raise SeparationOfDutiesError(
+                person.id,
+                f"{action} complaint {self.id}",
+                f"the complaint is about {person.name}'s own work; they may not {verb} it",
+            )
+
+    def _close(self, actor: Actor, at: datetime, how: ComplaintClosureKind, note: str, action: str) -> Complaint:
+        closure = ComplaintClosure(how=how, by=actor.ref, at=at, note=note)
+        return record(
+            self,
+            action=action,
+            actor=actor,
+            at=at,
+            to=ComplaintStatus.CLOSED,
+            note=note or how.value,
+            closure=closure,
+            events=[
+                ev.ComplaintClosed(
+                    aggregate_id=self.id,
+                    occurred_at=at,
+                    actor=actor.ref,
+                    customer_id=self.complainant.id,
+                    how=how.value,
+                )
+            ],
+        )
+
+
+def _silence(value: object) -> timedelta:
+    if not isinstance(value, timedelta):
+        raise ValidationError("silence", f"must be a timedelta, got {type(value).__name__}")
+    if value <= timedelta(0):
+        raise ValidationError("silence", f"must be longer than zero, got {value}")
+    return value
+
+
+__all__ = [
+    "Complaint",
+    "ComplaintAcknowledgement",
+    "ComplaintCategory",
+    "ComplaintClosure",
+    "ComplaintClosureKind",
+    "ComplaintResolution",
+    "ComplaintSeverity",
+    "ComplaintStatus",
+    "ComplaintSubject",
+    "Remedy",
+    "RemedyKind",
+    "category_text",
+    "staff_id_tuple",
+]

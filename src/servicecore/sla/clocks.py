@@ -1,0 +1,504 @@
+"""SLA clocks driven by an aggregate's status: start, pause, resume, stop, warn, breach, escalate.
+
+An aggregate keeps one immutable :class:`Clocks` value. After every command the
+application calls :meth:`Clocks.observe` with the aggregate's new status; the policy's
+:class:`~servicecore.sla.policy.ClockSpec` entries decide which clocks start, pause,
+resume or stop, so domain methods need not know about SLAs. A periodic
+:meth:`Clocks.scan` records each warning, breach and escalation level exactly once and
+returns them as :class:`Alert` values to notify. :attr:`Clocks.next_check_at` is the
+earliest instant at which a scan would record something: index it in storage and scan
+only the aggregates whose instant has come.
+
+Semantics, all in business time on the calendar passed in:
+
+* ``due_at`` is the instant the clock runs out. A clock still running at ``due_at`` is
+  breached; a clock stopped before it is met. ``due_at`` is stored and recomputed when
+  the clock resumes, the priority or the policy changes: the start and every pause are
+  replayed against the current target. While paused, ``due_at`` is provisional (it is
+  the due time had the pause not begun).
+* A pause gives back the business time it lasted (or its wall-clock length with
+  :attr:`~servicecore.sla.policy.HoldTime.WALL_CLOCK`), also after the due time, so
+  :meth:`Clock.failed_by` counts only the time the clock actually ran late.
+* Checkpoints (warning, breach, escalation levels) are computed when the clock is
+  (re)scheduled and stored with the roles to notify; they always fall inside working
+  time or at its start. A recorded checkpoint stays recorded when the clock is
+  rescheduled; only a restart (:attr:`~servicecore.sla.policy.OnReopen.RESTART`) re-arms them.
+* Scans only record checkpoints of running clocks: a paused or stopped clock sends
+  nothing (its state still tells whether it was late).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import attrs
+
+from servicecore.domain.errors import ValidationError
+from servicecore.domain.values import aware, check_aware, non_empty, optional_aware
+from servicecore.sla.calendar import BusinessCalendar, fixed_offset
+from servicecore.sla.policy import ClockSpec, HoldTime, OnReopen, PausedStart, SlaPolicy, Target, TargetUnit
+
+_US = timedelta(microseconds=1)
+
+
+class ClockState(enum.StrEnum):
+    """Where a clock stands at an instant."""
+
+    RUNNING = "running"
+    WARNING = "warning"
+    PAUSED = "paused"
+    MET = "met"
+    BREACHED = "breached"
+
+
+class AlertKind(enum.StrEnum):
+    """What a checkpoint announces."""
+
+    WARNING = "warning"
+    BREACH = "breach"
+    ESCALATION = "escalation"
+
+
+@attrs.frozen(kw_only=True)
+class Pause:
+    """One interval during which a clock did not run; ``ended_at`` is ``None`` while it lasts."""
+
+    started_at: datetime = attrs.field(validator=aware)
+    ended_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    status: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.ended_at is not None and self.ended_at < self.started_at:
+            raise ValidationError("ended_at", "a pause cannot end before it starts")
+
+
+@attrs.frozen(kw_only=True)
+class Checkpoint:
+    """A scheduled warning, breach or escalation level, and when a scan recorded it."""
+
+    kind: AlertKind
+    level: str = attrs.field(validator=non_empty)
+    at: datetime = attrs.field(validator=aware)
+    notify: tuple[str, ...] = ()
+    recorded_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+
+
+@attrs.frozen(kw_only=True)
+class Alert:
+    """A checkpoint a scan has just recorded: which clock, what, when, and whom to tell.
+
+    ``at`` is when the checkpoint was reached, ``detected_at`` the scan that found it.
+    ``notify`` holds role names (``"assignee"``, ``"supervisor"``) for the application
+    to resolve into recipients.
+    """
+
+    clock: str
+    kind: AlertKind
+    level: str
+    due_at: datetime
+    at: datetime
+    detected_at: datetime
+    notify: tuple[str, ...]
+
+
+def _wall_between(start: datetime, end: datetime) -> timedelta:
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
+def _measure(calendar: BusinessCalendar, unit: TargetUnit, start: datetime, end: datetime) -> timedelta:
+    if unit is TargetUnit.CALENDAR_DAYS:
+        return _wall_between(start, end)
+    return calendar.between(start, end)
+
+
+def _shift(calendar: BusinessCalendar, unit: TargetUnit, instant: datetime, amount: timedelta) -> datetime:
+    if unit is TargetUnit.CALENDAR_DAYS:
+        return fixed_offset((instant.astimezone(UTC) + amount).astimezone(calendar.time_zone))
+    return calendar.add(instant, amount)
+
+
+def _fraction_of(amount: timedelta, fraction: Decimal) -> timedelta:
+    micros = (Decimal(amount // _US) * fraction).to_integral_value(rounding=ROUND_HALF_UP)
+    return int(micros) * _US
+
+
+def initial_due(calendar: BusinessCalendar, target: Target, start: datetime) -> datetime:
+    """When a clock started at ``start`` runs out if it never pauses.
+
+    Business time: :meth:`BusinessCalendar.add`. Working days:
+    :meth:`BusinessCalendar.add_working_days`. Calendar days: the local midnight that
+    ends the last day (rolled to the end of the next working day if ``roll_forward``
+    and the last day is not one).
+    """
+    check_aware("start", start)
+    if target.unit is TargetUnit.BUSINESS_TIME:
+        return calendar.add(start, target.amount)
+    if target.unit is TargetUnit.BUSINESS_DAYS:
+        return calendar.add_working_days(start, target.days)
+    last = start.astimezone(calendar.time_zone).date() + timedelta(days=target.days)
+    if target.roll_forward:
+        while not calendar.is_working_day(last):
+            last += timedelta(days=1)
+    return calendar.start_of_day(last + timedelta(days=1))
+
+
+def _replay(
+    calendar: BusinessCalendar,
+    unit: TargetUnit,
+    hold: HoldTime,
+    point: datetime,
+    pauses: Iterable[Pause],
+    *,
+    signed: bool,
+) -> datetime:
+    """Move ``point`` later by the closed pauses before it (all closed pauses if ``signed``)."""
+    for pause in pauses:
+        if pause.ended_at is None or (not signed and pause.started_at >= point):
+            break
+        if hold is HoldTime.WALL_CLOCK or unit is TargetUnit.CALENDAR_DAYS:
+            point = _shift(calendar, TargetUnit.CALENDAR_DAYS, point, _wall_between(pause.started_at, pause.ended_at))
+            if unit is not TargetUnit.CALENDAR_DAYS:
+                point = calendar.next_working_instant(point)
+        else:  # the business time left at the pause's start is what is left at its end
+            point = calendar.add(pause.ended_at, calendar.between(pause.started_at, point))
+    return point
+
+
+@attrs.frozen(kw_only=True)
+class Clock:
+    """One SLA clock: its start, pauses, stop, current due time and checkpoints. Immutable.
+
+    Queries take the instant to answer for (``at``), which should not be earlier than
+    the last observation; the ones that measure business time take the calendar too.
+    """
+
+    name: str = attrs.field(validator=non_empty)
+    target: Target
+    started_at: datetime = attrs.field(validator=aware)
+    due_at: datetime = attrs.field(validator=aware)
+    pauses: tuple[Pause, ...] = ()
+    stopped_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    checkpoints: tuple[Checkpoint, ...] = ()
+
+    # --- status -----------------------------------------------------------------
+
+    @property
+    def is_stopped(self) -> bool:
+        """True once the clock has stopped (until a reopening resumes it)."""
+        return self.stopped_at is not None
+
+    @property
+    def is_paused(self) -> bool:
+        """True while a pause is open."""
+        return self.stopped_at is None and bool(self.pauses) and self.pauses[-1].ended_at is None
+
+    @property
+    def is_running(self) -> bool:
+        """True if the clock is neither stopped nor paused."""
+        return self.stopped_at is None and not self.is_paused
+
+    @functools.cached_property
+    def next_check_at(self) -> datetime | None:
+        """The earliest unrecorded checkpoint of a running clock; ``None`` if paused, stopped or done."""
+        if not self.is_running:
+            return None
+        pending = [cp.at for cp in self.checkpoints if cp.recorded_at is None]
+        return min(pending) if pending else None
+
+    def checkpoint(self, level: str) -> Checkpoint | None:
+        """The checkpoint named ``level`` (``"warning"``, ``"breach"`` or an escalation level)."""
+        for checkpoint in self.checkpoints:
+            if checkpoint.level == level:
+                return checkpoint
+        return None
+
+    # --- questions at an instant ---------------------------------------------------
+
+    def _reference(self, at: datetime) -> datetime:
+        """The instant the clock's running time is measured to: ``at``, or its stop or pause."""
+        check_aware("at", at)
+        if self.stopped_at is not None and self.stopped_at <= at:
+            return self.stopped_at
+        if self.pauses and self.pauses[-1].ended_at is None and self.pauses[-1].started_at <= at:
+            return self.pauses[-1].started_at
+        return at
+
+    def state(self, at: datetime) -> ClockState:
+        """Running, warning, paused, met or breached at ``at``.
+
+        Met means stopped before ``due_at``; a clock running at ``due_at`` or later, or
+        paused or stopped after it, is breached; a paused clock that is not late is paused.
+        """
+        reference = self._reference(at)
+        if self.stopped_at is not None and self.stopped_at <= at:
+            return ClockState.MET if self.stopped_at < self.due_at else ClockState.BREACHED
+        if reference >= self.due_at:
+            return ClockState.BREACHED
+        if reference != at:
+            return ClockState.PAUSED
+        warning = self.checkpoint("warning")
+        if warning is not None and at >= warning.at:
+            return ClockState.WARNING
+        return ClockState.RUNNING
+
+    def remaining(self, at: datetime, calendar: BusinessCalendar) -> timedelta:
+        """Time left before ``due_at`` (negative when late), measured as the target counts.
+
+        Business time for business-time and working-day targets, elapsed time for
+        calendar days; frozen while paused and once stopped.
+        """
+        return _measure(calendar, self.target.unit, self._reference(at), self.due_at)
+
+    def failed_by(self, at: datetime, calendar: BusinessCalendar) -> timedelta:
+        """How far past due the clock ran, in business time; zero if it is not late."""
+        late = calendar.between(self.due_at, self._reference(at))
+        return max(late, timedelta(0))
+
+    def paused_time(self, at: datetime, calendar: BusinessCalendar) -> timedelta:
+        """Time spent paused up to ``at``, measured as the target counts."""
+        check_aware("at", at)
+        total = timedelta(0)
+        for pause in self.pauses:
+            if pause.started_at >= at:
+                break
+            end = at if pause.ended_at is None or pause.ended_at > at else pause.ended_at
+            total += _measure(calendar, self.target.unit, pause.started_at, end)
+        return total
+
+
+def _status(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError("status", f"must be a non-empty status name, got {value!r}")
+    return str(value)  # a StrEnum member becomes its plain value
+
+
+def schedule(clock: Clock, calendar: BusinessCalendar, policy: SlaPolicy) -> Clock:
+    """``clock`` with ``due_at`` and checkpoints recomputed from its start, pauses and target.
+
+    Recorded checkpoints stay recorded. :meth:`Clocks.observe` calls this; call it
+    yourself only to reschedule a clock outside an observation.
+    """
+    unit = clock.target.unit
+    hold = policy.hold_time
+    start = clock.started_at
+    first_due = initial_due(calendar, clock.target, start)
+    business = unit is TargetUnit.BUSINESS_TIME
+    budget = clock.target.amount if business else _measure(calendar, unit, start, first_due)
+    due = _replay(calendar, unit, hold, first_due, clock.pauses, signed=True)
+
+    def reached(amount: timedelta) -> datetime:
+        amount = max(amount, timedelta(0))
+        point = first_due if amount == budget else _shift(calendar, unit, start, amount)
+        point = _replay(calendar, unit, hold, point, clock.pauses, signed=False)
+        if unit is TargetUnit.CALENDAR_DAYS:  # business arithmetic already lands on working time
+            point = calendar.next_working_instant(point)
+        return max(point, start)
+
+    planned: list[tuple[AlertKind, str, datetime, tuple[str, ...]]] = []
+    if policy.warning_at is not None:
+        planned.append(
+            (AlertKind.WARNING, "warning", reached(_fraction_of(budget, policy.warning_at)), policy.warning_notify)
+        )
+    planned.append((AlertKind.BREACH, "breach", reached(budget), policy.breach_notify))
+    for level in policy.levels(clock.name):
+        if level.elapsed is not None:
+            at = reached(_fraction_of(budget, level.elapsed))
+        elif unit is TargetUnit.CALENDAR_DAYS:  # offsets are business time even on a calendar-day clock
+            raw_due = _replay(calendar, unit, hold, first_due, clock.pauses, signed=False)
+            at = max(calendar.add(raw_due, level.after_due), start)
+        else:
+            at = reached(budget + level.after_due)
+        planned.append((AlertKind.ESCALATION, level.name, at, level.notify))
+    recorded = {(cp.kind, cp.level): cp.recorded_at for cp in clock.checkpoints}
+    checkpoints = tuple(
+        Checkpoint(kind=kind, level=name, at=at, notify=notify, recorded_at=recorded.get((kind, name)))
+        for kind, name, at, notify in planned
+    )
+    return attrs.evolve(clock, due_at=due, checkpoints=checkpoints)
+
+
+def _start(spec: ClockSpec, status: str, at: datetime, target: Target) -> Clock:
+    pauses = (Pause(started_at=at, status=status),) if status in spec.pause_on else ()
+    return Clock(name=spec.name, target=target, started_at=at, due_at=at, pauses=pauses)
+
+
+def _close_pause(clock: Clock, at: datetime, *, defer_start: bool) -> Clock:
+    pauses = clock.pauses
+    if defer_start and len(pauses) == 1 and pauses[0].started_at == clock.started_at:
+        return attrs.evolve(clock, started_at=at, pauses=())  # it never ran: it starts now
+    return attrs.evolve(clock, pauses=(*pauses[:-1], attrs.evolve(pauses[-1], ended_at=at)))
+
+
+def _step(
+    clock: Clock | None,
+    spec: ClockSpec,
+    status: str,
+    at: datetime,
+    calendar: BusinessCalendar,
+    policy: SlaPolicy,
+    priority: str,
+) -> Clock | None:
+    """The clock after the case moved to ``status`` at ``at`` (``None``: not started)."""
+    if clock is None:
+        if status not in spec.start_on or status in spec.stop_on:
+            return None
+        return schedule(_start(spec, status, at, spec.target(priority)), calendar, policy)
+    if clock.stopped_at is not None:
+        if status in spec.stop_on or policy.on_reopen is OnReopen.KEEP_STOPPED:
+            return clock
+        if policy.on_reopen is OnReopen.RESTART:
+            return schedule(_start(spec, status, at, spec.target(priority)), calendar, policy)
+        closed = Pause(started_at=clock.stopped_at, ended_at=at, status="closed")
+        reopened = (Pause(started_at=at, status=status),) if status in spec.pause_on else ()
+        clock = attrs.evolve(clock, stopped_at=None, pauses=(*clock.pauses, closed, *reopened))
+    elif status in spec.stop_on:
+        if clock.is_paused:
+            clock = _close_pause(clock, at, defer_start=False)
+        clock = attrs.evolve(clock, stopped_at=at)
+    elif status in spec.pause_on:
+        if not clock.is_paused:
+            clock = attrs.evolve(clock, pauses=(*clock.pauses, Pause(started_at=at, status=status)))
+    elif clock.is_paused:
+        clock = _close_pause(clock, at, defer_start=policy.paused_start is PausedStart.DEFER_START)
+    return schedule(attrs.evolve(clock, target=spec.target(priority)), calendar, policy)
+
+
+def _by_name(clocks: tuple[Clock, ...]) -> dict[str, Clock]:
+    return {clock.name: clock for clock in clocks}
+
+
+@attrs.frozen(kw_only=True)
+class Clocks:
+    """The SLA clocks of one case, with the last status and instant observed. Immutable.
+
+    >>> from datetime import datetime, timedelta
+    >>> from servicecore.sla.policy import ClockSpec, SlaPolicy, Target
+    >>> cal = BusinessCalendar.weekdays("Asia/Shanghai", ["09:00-12:00", "13:30-18:00"])
+    >>> policy = SlaPolicy(name="p", clocks=[ClockSpec(
+    ...     name="first_response", start_on={"received"}, stop_on={"acknowledged"},
+    ...     targets={"*": Target.business(timedelta(hours=2))})])
+    >>> clocks = Clocks().observe("received", datetime(2025, 9, 30, 17, 0, tzinfo=cal.time_zone),
+    ...                           calendar=cal, policy=policy, priority="normal")
+    >>> clocks.get("first_response").due_at  # 1 h on Tuesday evening, 1 h on Wednesday morning
+    datetime.datetime(2025, 10, 1, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(seconds=28800)))
+    >>> clocks.next_check_at.isoformat()  # the warning, at 80 % of the 2 hours
+    '2025-10-01T09:36:00+08:00'
+    """
+
+    clocks: tuple[Clock, ...] = ()
+    status: str | None = None
+    observed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+
+    def get(self, name: str) -> Clock | None:
+        """The clock named ``name``, or ``None`` if it has not started."""
+        for clock in self.clocks:
+            if clock.name == name:
+                return clock
+        return None
+
+    @functools.cached_property
+    def next_check_at(self) -> datetime | None:
+        """Earliest instant a :meth:`scan` would record something; ``None`` if nothing is pending.
+
+        Exact: a scan before it records nothing, a scan at it records at least one
+        checkpoint. It changes only through :meth:`observe` and :meth:`scan`, so
+        storage can index the stored value.
+        """
+        pending = [at for clock in self.clocks if (at := clock.next_check_at) is not None]
+        return min(pending) if pending else None
+
+    @property
+    def earliest_due_at(self) -> datetime | None:
+        """The earliest ``due_at`` among running clocks (``None`` if none is running)."""
+        dues = [clock.due_at for clock in self.clocks if clock.is_running]
+        return min(dues) if dues else None
+
+    def states(self, at: datetime) -> dict[str, ClockState]:
+        """Each clock's :meth:`Clock.state` at ``at``, by name."""
+        return {clock.name: clock.state(at) for clock in self.clocks}
+
+    def observe(
+        self,
+        status: str,
+        at: datetime,
+        *,
+        calendar: BusinessCalendar,
+        policy: SlaPolicy,
+        priority: str,
+    ) -> Clocks:
+        """The clocks after the case is seen in ``status`` at ``at`` with ``priority``.
+
+        Call it after every command (and after a priority or policy change, with the
+        same status): it starts, pauses, resumes, stops, reopens and reschedules the
+        policy's clocks as their :class:`~servicecore.sla.policy.ClockSpec` says. ``at``
+        may not be earlier than the previous observation. Clocks the policy no longer
+        names are kept as they are.
+        """
+        status = _status(status)
+        at = fixed_offset(check_aware("at", at))
+        if self.observed_at is not None and at < self.observed_at:
+            raise ValidationError(
+                "at", f"{at.isoformat()} is earlier than the last observation ({self.observed_at.isoformat()})"
+            )
+        current = _by_name(self.clocks)
+        order = [clock.name for clock in self.clocks]
+        for spec in policy.clocks:
+            updated = _step(current.get(spec.name), spec, status, at, calendar, policy, str(priority))
+            if updated is None:
+                continue
+            if spec.name not in current:
+                order.append(spec.name)
+            current[spec.name] = updated
+        return Clocks(clocks=tuple(current[name] for name in order), status=status, observed_at=at)
+
+    def scan(self, now: datetime) -> tuple[Clocks, tuple[Alert, ...]]:
+        """Record every checkpoint of a running clock reached by ``now``; return the new alerts.
+
+        Idempotent: each checkpoint is recorded once, so scanning again returns no alert
+        and the same clocks. Nothing is recorded for paused or stopped clocks.
+        """
+        now = fixed_offset(check_aware("now", now))
+        next_check = self.next_check_at
+        if next_check is None or now < next_check:
+            return self, ()
+        alerts: list[Alert] = []
+        clocks: list[Clock] = []
+        for clock in self.clocks:
+            if clock.is_running and any(cp.recorded_at is None and cp.at <= now for cp in clock.checkpoints):
+                checkpoints = []
+                for cp in clock.checkpoints:
+                    if cp.recorded_at is None and cp.at <= now:
+                        alerts.append(
+                            Alert(
+                                clock=clock.name,
+                                kind=cp.kind,
+                                level=cp.level,
+                                due_at=clock.due_at,
+                                at=cp.at,
+                                detected_at=now,
+                                notify=cp.notify,
+                            )
+                        )
+                        cp = attrs.evolve(cp, recorded_at=now)
+                    checkpoints.append(cp)
+                clock = attrs.evolve(clock, checkpoints=tuple(checkpoints))
+            clocks.append(clock)
+        alerts.sort(key=lambda alert: (alert.at, alert.clock))
+        return attrs.evolve(self, clocks=tuple(clocks)), tuple(alerts)
+
+
+__all__ = [
+    "Alert",
+    "AlertKind",
+    "Checkpoint",
+    "Clock",
+    "ClockState",
+    "Clocks",
+    "Pause",
+    "initial_due",
+    "schedule",
+]

@@ -1,0 +1,384 @@
+"""SLA policies: which clocks run in which states, their targets, warnings and escalation levels.
+
+A policy is configuration, not state. It names clocks (``ClockSpec``): the statuses of an
+aggregate that start, pause and stop each one, and a :class:`Target` per priority. It holds
+the warning threshold, the escalation levels and the settings peers tend to get wrong
+implicitly, each with a tested default:
+
+=======================  ========================================================================
+``hold_time``            ``BUSINESS`` (default): a pause gives back the business time it lasted.
+                         ``WALL_CLOCK``: the due time moves by the pause's wall-clock length.
+``on_reopen``            ``RESUME`` (default): the clock continues; the time it was closed counts
+                         as a pause. ``RESTART``: a fresh clock. ``KEEP_STOPPED``: no change.
+``paused_start``         ``START_PAUSED`` (default): a clock that starts in a pausing status
+                         starts at once, paused. ``DEFER_START``: it starts when the pause ends.
+priority / policy        Changing either mid-case keeps the clock's start and its pauses: the
+change                   elapsed and paused time are replayed against the new target.
+=======================  ========================================================================
+
+>>> from datetime import timedelta
+>>> policy = SlaPolicy(
+...     name="standard",
+...     clocks=[
+...         ClockSpec(
+...             name="first_response",
+...             start_on={"received"},
+...             stop_on={"acknowledged", "declined", "withdrawn"},
+...             targets={"urgent": Target.business(timedelta(hours=1)), "*": Target.business(timedelta(hours=4))},
+...         )
+...     ],
+... )
+>>> policy.target("first_response", "normal")
+Target(unit=<TargetUnit.BUSINESS_TIME: 'business_time'>, amount=datetime.timedelta(seconds=14400), roll_forward=True)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from decimal import Decimal
+
+import attrs
+
+from servicecore.domain.errors import ConfigurationError, ValidationError
+from servicecore.domain.values import as_tuple, is_bool, non_empty, parse_decimal, parse_enum
+from servicecore.sla.durations import parse_duration
+
+ANY_PRIORITY = "*"
+"""The ``targets`` key used when a clock has no target for the case's own priority."""
+RESERVED_LEVELS = frozenset({"warning", "breach"})
+"""Checkpoint names taken by the warning and the breach; escalation levels use others."""
+
+
+class TargetUnit(enum.StrEnum):
+    """What a target counts."""
+
+    BUSINESS_TIME = "business_time"
+    """Business time on the calendar (first response in 4 business hours)."""
+    BUSINESS_DAYS = "business_days"
+    """Whole working days after the start date (rectify within 5 working days)."""
+    CALENDAR_DAYS = "calendar_days"
+    """Whole calendar days after the start date (appeal within 15 days)."""
+
+
+class HoldTime(enum.StrEnum):
+    """How much a pause gives back to a clock."""
+
+    BUSINESS = "business"
+    """The business time the pause lasted (a weekend hold gives back nothing)."""
+    WALL_CLOCK = "wall_clock"
+    """The wall-clock length of the pause: the due time moves by that much, then to working time."""
+
+
+class OnReopen(enum.StrEnum):
+    """What a stopped clock does when the case leaves its stopping status again."""
+
+    RESUME = "resume"
+    """Continue; the time the case was closed counts as a pause."""
+    RESTART = "restart"
+    """Start a fresh clock at the reopening, with fresh warnings and escalations."""
+    KEEP_STOPPED = "keep_stopped"
+    """Keep the first verdict; the reopened case runs without this clock."""
+
+
+class PausedStart(enum.StrEnum):
+    """What a clock does when it starts in a status that pauses it."""
+
+    START_PAUSED = "start_paused"
+    """It starts at once and is paused from its first instant."""
+    DEFER_START = "defer_start"
+    """Its start is the instant the pause ends."""
+
+
+def _unit(value: TargetUnit | str) -> TargetUnit:
+    return parse_enum(TargetUnit, "unit", value)
+
+
+def _hold_time(value: HoldTime | str) -> HoldTime:
+    return parse_enum(HoldTime, "hold_time", value)
+
+
+def _on_reopen(value: OnReopen | str) -> OnReopen:
+    return parse_enum(OnReopen, "on_reopen", value)
+
+
+def _paused_start(value: PausedStart | str) -> PausedStart:
+    return parse_enum(PausedStart, "paused_start", value)
+
+
+def _amount(value: object) -> timedelta:
+    return parse_duration(value, "amount")
+
+
+@attrs.frozen
+class Target:
+    """How long a clock may run: business time, working days or calendar days.
+
+    Days are counted from the day after the start (the start date itself is not counted)
+    and end when the last day does. With ``roll_forward`` (calendar days only, on by
+    default) a window whose last day is not a working day ends with the next working
+    day, as Chinese procedural law counts periods ending on a holiday.
+
+    >>> Target.business_days(5).days
+    5
+    """
+
+    unit: TargetUnit = attrs.field(converter=_unit)
+    amount: timedelta = attrs.field(converter=_amount)
+    roll_forward: bool = attrs.field(default=True, validator=is_bool)
+
+    def __attrs_post_init__(self) -> None:
+        if self.unit is TargetUnit.BUSINESS_TIME:
+            if self.amount <= timedelta(0):
+                raise ValidationError("amount", f"a business-time target must be positive, got {self.amount}")
+        elif self.amount < timedelta(0) or self.amount % timedelta(days=1):
+            raise ValidationError("amount", f"a {self.unit.value} target must be whole days, got {self.amount}")
+
+    @classmethod
+    def business(cls, amount: timedelta | str) -> Target:
+        """A business-time target (``timedelta`` or ISO 8601 text like ``"PT4H"``)."""
+        return cls(TargetUnit.BUSINESS_TIME, amount)
+
+    @classmethod
+    def business_days(cls, days: int) -> Target:
+        """A target of whole working days after the start date."""
+        return cls(TargetUnit.BUSINESS_DAYS, timedelta(days=_days(days)))
+
+    @classmethod
+    def calendar_days(cls, days: int, *, roll_forward: bool = True) -> Target:
+        """A target of whole calendar days after the start date."""
+        return cls(TargetUnit.CALENDAR_DAYS, timedelta(days=_days(days)), roll_forward)
+
+    @property
+    def days(self) -> int:
+        """Whole days of a day-based target (``amount`` in days)."""
+        return self.amount.days
+
+
+def _days(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError("days", f"must be a whole number of days, 0 or more, got {value!r}")
+    return value
+
+
+def _fraction(field: str, value: object) -> Decimal:
+    fraction = parse_decimal(field, value)
+    if not Decimal(0) <= fraction <= Decimal(1):
+        raise ValidationError(field, f"must be a fraction between 0 and 1 (0.8 is 80 %), got {value!r}")
+    return fraction
+
+
+def _optional_fraction(value: object) -> Decimal | None:
+    return None if value is None else _fraction("elapsed", value)
+
+
+def _roles(value: Iterable[str]) -> tuple[str, ...]:
+    roles = as_tuple("notify", value, of=str)
+    if not roles or not all(role.strip() for role in roles):
+        raise ValidationError("notify", "name at least one role to notify, e.g. ('assignee', 'supervisor')")
+    return roles
+
+
+def _after_due(value: object) -> timedelta:
+    return parse_duration(value, "after_due")
+
+
+@attrs.frozen(kw_only=True)
+class EscalationLevel:
+    """A checkpoint relative to the due time, with the roles to notify when it is reached.
+
+    Either ``elapsed`` — a fraction of the target used up (``0.75`` fires at 75 %) — or
+    ``after_due`` — business time after the due time, negative for before it, zero for at
+    it. Both are counted in business time, so a level never fires at night or on a holiday.
+
+    >>> EscalationLevel.after("supervisor", timedelta(hours=2), notify=["supervisor"]).after_due
+    datetime.timedelta(seconds=7200)
+    """
+
+    name: str = attrs.field(validator=non_empty)
+    notify: tuple[str, ...] = attrs.field(converter=_roles)
+    elapsed: Decimal | None = attrs.field(default=None, converter=_optional_fraction)
+    after_due: timedelta = attrs.field(default=timedelta(0), converter=_after_due)
+
+    def __attrs_post_init__(self) -> None:
+        if self.name in RESERVED_LEVELS:
+            raise ValidationError("name", f"{self.name!r} is reserved; name escalation levels otherwise")
+        if self.elapsed is not None and self.after_due:
+            raise ValidationError("after_due", "give either elapsed or after_due, not both")
+
+    @classmethod
+    def at_elapsed(cls, name: str, fraction: Decimal | str | int, *, notify: Iterable[str]) -> EscalationLevel:
+        """A level reached when ``fraction`` of the target is used up (``"0.75"``)."""
+        return cls(name=name, notify=notify, elapsed=fraction)
+
+    @classmethod
+    def at_due(cls, name: str, *, notify: Iterable[str]) -> EscalationLevel:
+        """A level reached at the due time."""
+        return cls(name=name, notify=notify)
+
+    @classmethod
+    def after(cls, name: str, offset: timedelta, *, notify: Iterable[str]) -> EscalationLevel:
+        """A level ``offset`` business time after the due time (negative: before it)."""
+        return cls(name=name, notify=notify, after_due=offset)
+
+
+def _statuses(field: str, value: Iterable[str]) -> frozenset[str]:
+    items = as_tuple(field, value, of=str)
+    return frozenset(str(item) for item in items)  # a StrEnum member becomes its plain value
+
+
+def _start_on(value: Iterable[str]) -> frozenset[str]:
+    return _statuses("start_on", value)
+
+
+def _stop_on(value: Iterable[str]) -> frozenset[str]:
+    return _statuses("stop_on", value)
+
+
+def _pause_on(value: Iterable[str]) -> frozenset[str]:
+    return _statuses("pause_on", value)
+
+
+def _targets(value: Mapping[str, Target] | Iterable[tuple[str, Target]]) -> tuple[tuple[str, Target], ...]:
+    pairs = value.items() if isinstance(value, Mapping) else value
+    if isinstance(pairs, str) or not isinstance(pairs, Iterable):
+        raise ValidationError("targets", "must map priorities to targets")
+    result: dict[str, Target] = {}
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ValidationError("targets", f"must map priorities to targets, got {pair!r}")
+        priority, target = pair
+        if not isinstance(target, Target):
+            raise ValidationError(f"targets[{priority!r}]", f"must be a Target, got {target!r}")
+        result[str(priority)] = target
+    if not result:
+        raise ValidationError("targets", "a clock needs at least one target (use '*' for every priority)")
+    return tuple(sorted(result.items()))
+
+
+def _levels(value: Iterable[EscalationLevel] | None) -> tuple[EscalationLevel, ...] | None:
+    if value is None:
+        return None
+    levels = as_tuple("escalations", value, of=EscalationLevel)
+    names = [level.name for level in levels]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValidationError("escalations", f"level names must be unique, repeated: {repeated}")
+    return levels
+
+
+def _policy_levels(value: Iterable[EscalationLevel]) -> tuple[EscalationLevel, ...]:
+    levels = _levels(value)
+    return () if levels is None else levels
+
+
+@attrs.frozen(kw_only=True)
+class ClockSpec:
+    """One named clock: the statuses that start, pause and stop it, and its targets by priority.
+
+    Statuses are compared as strings, so :class:`enum.StrEnum` members work. A status in
+    ``stop_on`` wins over ``pause_on``. ``escalations`` replaces the policy's levels for
+    this clock when given.
+    """
+
+    name: str = attrs.field(validator=non_empty)
+    start_on: frozenset[str] = attrs.field(converter=_start_on)
+    stop_on: frozenset[str] = attrs.field(converter=_stop_on)
+    pause_on: frozenset[str] = attrs.field(default=frozenset(), converter=_pause_on)
+    targets: tuple[tuple[str, Target], ...] = attrs.field(converter=_targets)
+    escalations: tuple[EscalationLevel, ...] | None = attrs.field(default=None, converter=_levels)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.start_on:
+            raise ValidationError("start_on", f"clock {self.name!r} needs at least one starting status")
+        if not self.stop_on:
+            raise ValidationError("stop_on", f"clock {self.name!r} needs at least one stopping status")
+
+    def target(self, priority: str) -> Target:
+        """The target for ``priority``, else the ``"*"`` target; ConfigurationError if neither exists."""
+        found = dict(self.targets)
+        key = str(priority)
+        if key in found:
+            return found[key]
+        if ANY_PRIORITY in found:
+            return found[ANY_PRIORITY]
+        listed = ", ".join(found)
+        raise ConfigurationError(f"clock {self.name!r} has no target for priority {key!r} (targets: {listed})")
+
+
+def _clock_specs(value: Iterable[ClockSpec]) -> tuple[ClockSpec, ...]:
+    specs = as_tuple("clocks", value, of=ClockSpec)
+    names = [spec.name for spec in specs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValidationError("clocks", f"clock names must be unique, repeated: {repeated}")
+    return specs
+
+
+def _warning(value: object) -> Decimal | None:
+    return None if value is None else _fraction("warning_at", value)
+
+
+def _named_roles(field: str, value: Iterable[str]) -> tuple[str, ...]:
+    try:
+        return _roles(value)
+    except ValidationError as exc:
+        raise ValidationError(field, exc.message) from None
+
+
+def _warning_notify(value: Iterable[str]) -> tuple[str, ...]:
+    return _named_roles("warning_notify", value)
+
+
+def _breach_notify(value: Iterable[str]) -> tuple[str, ...]:
+    return _named_roles("breach_notify", value)
+
+
+@attrs.frozen(kw_only=True)
+class SlaPolicy:
+    """A service-level policy: clocks, targets, warning threshold, escalations and settings.
+
+    ``warning_at`` is the fraction of the target after which a clock is in warning
+    (default 0.8; ``None`` for no warning). See the module documentation for the settings.
+    """
+
+    name: str = attrs.field(validator=non_empty)
+    clocks: tuple[ClockSpec, ...] = attrs.field(converter=_clock_specs)
+    warning_at: Decimal | None = attrs.field(default=Decimal("0.8"), converter=_warning)
+    warning_notify: tuple[str, ...] = attrs.field(default=("assignee",), converter=_warning_notify)
+    breach_notify: tuple[str, ...] = attrs.field(default=("assignee", "supervisor"), converter=_breach_notify)
+    escalations: tuple[EscalationLevel, ...] = attrs.field(default=(), converter=_policy_levels)
+    hold_time: HoldTime = attrs.field(default=HoldTime.BUSINESS, converter=_hold_time)
+    on_reopen: OnReopen = attrs.field(default=OnReopen.RESUME, converter=_on_reopen)
+    paused_start: PausedStart = attrs.field(default=PausedStart.START_PAUSED, converter=_paused_start)
+
+    def spec(self, clock: str) -> ClockSpec:
+        """The :class:`ClockSpec` named ``clock``; ConfigurationError if the policy has none."""
+        for spec in self.clocks:
+            if spec.name == clock:
+                return spec
+        raise ConfigurationError(f"SLA policy {self.name!r} has no clock {clock!r}")
+
+    def target(self, clock: str, priority: str) -> Target:
+        """The target of ``clock`` for ``priority`` (see :meth:`ClockSpec.target`)."""
+        return self.spec(clock).target(priority)
+
+    def levels(self, clock: str) -> tuple[EscalationLevel, ...]:
+        """The escalation levels that apply to ``clock``."""
+        spec = self.spec(clock)
+        return self.escalations if spec.escalations is None else spec.escalations
+
+
+__all__ = [
+    "ANY_PRIORITY",
+    "RESERVED_LEVELS",
+    "ClockSpec",
+    "EscalationLevel",
+    "HoldTime",
+    "OnReopen",
+    "PausedStart",
+    "SlaPolicy",
+    "Target",
+    "TargetUnit",
+]

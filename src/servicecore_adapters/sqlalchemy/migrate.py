@@ -1,0 +1,77 @@
+"""Schema migrations: the Alembic scripts shipped in this package, run from code or the CLI.
+
+``servicecore db upgrade --url URL`` (or :func:`upgrade`) brings a database to
+the newest revision. Upgrades are serialised: on SQLite inside one
+``BEGIN IMMEDIATE`` transaction, on PostgreSQL under a transaction-scoped
+advisory lock, so several processes starting on a fresh database at once are
+safe. Revisions are recorded in ``servicecore_alembic_version``, apart from any
+Alembic history the application keeps itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+
+from servicecore.domain.errors import ConfigurationError
+from servicecore_adapters.sqlalchemy.engine import is_sqlite
+from servicecore_adapters.sqlalchemy.schema import VERSION_TABLE
+
+SCRIPT_LOCATION = Path(__file__).with_name("migrations")
+"""The folder of the Alembic environment and revision scripts."""
+
+_ADVISORY_LOCK = 7_301_955_624  # any constant; names servicecore's upgrade lock on PostgreSQL
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration for servicecore's migrations, bound to ``connection`` if given."""
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.attributes["connection"] = connection
+    return config
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest revision the package ships."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None  # the package always ships at least one revision
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None``: no servicecore schema yet)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision`` (default: the newest), in one serialised transaction."""
+    with engine.connect() as connection:
+        if is_sqlite(engine):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
+        command.upgrade(alembic_config(connection), revision)
+        connection.commit()
+
+
+def require_current(engine: Engine) -> None:
+    """Raise :class:`ConfigurationError` unless the database is at the newest revision."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        found = "has no servicecore schema" if current is None else f"is at revision {current}"
+        raise ConfigurationError(
+            f"the database {engine.url.render_as_string(hide_password=True)} {found}; this servicecore needs "
+            f"revision {head}: run `servicecore db upgrade --url ...`, or pass the storage option migrate=true"
+        )
+
+
+__all__ = ["SCRIPT_LOCATION", "alembic_config", "current_revision", "head_revision", "require_current", "upgrade"]

@@ -1,0 +1,248 @@
+"""The outbox dispatcher on every built-in backend: delivery, back-off, giving up, concurrent dispatchers."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+import servicecore as sc
+from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
+from servicecore.ports.notification import DeliveryStatus, Notification
+from servicecore.ports.storage import StorageBackend
+from servicecore.testing import START, full_lifecycle, sample_notification
+from servicecore.testing.storage_contract import load, outbox_message, save
+from servicecore_adapters.clocks import ManualClock
+from servicecore_adapters.ids import SequentialIds
+from servicecore_adapters.memory import MemoryStorage
+from servicecore_adapters.notifiers import RecordingNotifier
+from servicecore_adapters.sqlalchemy import SQLAlchemyStorage
+from servicecore_adapters.sqlalchemy.schema import aggregates, assignees, outbox
+from servicecore_adapters.sqlalchemy.testing import TemporaryPostgres
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgres: TemporaryPostgres) -> str:
+    url = postgres.create_database()
+    SQLAlchemyStorage(url, migrate=True).close()
+    return url
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageBackend]:
+    backend: StorageBackend
+    if request.param == "memory":
+        backend = MemoryStorage()
+    elif request.param == "sqlite":
+        backend = SQLAlchemyStorage(tmp_path / "dispatch.sqlite3")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        backend = SQLAlchemyStorage(url)
+        with backend.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {assignees.name}, {aggregates.name}, {outbox.name}"))
+    yield backend
+    backend.close()
+
+
+class FlakyNotifier:
+    """Fails the first ``failures`` sends of each notification (all of them if ``None``); thread-safe."""
+
+    def __init__(self, failures: int | None = None) -> None:
+        self.failures = failures
+        self.tries: Counter[str] = Counter()
+        self.sent: list[Notification] = []
+        self._lock = threading.Lock()
+
+    def send(self, notification: Notification) -> None:
+        with self._lock:
+            self.tries[notification.id] += 1
+            if self.failures is None or self.tries[notification.id] <= self.failures:
+                raise ConnectionError(f"smtp down for {notification.id}")
+            self.sent.append(notification)
+
+
+def _queue(storage: StorageBackend, count: int) -> list[str]:
+    ids = [f"NTF-{n:03d}" for n in range(count)]
+    with storage.unit_of_work() as uow:
+        for n, notification_id in enumerate(ids):
+            uow.outbox.add(sample_notification(notification_id, created_at=START + timedelta(seconds=n)))
+        uow.commit()
+    return ids
+
+
+def test_delivers_due_messages_once_and_records_the_time(storage: StorageBackend) -> None:
+    ids = _queue(storage, 3)
+    clock, notifier = ManualClock(START + timedelta(minutes=1)), RecordingNotifier()
+    dispatcher = Dispatcher(storage=storage, notifier=notifier, clock=clock)
+    assert dispatcher.dispatch() == DispatchResult(delivered=3, failed=0)
+    assert [n.id for n in notifier.sent] == ids, "oldest first"
+    assert dispatcher.dispatch() == DispatchResult(delivered=0, failed=0)
+    message = outbox_message(storage, ids[0])
+    assert message is not None
+    assert (message.status, message.attempts, message.delivered_at) == (DeliveryStatus.DELIVERED, 1, clock.now())
+
+
+def test_a_message_queued_after_the_clock_is_not_due_yet(storage: StorageBackend) -> None:
+    _queue(storage, 1)
+    dispatcher = Dispatcher(storage=storage, notifier=RecordingNotifier(), clock=ManualClock(START - timedelta(1)))
+    assert dispatcher.dispatch() == DispatchResult(delivered=0, failed=0)
+
+
+def test_failures_back_off_exponentially_then_give_up(storage: StorageBackend) -> None:
+    (notification_id,) = _queue(storage, 1)
+    clock, notifier = ManualClock(START), FlakyNotifier()
+    policy = RetryPolicy(max_attempts=4, first_delay=timedelta(seconds=30), factor=2)
+    dispatcher = Dispatcher(storage=storage, notifier=notifier, clock=clock, retry=policy)
+    waits = []
+    for attempt in (1, 2, 3):
+        assert dispatcher.dispatch() == DispatchResult(delivered=0, failed=1)
+        message = outbox_message(storage, notification_id)
+        assert message is not None
+        assert (message.status, message.attempts) == (DeliveryStatus.PENDING, attempt)
+        assert message.last_error == f"ConnectionError: smtp down for {notification_id}"
+        assert message.next_attempt_at is not None
+        waits.append(message.next_attempt_at - clock.now())
+        clock.advance(waits[-1] - timedelta(microseconds=1))
+        assert dispatcher.dispatch() == DispatchResult(delivered=0, failed=0), "not before the back-off ends"
+        clock.advance(timedelta(microseconds=1))
+    assert waits == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120)]
+    assert dispatcher.dispatch() == DispatchResult(delivered=0, failed=1)
+    message = outbox_message(storage, notification_id)
+    assert message is not None
+    assert (message.status, message.attempts, message.next_attempt_at) == (DeliveryStatus.FAILED, 4, None)
+    clock.advance(timedelta(days=30))
+    assert dispatcher.dispatch() == DispatchResult(delivered=0, failed=0), "a message given up on stays given up"
+    assert notifier.tries[notification_id] == 4
+
+
+def test_a_failing_notifier_never_touches_the_state_change(storage: StorageBackend) -> None:
+    request = full_lifecycle("1").requests[0]
+    save(storage, request)
+    _queue(storage, 2)
+    before = load(storage, sc.ServiceRequest, request.id)
+    Dispatcher(storage=storage, notifier=FlakyNotifier(), clock=ManualClock(START + timedelta(hours=1))).dispatch()
+    assert load(storage, sc.ServiceRequest, request.id) == before
+
+
+def test_one_failure_does_not_hold_up_the_rest_of_the_batch(storage: StorageBackend) -> None:
+    ids = _queue(storage, 4)
+    notifier = FlakyNotifier(failures=1)
+    notifier.tries.update({i: 1 for i in ids[1:]})  # only the first fails once more
+    result = Dispatcher(storage=storage, notifier=notifier, clock=ManualClock(START + timedelta(hours=1))).dispatch()
+    assert result == DispatchResult(delivered=3, failed=1)
+    assert [n.id for n in notifier.sent] == ids[1:]
+
+
+def test_an_interrupted_dispatch_records_nothing_and_delivers_again_later(storage: StorageBackend) -> None:
+    ids = _queue(storage, 3)
+    clock = ManualClock(START + timedelta(hours=1))
+
+    class Interrupted(RecordingNotifier):
+        def send(self, notification: Notification) -> None:
+            super().send(notification)
+            if len(self.sent) == 2:
+                raise KeyboardInterrupt
+
+    first = Interrupted()
+    with pytest.raises(KeyboardInterrupt):
+        Dispatcher(storage=storage, notifier=first, clock=clock).dispatch()
+    second = RecordingNotifier()
+    assert Dispatcher(storage=storage, notifier=second, clock=clock).dispatch() == DispatchResult(3, 0)
+    assert [n.id for n in second.sent] == ids, "at least once: what the interrupted run sent is sent again"
+
+
+def test_dispatch_all_runs_batches_until_nothing_is_due(storage: StorageBackend) -> None:
+    _queue(storage, 7)
+    notifier = RecordingNotifier()
+    dispatcher = Dispatcher(storage=storage, notifier=notifier, clock=ManualClock(START + timedelta(hours=1)))
+    assert dispatcher.dispatch_all(batch_size=3, max_batches=2) == DispatchResult(6, 0)
+    assert dispatcher.dispatch_all(batch_size=3) == DispatchResult(1, 0)
+    assert len(notifier.sent) == 7
+
+
+def test_concurrent_dispatchers_deliver_every_message_exactly_once(storage: StorageBackend) -> None:
+    ids = _queue(storage, 40)
+    notifier = FlakyNotifier(failures=0)
+    clock = ManualClock(START + timedelta(hours=1))
+    errors: list[BaseException] = []
+    go = threading.Barrier(4)
+
+    def run() -> None:
+        try:
+            go.wait()
+            Dispatcher(storage=storage, notifier=notifier, clock=clock).dispatch_all(batch_size=3)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert sorted(n.id for n in notifier.sent) == ids
+    assert set(notifier.tries.values()) == {1}, "no message was handed to two dispatchers"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"max_attempts": True}, "max_attempts"),
+        ({"first_delay": timedelta(seconds=-1)}, "first_delay"),
+        ({"first_delay": 30}, "first_delay"),
+        ({"factor": 0.5}, "factor"),
+        ({"max_delay": "1h"}, "max_delay"),
+    ],
+)
+def test_a_bad_retry_policy_names_the_field(arguments: dict[str, object], field: str) -> None:
+    with pytest.raises(sc.ValidationError) as caught:
+        RetryPolicy(**arguments)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_the_back_off_is_capped() -> None:
+    policy = RetryPolicy(first_delay=timedelta(minutes=1), factor=10, max_delay=timedelta(hours=1))
+    assert [policy.delay_after(n) for n in (1, 2, 3, 50)] == [
+        timedelta(minutes=1),
+        timedelta(minutes=10),
+        timedelta(hours=1),
+        timedelta(hours=1),
+    ]
+
+
+def test_dispatch_refuses_a_batch_of_nothing() -> None:
+    dispatcher = Dispatcher(storage=MemoryStorage(), notifier=RecordingNotifier(), clock=ManualClock(START))
+    with pytest.raises(sc.ValidationError, match="limit"):
+        dispatcher.dispatch(limit=0)
+
+
+def test_the_service_desk_delegates_to_the_dispatcher_with_its_policy() -> None:
+    storage, clock, notifier = MemoryStorage(), ManualClock(START), FlakyNotifier()
+    desk = sc.ServiceDesk(
+        storage=storage,
+        notifier=notifier,
+        renderer=sc.Plugins(entry_points=False).renderer("markdown"),
+        clock=clock,
+        ids=SequentialIds(),
+    )
+    desk.receive_request(
+        actor=sc.Actor("E-1", "Li Na", ["agent"]),
+        customer=sc.Customer("C-1", "Wang Fang"),
+        channel="phone",
+        category="pest control",
+        priority="normal",
+        description="ants",
+    )
+    policy = RetryPolicy(max_attempts=2, first_delay=timedelta(minutes=5))
+    assert desk.dispatch_notifications(retry=policy) == DispatchResult(0, 1)
+    (message,) = desk.pending_notifications()
+    assert message.next_attempt_at == clock.now() + timedelta(minutes=5)
+    clock.advance(timedelta(minutes=5))
+    assert desk.dispatch_notifications(retry=policy) == DispatchResult(0, 1)
+    assert desk.pending_notifications() == [], "given up after the policy's two attempts"

@@ -599,3 +599,58 @@ def test_disabling_the_calendar_plugin_removes_its_calendars(monkeypatch: pytest
     plugins = Plugins(entry_points=False)
     assert plugins.available("calendar") == ()
     assert "memory" in plugins.available("storage"), "only the named plugin is blocked"
+
+
+# --- the command policy hook ---------------------------------------------------
+
+
+class _PolicyPlugin:
+    def __init__(self, overrides: Mapping[str, Any]) -> None:
+        self.overrides = overrides
+
+    @hookimpl
+    def servicecore_command_policy(self) -> Mapping[str, Any]:
+        return self.overrides
+
+
+def test_without_policy_plugins_the_default_policy_applies(builtins_only: Plugins) -> None:
+    assert builtins_only.command_policy() == sc.DEFAULT_POLICY
+
+
+def test_a_plugin_overrides_who_may_run_a_command(builtins_only: Plugins) -> None:
+    builtins_only.register(_PolicyPlugin({"terminate_agreement": ["administrator"]}), name="strict")
+    policy = builtins_only.command_policy()
+    admin = sc.Actor("A-1", "Admin", ["administrator"])
+    supervisor = sc.Actor("S-1", "Sup", ["supervisor"])
+    policy.check(admin, "terminate_agreement")
+    with pytest.raises(sc.PermissionDeniedError, match="terminate_agreement"):
+        policy.check(supervisor, "terminate_agreement")
+    assert policy.roles_for("approve_agreement") == sc.DEFAULT_POLICY.roles_for("approve_agreement")
+
+
+def test_a_policy_plugin_naming_an_unknown_command_is_a_configuration_error(builtins_only: Plugins) -> None:
+    builtins_only.register(_PolicyPlugin({"launch_rockets": ["agent"]}), name="typo")
+    with pytest.raises(sc.ConfigurationError, match="typo.*launch_rockets"):
+        builtins_only.command_policy()
+
+
+def test_two_plugins_overriding_one_command_is_a_configuration_error(builtins_only: Plugins) -> None:
+    builtins_only.register(_PolicyPlugin({"close_request": ["agent"]}), name="one")
+    builtins_only.register(_PolicyPlugin({"close_request": ["supervisor"]}), name="two")
+    with pytest.raises(sc.ConfigurationError, match="close_request"):
+        builtins_only.command_policy()
+
+
+def test_from_config_applies_policy_plugins(builtins_only: Plugins) -> None:
+    builtins_only.register(_PolicyPlugin({"receive_request": ["administrator"]}), name="intake")
+    desk = _desk(builtins_only, sc.ServiceDeskConfig(storage="memory"))
+    with pytest.raises(sc.PermissionDeniedError, match="receive_request"):
+        desk.receive_request(
+            actor=sc.Actor("E-1", "Li Na", ["agent"]),
+            customer=sc.Customer("C-1", "Wang Fang"),
+            channel="phone",
+            category="pest control",
+            priority="normal",
+            description="ants",
+        )
+    assert desk.list_requests() == []

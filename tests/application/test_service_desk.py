@@ -375,7 +375,7 @@ def test_withdraw_and_terminate_are_saved(world: World) -> None:
     withdrawn = world.desk.withdraw_request(request.id, actor=CUSTOMER, reason="solved it myself")
     _saved(withdrawn, world.desk.get_request(request.id), 1)
     agreement = world.active()
-    terminated = world.desk.terminate_agreement(agreement.id, actor=AGENT, reason="moved")
+    terminated = world.desk.terminate_agreement(agreement.id, actor=SUPERVISOR, reason="moved")
     _saved(terminated, world.desk.get_agreement(agreement.id), agreement.version)
     other = world.offered()
     declined = world.desk.decline_agreement(other.id, actor=CUSTOMER, reason="too expensive")
@@ -486,7 +486,12 @@ def test_separation_of_duties_writes_nothing(chatty: World) -> None:
     request = chatty.assessed()
     draft = chatty.desk.draft_agreement(request.id, actor=AGENT, title="x", terms=chatty.terms())
     chatty.desk.submit_agreement_for_review(draft.id, actor=AGENT)
-    _refused(chatty, sc.SeparationOfDutiesError, lambda: chatty.desk.approve_agreement(draft.id, actor=AGENT))
+    # The author holds the reviewer role too: the role check passes, the domain's rule still refuses.
+    author_as_reviewer = sc.Actor(AGENT.id, AGENT.name, ["agent", "reviewer"])
+    _refused(
+        chatty, sc.SeparationOfDutiesError, lambda: chatty.desk.approve_agreement(draft.id, actor=author_as_reviewer)
+    )
+    _refused(chatty, sc.PermissionDeniedError, lambda: chatty.desk.approve_agreement(draft.id, actor=AGENT))
 
 
 def test_confirm_agreement_writes_nothing_when_the_request_cannot_be_agreed(chatty: World) -> None:
@@ -518,7 +523,7 @@ def test_confirming_a_second_agreement_for_one_request_writes_nothing(chatty: Wo
 def test_sign_acceptance_report_writes_nothing_when_the_agreement_cannot_be_fulfilled(chatty: World) -> None:
     acceptance = chatty.passed_acceptance()
     chatty.later()
-    chatty.desk.terminate_agreement(acceptance.agreement_id, actor=AGENT, reason="dispute")
+    chatty.desk.terminate_agreement(acceptance.agreement_id, actor=SUPERVISOR, reason="dispute")
     chatty.later()
     _refused(
         chatty,
@@ -783,7 +788,7 @@ def test_terminating_an_agreement_cancels_its_open_work_and_the_request(chatty: 
     done = chatty.completed_order(agreement)
     running = chatty.created_order(agreement)
     chatty.later()
-    chatty.desk.terminate_agreement(agreement.id, actor=AGENT, reason="customer sold the site")
+    chatty.desk.terminate_agreement(agreement.id, actor=SUPERVISOR, reason="customer sold the site")
     assert chatty.desk.get_agreement(agreement.id).status is sc.AgreementStatus.TERMINATED
     assert chatty.desk.get_work_order(running.id).status is sc.WorkOrderStatus.CANCELLED
     assert chatty.desk.get_work_order(done.id).status is sc.WorkOrderStatus.COMPLETED, "finished work stays finished"

@@ -1,7 +1,24 @@
-"""The application layer: the ServiceDesk facade, its configuration and notification policy."""
+"""The application layer: the ServiceDesk facade, its configuration, permissions, SLA service and dispatcher."""
 
 from servicecore.application.config import ServiceDeskConfig
+from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
 from servicecore.application.notifications import DefaultNotificationPolicy, NotificationPolicy
-from servicecore.application.service_desk import DispatchResult, ServiceDesk
+from servicecore.application.permissions import DEFAULT_POLICY, CommandPolicy, Role
+from servicecore.application.service_desk import ServiceDesk
+from servicecore.application.sla import SlaScanResult, SlaService, default_policies
 
-__all__ = ["DefaultNotificationPolicy", "DispatchResult", "NotificationPolicy", "ServiceDesk", "ServiceDeskConfig"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "CommandPolicy",
+    "DefaultNotificationPolicy",
+    "DispatchResult",
+    "Dispatcher",
+    "NotificationPolicy",
+    "RetryPolicy",
+    "Role",
+    "ServiceDesk",
+    "ServiceDeskConfig",
+    "SlaScanResult",
+    "SlaService",
+    "default_policies",
+]

@@ -8,7 +8,9 @@ and raises :class:`~servicecore.domain.events.SlaCheckpointReached` events, whos
 ``recipients`` are resolved here from the policy's role names:
 
 * ``"assignee"`` → every assignee of the case (work order assignees, the
-  designated inspector), as ``actor:<id>``;
+  designated inspector, a complaint's investigator), as ``actor:<id>``; a case
+  nobody is assigned to yet (a new request or complaint) goes to
+  ``role:agent`` instead (:data:`UNASSIGNED_ROLE`), so no warning goes unheard;
 * ``"customer"`` → the case's customer, as ``customer:<id>``;
 * any other name → ``role:<name>`` (``"supervisor"`` → ``role:supervisor``).
 """
@@ -34,6 +36,9 @@ A = TypeVar("A")
 
 SLA_ACTOR = ActorRef(ActorId("system:sla"), "SLA scan")
 """Who records SLA checkpoints in history and events."""
+
+UNASSIGNED_ROLE = "agent"
+"""Who hears an ``"assignee"`` checkpoint of a case with no assignee: the front desk."""
 
 CUSTOMER_CAUSED_HOLDS = frozenset({"customer_unavailable"})
 """Work order hold reasons caused by the customer: they pause the completion clock."""
@@ -79,13 +84,12 @@ def default_policies() -> dict[str, SlaPolicy]:
     ``Violation``                 appeal window: 15 calendar days from the decision
     ============================  ======================================================
 
-    Each warns at 80 % and escalates to ``supervisor`` at the due time and to
-    ``manager`` 4 business hours after it.
+    Each warns the assignee at 80 % of the target, tells the assignee and the
+    ``supervisor`` at the breach (the due time) and escalates to ``manager``
+    (level ``"overdue"``) 4 business hours after it.
     """
-    escalations = (
-        EscalationLevel.at_due("due", notify=("assignee", "supervisor")),
-        EscalationLevel.after("overdue", _hours(4), notify=("manager",)),
-    )
+    # the breach itself notifies the supervisor: a level at the due time would send it twice
+    escalations = (EscalationLevel.after("overdue", _hours(4), notify=("manager",)),)
 
     def policy(name: str, *clocks: ClockSpec, warn: Decimal | None = Decimal("0.8")) -> SlaPolicy:
         return SlaPolicy(name=name, clocks=clocks, warning_at=warn, escalations=escalations)
@@ -163,6 +167,18 @@ def default_policies() -> dict[str, SlaPolicy]:
     }
 
 
+@attrs.frozen(kw_only=True)
+class SlaAlert(Alert):
+    """An :class:`~servicecore.sla.clocks.Alert` recorded on a case: which case, and who is told."""
+
+    case_type: str
+    """The case's kind, by storage name (``"ServiceRequest"``, ``"Complaint"``...)."""
+    case_id: str
+    """The case's id."""
+    recipients: tuple[str, ...]
+    """Notification addresses resolved from the checkpoint's role names."""
+
+
 @attrs.frozen
 class SlaScanResult:
     """What one :meth:`ServiceDesk.scan_sla` run recorded."""
@@ -170,7 +186,7 @@ class SlaScanResult:
     scanned: int
     """Cases whose clocks had a checkpoint due."""
     alerts: tuple[Alert, ...]
-    """Every checkpoint recorded, in the order found."""
+    """Every checkpoint recorded, in the order found (:class:`SlaAlert` values, naming their case)."""
     conflicts: int = 0
     """Cases changed by a concurrent command during the scan; the next scan picks them up."""
 
@@ -198,11 +214,18 @@ class SlaService:
         return self.policies.get(aggregate_kind(type(aggregate)).name)
 
     def observe(self, aggregate: A, at: datetime) -> A:
-        """``aggregate`` with its clocks brought in step with its status at ``at``."""
+        """``aggregate`` with its clocks brought in step with its status at ``at``.
+
+        An ``at`` earlier than the clocks' last observation (another host's clock a
+        little ahead of this one) counts as that observation's instant: commits are
+        ordered by the aggregate's version, so its clocks never run backwards.
+        """
         policy = self.policy_for(aggregate)
         if policy is None:
             return aggregate
         clocks: Clocks = aggregate.clocks  # type: ignore[attr-defined]
+        if clocks.observed_at is not None and at < clocks.observed_at:
+            at = clocks.observed_at
         observed = clocks.observe(
             sla_status(aggregate), at, calendar=self.calendar, policy=policy, priority=sla_priority(aggregate)
         )
@@ -210,30 +233,40 @@ class SlaService:
             return aggregate
         return attrs.evolve(aggregate, clocks=observed)  # type: ignore[misc]
 
-    def scan(self, aggregate: A, now: datetime) -> tuple[A, tuple[Alert, ...]]:
+    def scan(self, aggregate: A, now: datetime) -> tuple[A, tuple[SlaAlert, ...]]:
         """``aggregate`` with every checkpoint reached by ``now`` recorded, and one event per alert."""
         clocks: Clocks = aggregate.clocks  # type: ignore[attr-defined]
-        scanned, alerts = clocks.scan(now)
-        if not alerts:
+        scanned, found = clocks.scan(now)
+        if not found:
             return aggregate, ()
+        alerts = tuple(self._case_alert(aggregate, alert) for alert in found)
         events = tuple(self._event(aggregate, alert) for alert in alerts)
         previous: tuple[ev.DomainEvent, ...] = aggregate.events  # type: ignore[attr-defined]
         return attrs.evolve(aggregate, clocks=scanned, events=previous + events), alerts  # type: ignore[misc]
 
-    def _event(self, aggregate: Any, alert: Alert) -> ev.SlaCheckpointReached:
+    def _case_alert(self, aggregate: Any, alert: Alert) -> SlaAlert:
         fields = index_fields(aggregate)
         recipients: list[str] = []
         for role in alert.notify:
             if role == "assignee":
-                recipients.extend(f"actor:{a}" for a in fields.assignee_ids)
+                assigned = [f"actor:{a}" for a in fields.assignee_ids]
+                recipients.extend(assigned or [f"role:{UNASSIGNED_ROLE}"])
             elif role == "customer":
                 if fields.customer_id is not None:
                     recipients.append(f"customer:{fields.customer_id}")
             else:
                 recipients.append(f"role:{role}")
+        return SlaAlert(
+            **attrs.asdict(alert, recurse=False),
+            case_type=aggregate_kind(type(aggregate)).name,
+            case_id=str(aggregate.id),
+            recipients=tuple(dict.fromkeys(recipients)),
+        )
+
+    def _event(self, aggregate: Any, alert: SlaAlert) -> ev.SlaCheckpointReached:
         return ev.SlaCheckpointReached(
             aggregate_id=aggregate.id,
-            case_type=aggregate_kind(type(aggregate)).name,
+            case_type=alert.case_type,
             occurred_at=alert.detected_at,
             actor=SLA_ACTOR,
             clock=alert.clock,
@@ -241,13 +274,15 @@ class SlaService:
             level=alert.level,
             due_at=alert.due_at,
             reached_at=alert.at,
-            recipients=tuple(dict.fromkeys(recipients)),
+            recipients=alert.recipients,
         )
 
 
 __all__ = [
     "CUSTOMER_CAUSED_HOLDS",
     "SLA_ACTOR",
+    "UNASSIGNED_ROLE",
+    "SlaAlert",
     "SlaScanResult",
     "SlaService",
     "default_policies",

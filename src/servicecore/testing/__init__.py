@@ -67,11 +67,11 @@ from servicecore.domain.violation import Compensation, Finding, Sanction, Violat
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder
 from servicecore.ports.notification import Notification
 
-Aggregate: TypeAlias = ServiceRequest | ServiceAgreement | WorkOrder | Acceptance
-"""Any of the four aggregate types."""
-
 DisciplineAggregate: TypeAlias = Complaint | Violation | Appeal
-"""A complaint, a violation or an appeal (storage support for them comes separately)."""
+"""A complaint, a violation or an appeal."""
+
+Aggregate: TypeAlias = ServiceRequest | ServiceAgreement | WorkOrder | Acceptance | DisciplineAggregate
+"""Any of the seven aggregate types."""
 
 CST = timezone(timedelta(hours=8), "CST")
 """China Standard Time (UTC+08:00), the samples' main offset."""
@@ -419,14 +419,43 @@ def side_paths(key: str = "1", *, text: str = "", start: datetime = START) -> tu
     return declined, agreement_declined, terminated, cancelled
 
 
+def with_running_clocks(key: str = "1", *, text: str = "") -> tuple[Aggregate, ...]:
+    """A request and a complaint whose SLA clocks run (one paused work order too), as the facade stores them.
+
+    The clocks follow :func:`~servicecore.application.sla.default_policies` on a
+    weekday calendar in Shanghai, so checkpoints, pauses and ISO durations round-trip.
+    """
+    from servicecore.application.sla import SlaService
+    from servicecore.sla.calendar import BusinessCalendar
+
+    sla = SlaService(BusinessCalendar.weekdays("Asia/Shanghai", ["09:00-12:00", "13:30-18:00"]))
+    life = full_lifecycle(key, text=text)
+    request = sla.observe(life.requests[0], life.requests[0].received_at)
+    request = sla.observe(attrs.evolve(request, status=life.requests[1].status), life.requests[1].history[-1].at)
+    order = life.work_orders[0]
+    order = sla.observe(order, order.history[-1].at)
+    complaint = discipline_case(key, text=text).complaints[0]
+    complaint = sla.observe(complaint, complaint.received_at)
+    return (attrs.evolve(request, history=life.requests[1].history, events=life.requests[1].events), order, complaint)
+
+
 def sample_aggregates(key: str = "1", *, text: str = "") -> tuple[tuple[str, Aggregate], ...]:
     """Labelled samples of every aggregate type in many states (``"ServiceRequest-received"``...).
+
+    Includes complaints, violations and appeals, and aggregates with running SLA clocks.
 
     Labels are unique; ids are not (snapshots of one aggregate share its id).
     """
     life = full_lifecycle(key, text=text)
+    discipline = discipline_case(key, text=text)
     labelled: dict[str, Aggregate] = {}
-    for aggregate in (*life.snapshots(), *side_paths(key, text=text)):
+    for aggregate in (
+        *life.snapshots(),
+        *side_paths(key, text=text),
+        *discipline.snapshots(),
+        *discipline_side_paths(key, text=text),
+        *with_running_clocks(key, text=text),
+    ):
         label = f"{type(aggregate).__name__}-{aggregate.status.value}"
         suffix = 2
         while label in labelled:
@@ -708,7 +737,7 @@ def discipline_side_paths(
 def sample_discipline_aggregates(key: str = "1", *, text: str = "") -> tuple[tuple[str, DisciplineAggregate], ...]:
     """Labelled samples of complaints, violations and appeals in many states (``"Violation-final"``...).
 
-    Not part of :func:`sample_aggregates` yet; fold them in once storage knows these aggregates.
+    :func:`sample_aggregates` includes them.
     """
     case = discipline_case(key, text=text)
     labelled: dict[str, DisciplineAggregate] = {}

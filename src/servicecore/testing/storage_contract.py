@@ -79,13 +79,16 @@ import pytest
 
 from servicecore.domain.acceptance import Acceptance, CriterionResult
 from servicecore.domain.agreement import AgreementStatus, ServiceAgreement
+from servicecore.domain.appeal import Appeal
+from servicecore.domain.complaint import Complaint
 from servicecore.domain.errors import ConcurrencyError, NotFoundError, ServiceCoreError, ValidationError
 from servicecore.domain.service_request import RequestStatus, ServiceRequest
 from servicecore.domain.values import Actor, ActorId, CustomerId, RequestId, WorkOrderId
+from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports import storage as storage_port
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
-from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork
+from servicecore.ports.storage import AGGREGATE_KINDS, Repository, StorageBackend, UnitOfWork
 from servicecore.serialization import unstructure
 from servicecore.testing import (
     AGENT,
@@ -94,6 +97,7 @@ from servicecore.testing import (
     REVIEWER,
     START,
     Aggregate,
+    discipline_case,
     full_lifecycle,
     sample_aggregates,
     sample_notification,
@@ -102,8 +106,8 @@ from servicecore.testing import (
 
 A = TypeVar("A", bound=Aggregate)
 
-AGGREGATE_TYPES: tuple[type[Any], ...] = (ServiceRequest, ServiceAgreement, WorkOrder, Acceptance)
-"""The four aggregate types, in the order the tests use them."""
+AGGREGATE_TYPES: tuple[type[Any], ...] = tuple(kind.cls for kind in AGGREGATE_KINDS)
+"""Every registered aggregate type, in the registry's order."""
 
 _REPOSITORY_OF = {
     ServiceRequest: "requests",
@@ -117,14 +121,20 @@ _LATER = START + timedelta(days=60)
 """Commands issued by the tests happen after every sample's history."""
 
 
+def _every_snapshot(key: str) -> tuple[Aggregate, ...]:
+    return (*full_lifecycle(key).snapshots(), *discipline_case(key).snapshots())
+
+
 # --- helpers (public: use them in your adapter's own tests) ------------------
 
 
 def repository_for(uow: UnitOfWork, kind: type[Any] | Aggregate) -> Repository[Any]:
     """The repository of ``uow`` that holds ``kind`` (an aggregate class or instance)."""
     cls = kind if isinstance(kind, type) else type(kind)
-    repository: Repository[Any] = getattr(uow, _REPOSITORY_OF[cls])
-    return repository
+    if cls in _REPOSITORY_OF:  # the typed shortcuts must work too
+        shortcut: Repository[Any] = getattr(uow, _REPOSITORY_OF[cls])
+        return shortcut
+    return uow.repository(cls)
 
 
 def as_stored(aggregate: A, version: int) -> A:
@@ -298,11 +308,15 @@ class StorageContract:
     def test_each_update_stores_the_next_version(self, storage: StorageBackend, kind: type[Any]) -> None:
         """Updating an aggregate loaded at version v stores v + 1, through a whole history."""
         life = full_lifecycle("1")
+        case = discipline_case("1")
         by_kind: dict[type[Any], tuple[Aggregate, ...]] = {
             ServiceRequest: life.requests,
             ServiceAgreement: life.agreements,
             WorkOrder: life.work_orders,
             Acceptance: life.acceptances,
+            Complaint: case.complaints,
+            Violation: case.violations,
+            Appeal: case.appeals,
         }
         snapshots = by_kind[kind]
         save(storage, snapshots[0])
@@ -364,9 +378,7 @@ class StorageContract:
     @pytest.mark.parametrize("kind", AGGREGATE_TYPES, ids=lambda kind: kind.__name__)
     def test_add_of_an_existing_id_raises_concurrency_error(self, storage: StorageBackend, kind: type[Any]) -> None:
         """Adding a second aggregate with a stored id raises ConcurrencyError and keeps the first."""
-        first, second = (
-            next(a for a in full_lifecycle(key).snapshots() if isinstance(a, kind)) for key in ("1", "one")
-        )
+        first, second = (next(a for a in _every_snapshot(key) if isinstance(a, kind)) for key in ("1", "one"))
         duplicate = attrs.evolve(second, id=first.id)  # a different aggregate that reuses the id
         save(storage, first)
         with storage.unit_of_work() as uow:
@@ -607,7 +619,7 @@ class StorageContract:
         picks = (0, 1, 0, 2, 0, 1)  # snapshot index per lifecycle: three in the first state, two in the second
         stored: list[Aggregate] = []
         for n, pick in enumerate(picks):
-            snapshots = [a for a in full_lifecycle(f"{n:02d}").snapshots() if isinstance(a, kind)]
+            snapshots = [a for a in _every_snapshot(f"{n:02d}") if isinstance(a, kind)]
             stored.append(snapshots[pick])
         save(storage, *stored)
         first_state = stored[0].status.value
@@ -626,7 +638,7 @@ class StorageContract:
     @pytest.mark.parametrize("kind", AGGREGATE_TYPES, ids=lambda kind: kind.__name__)
     def test_repository_of_a_class_is_the_typed_repository(self, storage: StorageBackend, kind: type[Any]) -> None:
         """``uow.repository(cls)`` stores and loads the same aggregates as the typed property."""
-        sample = next(a for a in reversed(full_lifecycle("1").snapshots()) if isinstance(a, kind))
+        sample = next(a for a in reversed(_every_snapshot("1")) if isinstance(a, kind))
         with storage.unit_of_work() as uow:
             uow.repository(kind).add(sample)
             assert_stored_as(repository_for(uow, kind).get(sample.id), sample, version=1)
@@ -1127,7 +1139,7 @@ class StorageContract:
 
 def _nth_of(kind: type[A], n: int, pick: int) -> A:
     """Snapshot ``pick`` of ``kind`` from lifecycle ``n`` (ids differ per ``n``)."""
-    snapshots = [a for a in full_lifecycle(f"{n:02d}").snapshots() if isinstance(a, kind)]
+    snapshots = [a for a in _every_snapshot(f"{n:02d}") if isinstance(a, kind)]
     return snapshots[pick]
 
 

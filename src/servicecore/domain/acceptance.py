@@ -42,7 +42,7 @@ from servicecore.domain.values import (
     optional_aware,
     parse_enum,
 )
-from servicecore.sla.clocks import Clocks
+from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class InspectorKind(enum.StrEnum):
@@ -146,7 +146,7 @@ def _criteria(_: Any, attribute: attrs.Attribute[Any], value: tuple[AcceptanceCr
 
 
 @attrs.frozen(kw_only=True)
-class Acceptance:
+class Acceptance(SlaTracked):
     """Acceptance of the service delivered under an agreement. Create with :meth:`open`."""
 
     id: AcceptanceId = attrs.field(validator=non_empty)
@@ -164,11 +164,6 @@ class Acceptance:
     clocks: Clocks = attrs.field(factory=Clocks)
     """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
-
-    @property
-    def sla_check_at(self) -> datetime | None:
-        """When the SLA scan must next look at this case; storage indexes it."""
-        return self.clocks.next_check_at
 
     @classmethod
     def open(

@@ -48,7 +48,7 @@ from servicecore.domain.values import (
     non_empty,
     parse_enum,
 )
-from servicecore.sla.clocks import Clocks
+from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class ComplaintCategory(enum.StrEnum):
@@ -230,7 +230,7 @@ def _work_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class Complaint:
+class Complaint(SlaTracked):
     """A customer's complaint. Create it with :meth:`receive`."""
 
     id: ComplaintId = attrs.field(validator=non_empty)
@@ -257,11 +257,6 @@ class Complaint:
     clocks: Clocks = attrs.field(factory=Clocks)
     """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
-
-    @property
-    def sla_check_at(self) -> datetime | None:
-        """When the SLA scan must next look at this case; storage indexes it."""
-        return self.clocks.next_check_at
 
     @classmethod
     def receive(

@@ -31,7 +31,7 @@ from servicecore.domain.values import (
     non_empty,
     parse_enum,
 )
-from servicecore.sla.clocks import Clocks
+from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class Channel(enum.StrEnum):
@@ -106,7 +106,7 @@ class Assessment:
 
 
 @attrs.frozen(kw_only=True)
-class ServiceRequest:
+class ServiceRequest(SlaTracked):
     """A customer's request for service. Create it with :meth:`receive`."""
 
     id: RequestId = attrs.field(validator=non_empty)
@@ -127,11 +127,6 @@ class ServiceRequest:
     clocks: Clocks = attrs.field(factory=Clocks)
     """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
-
-    @property
-    def sla_check_at(self) -> datetime | None:
-        """When the SLA scan must next look at this case; storage indexes it."""
-        return self.clocks.next_check_at
 
     @classmethod
     def receive(

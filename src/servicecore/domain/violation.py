@@ -59,7 +59,7 @@ from servicecore.domain.values import (
     optional_aware,
     parse_enum,
 )
-from servicecore.sla.clocks import Clocks
+from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class ViolationCategory(enum.StrEnum):
@@ -412,7 +412,7 @@ def _optional_violation_id(_: Any, attribute: attrs.Attribute[Any], value: objec
 
 
 @attrs.frozen(kw_only=True)
-class Violation:
+class Violation(SlaTracked):
     """A case against a staff member. Create it with :meth:`report`."""
 
     id: ViolationId = attrs.field(validator=non_empty)
@@ -438,11 +438,6 @@ class Violation:
     clocks: Clocks = attrs.field(factory=Clocks)
     """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
-
-    @property
-    def sla_check_at(self) -> datetime | None:
-        """When the SLA scan must next look at this case; storage indexes it."""
-        return self.clocks.next_check_at
 
     @classmethod
     def report(

@@ -41,7 +41,7 @@ from servicecore.domain.values import (
     parse_decimal,
     parse_enum,
 )
-from servicecore.sla.clocks import Clocks
+from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class WorkOrderStatus(enum.StrEnum):
@@ -184,7 +184,7 @@ def _steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[ChecklistStep, 
 
 
 @attrs.frozen(kw_only=True)
-class WorkOrder:
+class WorkOrder(SlaTracked):
     """Work to be done for an active agreement. Create with :meth:`create`."""
 
     id: WorkOrderId = attrs.field(validator=non_empty)
@@ -204,11 +204,6 @@ class WorkOrder:
     clocks: Clocks = attrs.field(factory=Clocks)
     """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
-
-    @property
-    def sla_check_at(self) -> datetime | None:
-        """When the SLA scan must next look at this case; storage indexes it."""
-        return self.clocks.next_check_at
 
     @classmethod
     def create(

@@ -65,6 +65,31 @@ class OutboxMessage:
         """The instant from which a pending message may be attempted."""
         return self.next_attempt_at or self.notification.created_at
 
+    def delivered(self, *, at: datetime) -> OutboxMessage:
+        """The record after a successful attempt at ``at``."""
+        return attrs.evolve(
+            self,
+            status=DeliveryStatus.DELIVERED,
+            attempts=self.attempts + 1,
+            delivered_at=at,
+            last_attempt_at=at,
+            last_error="",
+            next_attempt_at=None,
+        )
+
+    def failed(
+        self, *, at: datetime, error: str, final: bool = False, retry_at: datetime | None = None
+    ) -> OutboxMessage:
+        """The record after a failed attempt at ``at``: pending again from ``retry_at``, or given up if ``final``."""
+        return attrs.evolve(
+            self,
+            status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
+            attempts=self.attempts + 1,
+            last_error=error,
+            last_attempt_at=at,
+            next_attempt_at=None if final else retry_at,
+        )
+
 
 @runtime_checkable
 class Notifier(Protocol):

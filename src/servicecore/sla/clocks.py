@@ -491,6 +491,18 @@ class Clocks:
         return attrs.evolve(self, clocks=tuple(clocks)), tuple(alerts)
 
 
+class SlaTracked:
+    """Mixin of aggregates that carry SLA :class:`Clocks` in a ``clocks`` field."""
+
+    __slots__ = ()
+    clocks: Clocks
+
+    @property
+    def sla_check_at(self) -> datetime | None:
+        """When the SLA scan must next look at this case (:attr:`Clocks.next_check_at`); storage indexes it."""
+        return self.clocks.next_check_at
+
+
 __all__ = [
     "Alert",
     "AlertKind",
@@ -499,6 +511,7 @@ __all__ = [
     "ClockState",
     "Clocks",
     "Pause",
+    "SlaTracked",
     "initial_due",
     "schedule",
 ]

@@ -249,18 +249,7 @@ class MemoryOutbox:
         """Record a delivery."""
         check_instant("at", at)
         message = self.get(notification_id)
-        self._stage(
-            notification_id,
-            attrs.evolve(
-                message,
-                status=DeliveryStatus.DELIVERED,
-                attempts=message.attempts + 1,
-                delivered_at=at,
-                last_attempt_at=at,
-                last_error="",
-                next_attempt_at=None,
-            ),
-        )
+        self._stage(notification_id, message.delivered(at=at))
 
     def mark_failed(
         self,
@@ -276,17 +265,7 @@ class MemoryOutbox:
         if retry_at is not None:
             check_instant("retry_at", retry_at)
         message = self.get(notification_id)
-        self._stage(
-            notification_id,
-            attrs.evolve(
-                message,
-                status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
-                attempts=message.attempts + 1,
-                last_error=error,
-                last_attempt_at=at,
-                next_attempt_at=None if final else retry_at,
-            ),
-        )
+        self._stage(notification_id, message.failed(at=at, error=error, final=final, retry_at=retry_at))
 
     def _verify(self) -> None:
         committed = self._uow.storage._outbox

@@ -85,7 +85,7 @@ def rectify(domain: Any, failed: Acceptance, *, late: bool = False) -> Acceptanc
 def test_tables_cover_every_command() -> None:
     public = {n for n in dir(Acceptance) if not n.startswith("_")}
     fields = {f.name for f in Acceptance.__attrs_attrs__}
-    readers = {"open", "round_count", "passed_first_time", "is_terminal", "open_rectification"}
+    readers = {"sla_check_at", "open", "round_count", "passed_first_time", "is_terminal", "open_rectification"}
     assert public - fields - readers == set(COMMANDS) == set(ALLOWED_FROM) == set(TARGET)
 
 

@@ -37,3 +37,12 @@ def test_storage_benchmark_runs_and_reports_ratios(monkeypatch: pytest.MonkeyPat
     assert "ratio, due_for_sla / hand-written:" in output
     if "--postgres-url" in postgres:
         assert "ratio, cost per command, servicecore / plain psycopg:" in output
+
+
+def test_sla_calendar_benchmark_runs_and_reports_ratios(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(sys, "argv", ["sla_calendar.py", "--quick"])
+    runpy.run_path(str(BENCHMARKS / "sla_calendar.py"), run_name="__main__")
+    output = capsys.readouterr().out
+    assert "ratio naive / engine:" in output
+    assert "same answers as the reference: yes; add-then-measure exact: yes" in output
+    assert "new alerts: idempotent" in output

@@ -1,9 +1,10 @@
-"""The ``servicecore`` command line: the demo, database migrations and the outbox dispatcher."""
+"""The ``servicecore`` command line: the demo, database migrations, the outbox dispatcher and the SLA scan."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,12 +133,12 @@ def current(url: str | None, path: Path | None) -> None:
 # --- outbox --------------------------------------------------------------------------------------
 
 
-def _key_values(pairs: tuple[str, ...]) -> Mapping[str, str]:
+def _key_values(pairs: tuple[str, ...], param_hint: str = "--notifier-option") -> Mapping[str, str]:
     options: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--notifier-option")
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint=param_hint)
         options[key] = value
     return options
 
@@ -191,3 +192,89 @@ def dispatch(
     finally:
         storage.close()
     click.echo(f"delivered {result.delivered}, failed attempts {result.failed}")
+
+
+# --- sla -----------------------------------------------------------------------------------------
+
+
+def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO 8601 date and time, got {value!r}") from None
+    if instant.utcoffset() is None:
+        raise click.BadParameter(f"{value!r} has no UTC offset; write it like 2025-10-09T12:00:00+08:00")
+    return instant
+
+
+@main.group()
+def sla() -> None:
+    """Service levels: the SLA clocks of open cases."""
+
+
+@sla.command()
+@_url_option
+@_path_option
+@click.option(
+    "--calendar",
+    default="24x7",
+    show_default=True,
+    help="Business calendar by plugin name (cn, holidays, weekly, 24x7); the one the service desk runs on.",
+)
+@click.option("--calendar-option", "calendar_options", multiple=True, help="KEY=VALUE for the calendar; repeatable.")
+@click.option(
+    "--now", "now", callback=_instant, help="Scan as of this instant, ISO 8601 with offset (default: the system clock)."
+)
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Cases per query.")
+def scan(
+    url: str | None,
+    path: Path | None,
+    calendar: str,
+    calendar_options: tuple[str, ...],
+    now: datetime | None,
+    batch_size: int,
+) -> None:
+    """Record every SLA warning, breach and escalation reached, and queue their notifications.
+
+    Idempotent: a checkpoint is recorded once, so run it as often as you like
+    (cron, a systemd timer), then `servicecore outbox dispatch` to deliver. Use
+    the calendar your service desk is configured with: a command's due times
+    are computed on it, and the scan keeps them in step on the one given here.
+    """
+    from servicecore.application.config import ServiceDeskConfig
+    from servicecore.application.service_desk import ServiceDesk
+    from servicecore.application.sla import SlaAlert
+
+    storage_name, storage_options = _storage_choice(url, path)
+    config = ServiceDeskConfig(
+        storage=storage_name,
+        storage_options=storage_options,
+        calendar=calendar,
+        calendar_options=_key_values(calendar_options, "--calendar-option"),
+    )
+    try:
+        desk = ServiceDesk.from_config(config)
+    except ServiceCoreError as exc:
+        raise _fail_on_errors("opening the service desk", exc) from exc
+    try:
+        result = desk.scan_sla(now, batch=batch_size)
+    except ServiceCoreError as exc:
+        raise _fail_on_errors("SLA scan", exc) from exc
+    finally:
+        desk.close()
+    conflicts = f", {_count(result.conflicts, 'case')} changed meanwhile (next scan)" if result.conflicts else ""
+    click.echo(f"scanned {_count(result.scanned, 'case')}, {_count(len(result.alerts), 'alert')}{conflicts}")
+    for alert in result.alerts:
+        what = alert.level if alert.level == alert.kind.value else f"{alert.kind.value} {alert.level}"
+        line = f"{alert.clock} {what} at {alert.at.isoformat()} (due {alert.due_at.isoformat()})"
+        if isinstance(alert, SlaAlert):
+            line = f"{alert.case_type} {alert.case_id} {line}" + (
+                f" -> {', '.join(alert.recipients)}" if alert.recipients else ""
+            )
+        click.echo(line)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

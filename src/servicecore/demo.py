@@ -1,12 +1,21 @@
-"""A complete delivery lifecycle, scripted: what ``servicecore demo`` runs.
+"""A complete delivery lifecycle and a discipline case, scripted: what ``servicecore demo`` runs.
 
 A pest-control request is received, assessed, proposed, returned once by the
 reviewer, confirmed by the customer, executed from the seed-000 checklist (with
 a material-shortage exception along the way), fails its first inspection, is
-rectified, passes the second round and is signed off. The history of each
-aggregate is printed as it grows and the rendered documents are written to a
-folder. Time is a manual clock in Beijing time, so every run prints the same.
-The case is stored in a SQLite database next to the documents.
+rectified, passes the second round and is signed off.
+
+Then the customer complains about the engineer's attitude (seed 001 §5 and §7):
+the complaint is investigated and raises a violation case against him; he is
+warned and fined, the decision is published without the customer's personal
+data, he appeals in time, the panel reduces the fine (the original decision
+stays on record), the customer accepts the reply and the case becomes final.
+Three refusals are shown on the way: separation of duties, a role that may not
+decide, an appeal after the deadline.
+
+The history of each aggregate is printed as it grows and the rendered documents
+are written to a folder. Time is a manual clock in Beijing time, so every run
+prints the same. The cases are stored in a SQLite database next to the documents.
 """
 
 from __future__ import annotations
@@ -22,9 +31,39 @@ from servicecore.application.config import ServiceDeskConfig
 from servicecore.application.service_desk import ServiceDesk
 from servicecore.domain.acceptance import CriterionResult, Inspector, InspectorKind
 from servicecore.domain.agreement import AcceptanceCriterion, AgreementTerms, Schedule, ServiceItem
-from servicecore.domain.values import Actor, ActorId, Customer, CustomerId, EvidenceRef, HistoryEntry, Money
+from servicecore.domain.appeal import Appeal
+from servicecore.domain.complaint import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintSeverity,
+    ComplaintSubject,
+    Remedy,
+    RemedyKind,
+)
+from servicecore.domain.errors import ServiceCoreError
+from servicecore.domain.values import (
+    Actor,
+    ActorId,
+    Customer,
+    CustomerId,
+    EvidenceRef,
+    HistoryEntry,
+    Money,
+    RequestId,
+    WorkOrderId,
+)
+from servicecore.domain.violation import (
+    EvidenceKind,
+    Finding,
+    ResponsibilityDegree,
+    Sanction,
+    SanctionKind,
+    Violation,
+    ViolationCategory,
+)
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff
 from servicecore.plugins import Plugins
+from servicecore.ports.rendering import RenderedDocument
 from servicecore_adapters.clocks import ManualClock
 from servicecore_adapters.ids import SequentialIds
 
@@ -36,6 +75,10 @@ REVIEWER = Actor(ActorId("E-002"), "Zhou Wei", ["reviewer"])
 SUPERVISOR = Actor(ActorId("E-003"), "Sun Hao", ["supervisor"])
 ENGINEER = Actor(ActorId("E-010"), "Chen Gang", ["engineer"])
 CUSTOMER_CONTACT = Actor(ActorId("C-100"), "Wang Fang", ["customer"])
+QUALITY_INSPECTOR = Actor(ActorId("E-020"), "Zhao Min", ["quality_inspector"])
+DISCIPLINE_OFFICER = Actor(ActorId("E-030"), "Liu Yang", ["discipline_officer"])
+PANEL_CHAIR = Actor(ActorId("E-040"), "Huang Lei", ["appeal_panel_member"])
+PANEL_MEMBER = Actor(ActorId("E-041"), "Wu Jing", ["appeal_panel_member"])
 DEMO_DATABASE = "servicecore-demo.sqlite3"
 
 
@@ -54,6 +97,9 @@ class DemoResult:
     agreement_id: str
     work_order_id: str
     acceptance_id: str
+    complaint_id: str
+    violation_id: str
+    appeal_id: str
     files: tuple[Path, ...]
 
 
@@ -64,7 +110,7 @@ def _history_printer(echo: Callable[[str], None]) -> Callable[[_HasHistory], Non
         for entry in aggregate.history[seen.get(aggregate.id, 0) :]:
             change = f"{entry.from_state or '·'} → {entry.to_state}" if entry.from_state != entry.to_state else ""
             note = f"  ({entry.note})" if entry.note else ""
-            echo(f"{entry.at:%m-%d %H:%M}  {aggregate.id:<9} {entry.actor.name:<10} {entry.action:<24}{change}{note}")
+            echo(f"{entry.at:%m-%d %H:%M}  {aggregate.id:<14} {entry.actor.name:<10} {entry.action:<24}{change}{note}")
         seen[aggregate.id] = len(aggregate.history)
 
     return show
@@ -77,7 +123,7 @@ def run_demo(
     echo: Callable[[str], None] = print,
     config: ServiceDeskConfig | None = None,
 ) -> DemoResult:
-    """Run the scripted lifecycle on a fresh desk and write its documents to ``output_dir``.
+    """Run the scripted lifecycle and discipline case on a fresh desk; write their documents to ``output_dir``.
 
     Without a ``config`` the desk stores its data in a new SQLite database,
     ``servicecore-demo.sqlite3`` in ``output_dir`` (an earlier demo's database
@@ -236,8 +282,10 @@ def run_demo(
     show(desk.get_request(request.id))
 
     later(days=7)
-    request = desk.close_request(request.id, actor=AGENT, note="Follow-up call: customer satisfied")
+    request = desk.close_request(request.id, actor=AGENT, note="Follow-up call: no live insects since the treatment")
     show(request)
+
+    complaint, violation, appeal = _discipline(desk, clock, show, echo, request.id, order.id)
 
     dispatched = desk.dispatch_notifications()
     echo(f"== {dispatched.delivered} notifications delivered through the outbox")
@@ -245,11 +293,16 @@ def run_demo(
     output_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     for locale in locales:
-        for rendered in (
+        documents: tuple[RenderedDocument, ...] = (
             desk.render_work_order_sheet(order.id, locale=locale),
             desk.render_rectification_notice(acceptance.id, locale=locale),
             desk.render_acceptance_report(acceptance.id, locale=locale),
-        ):
+            desk.render_complaint_reply(complaint.id, locale=locale),
+            desk.render_violation_decision_letter(violation.id, locale=locale),
+            desk.render_publication_notice(violation.id, locale=locale),
+            desk.render_appeal_decision(appeal.id, locale=locale),
+        )
+        for rendered in documents:
             path = output_dir / rendered.filename
             path.write_text(rendered.content, encoding="utf-8")
             files.append(path)
@@ -262,8 +315,168 @@ def run_demo(
         agreement_id=agreement.id,
         work_order_id=order.id,
         acceptance_id=acceptance.id,
+        complaint_id=complaint.id,
+        violation_id=violation.id,
+        appeal_id=appeal.id,
         files=tuple(files),
     )
+
+
+def _discipline(
+    desk: ServiceDesk,
+    clock: ManualClock,
+    show: Callable[[_HasHistory], None],
+    echo: Callable[[str], None],
+    request_id: RequestId,
+    work_order_id: WorkOrderId,
+) -> tuple[Complaint, Violation, Appeal]:
+    """The customer complains about the engineer: complaint → violation → decision → appeal → final."""
+
+    def on(month: int, day: int, hour: int, minute: int = 0) -> None:
+        clock.set(datetime(2026, month, day, hour, minute, tzinfo=BEIJING))
+
+    def refused(attempt: str, command: Callable[[], object]) -> None:
+        # shows the refusal; a refused command writes nothing
+        try:
+            command()
+        except ServiceCoreError as error:
+            echo(f"   refused: {attempt}: {error}")
+        else:  # pragma: no cover - the script is written so that these are refused
+            raise AssertionError(f"the demo expected this to be refused: {attempt}")
+
+    echo("== Complaint: on the follow-up call the customer complains about the engineer's attitude")
+    on(3, 14, 15, 50)
+    complaint = desk.receive_complaint(
+        actor=AGENT,
+        complainant=desk.get_request(request_id).customer,
+        subject=ComplaintSubject(request_id=request_id, work_order_id=work_order_id),
+        channel="hotline",
+        category=ComplaintCategory.ATTITUDE,
+        severity=ComplaintSeverity.MAJOR,
+        description="The engineer was rude and argued with her when she asked whether the bait was safe",
+    )
+    show(complaint)
+    on(3, 14, 16, 5)
+    show(desk.acknowledge_complaint(complaint.id, actor=AGENT, message="Quality inspection will reply in 3 days."))
+    on(3, 16, 9)
+    refused(
+        "Sun Hao makes Chen Gang the investigator",
+        lambda: desk.start_complaint_investigation(complaint.id, actor=SUPERVISOR, investigator=ENGINEER),
+    )
+    on(3, 16, 9, 30)
+    show(desk.start_complaint_investigation(complaint.id, actor=QUALITY_INSPECTOR))
+
+    echo("== Violation case raised from the complaint: investigation and determination")
+    on(3, 16, 15)
+    violation = desk.raise_violation_from_complaint(
+        complaint.id,
+        actor=QUALITY_INSPECTOR,
+        subject=ENGINEER,
+        category=ViolationCategory.SERVICE_NORM_BREACH,
+        description="Wang Fang (+86 138 0000 0000) reports that Chen Gang argued with her at Block 3, Room 201",
+    )
+    show(violation)
+    show(desk.get_complaint(complaint.id))
+    on(3, 16, 16)
+    desk.assign_violation_investigators(violation.id, actor=DISCIPLINE_OFFICER, investigators=[QUALITY_INSPECTOR])
+    on(3, 17, 10)
+    desk.add_violation_evidence(
+        violation.id,
+        actor=QUALITY_INSPECTOR,
+        kind=EvidenceKind.INTERVIEW_RECORD,
+        description="Interview with Chen Gang: admits raising his voice",
+        reference=EvidenceRef("hr/cases/VIOLATION-0001/interview-chen-gang.pdf"),
+    )
+    on(3, 17, 11)
+    desk.add_violation_evidence(
+        violation.id,
+        actor=QUALITY_INSPECTOR,
+        kind=EvidenceKind.SERVICE_RECORD,
+        description=f"Hotline recording and work order {work_order_id}",
+        reference=EvidenceRef("records/calls/2026-03-14-1550.mp3"),
+    )
+    on(3, 18, 10)
+    violation = desk.determine_violation(
+        violation.id,
+        actor=QUALITY_INSPECTOR,
+        findings=[Finding(person=ENGINEER, degree=ResponsibilityDegree.PRIMARY, reason="argued with the customer")],
+        summary="Rude to the customer, in breach of the service norms",
+    )
+    show(violation)
+
+    echo("== Decision and publication (customer data withheld from the notice)")
+    on(3, 19, 10)
+    fined = [
+        Sanction(person=ENGINEER, kind=SanctionKind.WARNING),
+        Sanction(person=ENGINEER, kind=SanctionKind.FINE, amount=Money("500.00", "CNY")),
+    ]
+    refused(
+        "the customer decides",
+        lambda: desk.decide_violation(violation.id, actor=CUSTOMER_CONTACT, sanctions=fined, reasons="Dismiss him"),
+    )
+    deadline = datetime(2026, 4, 3, 18, 0, tzinfo=BEIJING)  # 15 days, to the end of the working day
+    desk.decide_violation(
+        violation.id,
+        actor=DISCIPLINE_OFFICER,
+        sanctions=fined,
+        reasons="Rude to a customer, causing a complaint",
+        appeal_deadline=deadline,
+    )
+    on(3, 19, 11)
+    violation = desk.publish_violation(violation.id, actor=DISCIPLINE_OFFICER)
+    show(violation)
+    notice = desk.render_publication_notice(violation.id).content.splitlines()
+    echo("   notice: " + notice[notice.index("## What happened") + 2].replace("\\*", "*"))
+
+    echo("== Appeal: upheld by an independent panel, the fine reduced")
+    on(3, 23, 9)
+    appeal = desk.file_appeal(violation.id, actor=ENGINEER, grounds="First offence; I apologised to the customer")
+    show(appeal)
+    show(desk.get_violation(violation.id))
+    on(3, 24, 10)
+    show(desk.start_appeal_review(appeal.id, actor=PANEL_CHAIR, panel=[PANEL_CHAIR, PANEL_MEMBER]))
+    on(3, 27, 15)
+    appeal = desk.uphold_appeal(
+        appeal.id,
+        actor=PANEL_CHAIR,
+        reasons="Facts established; first offence and an apology: fine reduced, warning kept",
+        sanctions=[
+            Sanction(person=ENGINEER, kind=SanctionKind.WARNING),
+            Sanction(person=ENGINEER, kind=SanctionKind.FINE, amount=Money("200.00", "CNY")),
+        ],
+    )
+    show(appeal)
+    show(desk.get_violation(violation.id))
+    on(3, 27, 16)
+    appeal = desk.close_appeal(appeal.id, actor=PANEL_CHAIR, notification="decision handed over and signed for")
+    show(appeal)
+    on(3, 30, 9)
+    show(desk.publish_violation(violation.id, actor=DISCIPLINE_OFFICER, note="corrected decision 2 published"))
+
+    echo("== Complaint resolved and confirmed; the case becomes final")
+    on(3, 30, 10)
+    desk.resolve_complaint(
+        complaint.id,
+        actor=QUALITY_INSPECTOR,
+        summary="The engineer breached our service norms and has been sanctioned",
+        reply="We apologise for the experience and will compensate you CNY 100",
+        remedies=[
+            Remedy(kind=RemedyKind.APOLOGY),
+            Remedy(kind=RemedyKind.COMPENSATION, amount=Money("100.00", "CNY")),
+        ],
+    )
+    on(3, 30, 20)
+    complaint = desk.confirm_complaint_resolution(complaint.id, actor=CUSTOMER_CONTACT, note="Satisfied")
+    show(complaint)
+    on(4, 7, 9)
+    refused(
+        "Chen Gang appeals again",
+        lambda: desk.file_appeal(violation.id, actor=ENGINEER, grounds="Still too harsh"),
+    )
+    on(4, 7, 10)
+    violation = desk.finalize_violation(violation.id, actor=DISCIPLINE_OFFICER)
+    show(violation)
+    return complaint, violation, appeal
 
 
 __all__ = ["DemoResult", "run_demo"]

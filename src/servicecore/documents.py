@@ -198,7 +198,7 @@ def _phone_pattern(phone: str) -> str | None:
     digits = re.sub(r"\D", "", phone)
     if len(digits) < 4:
         return None
-    return r"[\s().\-]*".join(digits)
+    return r"\+?" + r"[\s().\-]*".join(digits)
 
 
 def _customer_patterns(customer: Customer) -> list[str]:

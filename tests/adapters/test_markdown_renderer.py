@@ -57,7 +57,9 @@ def test_rectification_notice_for_a_round_without_one_is_refused(case):
 def test_acceptance_report_needs_a_signed_report():
     case = completed_work_order(active_agreement(new_desk()))
     acceptance = case.desk.open_acceptance(
-        case.agreement_id, actor=sc.Actor("E-001", "Li Na", ["agent"]), inspector=sc.Inspector(sc.ActorRef("C-1", "W"), "customer")
+        case.agreement_id,
+        actor=sc.Actor("E-001", "Li Na", ["agent"]),
+        inspector=sc.Inspector(sc.ActorRef("C-1", "W"), "customer"),
     )
     with pytest.raises(sc.BusinessRuleError, match="no signed report"):
         case.desk.render_acceptance_report(acceptance.id)

@@ -17,9 +17,10 @@ that is not field by field, say) is always encoded whole.
 from __future__ import annotations
 
 import json
+import operator
 import threading
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -46,30 +47,48 @@ class _Field:
 
 
 @attrs.frozen
+class _Plan:
+    fields: tuple[_Field, ...]
+    values: Callable[[Any], tuple[Any, ...]]  # every field's value, in order
+
+
+@attrs.frozen
 class Encoded:
     """A document and the pieces it was made of, to reuse for the next version of the same aggregate."""
 
     text: str
+    cls: type[Any] | None  # the class encoded piece by piece (None: encoded whole, nothing to reuse)
     values: tuple[Any, ...]  # the field values (kept alive, so identity comparisons stay valid)
-    pieces: tuple[str, ...]
-    elements: tuple[tuple[tuple[Any, str], ...] | None, ...]  # per tuple field: (element, its JSON)
+    pieces: tuple[str, ...]  # per field: '"name":<json>'
+    elements: tuple[tuple[str, ...] | None, ...]  # per tuple field: the JSON of each element, in order
+
+
+def _whole(aggregate: Any) -> Encoded:
+    return Encoded(dumps(unstructure(aggregate)), None, (), (), ())
+
+
+def _scalar_or_dumps(data: Any) -> str:
+    # the converter's output for ids, counters and statuses: skip the encoder's dispatch
+    if type(data) is int:
+        return int.__repr__(data)
+    return _JSON.encode(data)
 
 
 class DocumentEncoder:
     """Encodes aggregates to JSON documents, piece by piece; thread-safe."""
 
     def __init__(self) -> None:
-        self._plans: dict[type[Any], tuple[_Field, ...] | None] = {}
+        self._plans: dict[type[Any], _Plan | None] = {}
         self._lock = threading.Lock()
 
-    def _plan(self, cls: type[Any]) -> tuple[_Field, ...] | None:
+    def _plan(self, cls: type[Any]) -> _Plan | None:
         if cls in self._plans:
             return self._plans[cls]
         try:
             hints = typing.get_type_hints(cls)
         except Exception:  # unresolvable annotations: encode whole
             hints = None
-        plan: tuple[_Field, ...] | None = None
+        plan: _Plan | None = None
         if hints is not None:
             fields = []
             for attribute in attrs.fields(cls):
@@ -81,55 +100,74 @@ class DocumentEncoder:
                     args[0] if typing.get_origin(declared) is tuple and len(args) == 2 and args[1] is ... else None
                 )
                 fields.append(_Field(attribute.name, f"{dumps(attribute.name)}:", declared, element))
-            plan = tuple(fields)
+            if len(fields) >= 2:  # attrgetter of one name returns the value, not a tuple
+                plan = _Plan(tuple(fields), operator.attrgetter(*(field.name for field in fields)))
         return plan
 
     def encode(self, aggregate: Any, previous: Encoded | None = None) -> Encoded:
         """The document of ``aggregate``, reusing the pieces of ``previous`` (an earlier version) that still apply."""
         cls = type(aggregate)
-        with self._lock:
-            known = cls in self._plans
-            plan = self._plan(cls)
-        if plan is None:
-            return Encoded(dumps(unstructure(aggregate)), (), (), ())
-        encoded = self._encode(plan, aggregate, previous)
-        if not known:
+        if cls not in self._plans:  # a dict read needs no lock
+            with self._lock:
+                plan = self._plan(cls)
+            if plan is None:
+                with self._lock:
+                    self._plans[cls] = None
+                return _whole(aggregate)
+            encoded = self._encode(cls, plan, aggregate, None)
             whole = dumps(unstructure(aggregate))
             trusted = plan if encoded.text == whole else None
             with self._lock:
                 self._plans[cls] = trusted
-            if trusted is None:
-                return Encoded(whole, (), (), ())
-        return encoded
+            return encoded if trusted is not None else _whole(aggregate)
+        plan = self._plans[cls]
+        if plan is None:
+            return _whole(aggregate)
+        return self._encode(cls, plan, aggregate, previous if previous is not None and previous.cls is cls else None)
 
-    def _encode(self, plan: tuple[_Field, ...], aggregate: Any, previous: Encoded | None) -> Encoded:
-        reuse = previous is not None and len(previous.values) == len(plan)
+    def _encode(self, cls: type[Any], plan: _Plan, aggregate: Any, previous: Encoded | None) -> Encoded:
         unstructure_as: Callable[..., Any] = converter().unstructure
-        values: list[Any] = []
-        pieces: list[str] = []
-        elements: list[tuple[tuple[Any, str], ...] | None] = []
-        for index, field in enumerate(plan):
-            value = getattr(aggregate, field.name)
-            values.append(value)
-            if reuse and previous is not None and previous.values[index] is value:
-                pieces.append(previous.pieces[index])
-                elements.append(previous.elements[index])
-                continue
+        fields = plan.fields
+        values = plan.values(aggregate)
+        changed: Iterable[int]
+        if previous is None:
+            changed = range(len(fields))
+            pieces: list[str] = [""] * len(fields)
+            elements: list[tuple[str, ...] | None] = [None] * len(fields)
+        else:  # a command changes a few fields: compare every one by identity, encode only those
+            before = previous.values
+            changed = [index for index, value in enumerate(values) if value is not before[index]]
+            pieces, elements = list(previous.pieces), list(previous.elements)
+        for index in changed:
+            field, value = fields[index], values[index]
             if field.element is not None and isinstance(value, tuple):
-                known: dict[int, str] = {}
-                if reuse and previous is not None and previous.elements[index] is not None:
-                    known = {id(item): text for item, text in previous.elements[index] or ()}
-                items = tuple(
-                    (item, known.get(id(item)) or dumps(unstructure_as(item, unstructure_as=field.element)))
-                    for item in value
-                )
-                pieces.append("[" + ",".join(text for _, text in items) + "]")
-                elements.append(items)
+                old_texts = previous.elements[index] if previous is not None else None
+                old: Any = previous.values[index] if old_texts is not None and previous is not None else ()
+                texts = _element_texts(value, old, old_texts or (), unstructure_as, field.element)
+                pieces[index] = field.key + "[" + ",".join(texts) + "]"
+                elements[index] = texts
             else:
-                pieces.append(dumps(unstructure_as(value, unstructure_as=field.type)))
-                elements.append(None)
-        text = "{" + ",".join(field.key + piece for field, piece in zip(plan, pieces, strict=True)) + "}"
-        return Encoded(text, tuple(values), tuple(pieces), tuple(elements))
+                pieces[index] = field.key + _scalar_or_dumps(unstructure_as(value, unstructure_as=field.type))
+                elements[index] = None
+        return Encoded("{" + ",".join(pieces) + "}", cls, values, tuple(pieces), tuple(elements))
+
+
+def _element_texts(
+    value: tuple[Any, ...],
+    old: tuple[Any, ...],
+    old_texts: tuple[str, ...],
+    unstructure_as: Callable[..., Any],
+    element: Any,
+) -> tuple[str, ...]:
+    """The JSON of each element of ``value``, reusing the text of the element of ``old`` at the same position
+    when it is the very same object (commands append to these tuples or replace one element)."""
+    size = len(old)
+    return tuple(
+        old_texts[position]
+        if position < size and old[position] is item
+        else dumps(unstructure_as(item, unstructure_as=element))
+        for position, item in enumerate(value)
+    )
 
 
 __all__ = ["DocumentEncoder", "Encoded", "dumps"]

@@ -103,11 +103,14 @@ class _DuplicateNotification(Exception):
 
 class _LoadedCache:
     """Aggregates as last read or written, by (kind, id), with the version and document they were stored as
-    (and, when this process wrote them, the pieces of that document, to re-encode only what changes next)."""
+    (and, when this process wrote them, the pieces of that document, to re-encode only what changes next, and
+    the index fields written with it, to leave unchanged index entries alone)."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[str, str], tuple[int, str, Any, Encoded | None]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[int, str, Any, Encoded | None, IndexFields | None]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str], version: int, document: str) -> Any | None:
@@ -120,11 +123,24 @@ class _LoadedCache:
         entry = self._entries.get(key)
         return entry[3] if entry is not None and entry[0] == version else None
 
-    def put(self, key: tuple[str, str], version: int, document: str, aggregate: Any, encoded: Encoded | None) -> None:
+    def index(self, key: tuple[str, str], aggregate: Any) -> IndexFields | None:
+        """The index fields written with ``aggregate``, if it is the very object cached."""
+        entry = self._entries.get(key)
+        return entry[4] if entry is not None and entry[2] is aggregate else None
+
+    def put(
+        self,
+        key: tuple[str, str],
+        version: int,
+        document: str,
+        aggregate: Any,
+        encoded: Encoded | None,
+        index: IndexFields | None = None,
+    ) -> None:
         if self._size <= 0:
             return
         with self._lock:
-            self._entries[key] = (version, document, aggregate, encoded)
+            self._entries[key] = (version, document, aggregate, encoded, index)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
@@ -367,18 +383,26 @@ def _insert() -> ClauseElement:
     return insert(aggregates)
 
 
-def _update() -> ClauseElement:
-    return (
-        update(aggregates)
-        .where(_A.kind == _param("k"), _A.id == _param("i"), _A.version == _param("expected"))
-        .values(
-            version=_param("v"),
-            status=_param("s"),
-            customer_id=_param("c"),
-            sla_check_at=_param("due"),
-            document=_param("doc"),
+def _update(status: bool, customer: bool, due: bool) -> Callable[[], ClauseElement]:
+    """The compare-and-set update, setting the indexed columns that changed only: SQLite rewrites the
+    entries of every index on a column the statement sets, changed or not."""
+
+    def build() -> ClauseElement:
+        columns: dict[str, Any] = {"version": _param("v"), "document": _param("doc")}
+        if status:
+            columns["status"] = _param("s")
+        if customer:
+            columns["customer_id"] = _param("c")
+        if due:
+            columns["sla_check_at"] = _param("due")
+        statement: ClauseElement = (
+            update(aggregates)
+            .where(_A.kind == _param("k"), _A.id == _param("i"), _A.version == _param("expected"))
+            .values(**columns)
         )
-    )
+        return statement
+
+    return build
 
 
 def _delete_assignees() -> ClauseElement:
@@ -576,7 +600,7 @@ class SQLAlchemyRepository(Generic[A]):
         stored = _as_stored(agg, agg.version + 1)
         self._staged[agg.id] = _Write(new, expected, stored, index_fields(stored))
 
-    def _flush(self, written: builtins.list[tuple[tuple[str, str], int, str, Any, Encoded]]) -> None:
+    def _flush(self, written: builtins.list[tuple[tuple[str, str], int, str, Any, Encoded, IndexFields]]) -> None:
         uow, storage, kind = self._uow, self._storage, self._kind.name
         for id in sorted(self._staged):
             write = self._staged[id]
@@ -611,11 +635,20 @@ class SQLAlchemyRepository(Generic[A]):
                     "due": due,
                     "doc": document,
                 }
-                if uow._write(storage._sql("update", _update), values) != 1:
-                    raise _Conflict(kind, id, write.expected)
                 loaded: Any = self._loaded.get(id)
-                known = loaded is not None and loaded.version == write.expected
-                old_assignees = self._kind.index(loaded).assignee_ids if known else None
+                before = (
+                    storage._cache.index((kind, id), loaded) or self._kind.index(loaded)
+                    if loaded is not None and loaded.version == write.expected
+                    else None
+                )
+                shape = (
+                    before is None or before.status != index.status,
+                    before is None or before.customer_id != index.customer_id,
+                    before is None or before.sla_check_at != index.sla_check_at,
+                )
+                if uow._write(storage._sql(("update", *shape), _update(*shape)), values) != 1:
+                    raise _Conflict(kind, id, write.expected)
+                old_assignees = None if before is None else before.assignee_ids
             if old_assignees != index.assignee_ids:
                 if old_assignees is None or old_assignees:
                     uow._write(storage._sql("delete-assignees", _delete_assignees), {"k": kind, "i": id})
@@ -624,7 +657,7 @@ class SQLAlchemyRepository(Generic[A]):
                         storage._sql("insert-assignee", _insert_assignee),
                         {"kind": kind, "assignee_id": assignee, "aggregate_id": id},
                     )
-            written.append(((kind, id), stored.version, document, stored, encoded))
+            written.append(((kind, id), stored.version, document, stored, encoded, index))
 
     def _reset(self) -> None:
         self._staged.clear()
@@ -834,6 +867,7 @@ class SQLAlchemyUnitOfWork:
         self._cursor: Any = None
         self._writing = False
         self._dirty = False  # a write statement ran in the current transaction
+        self._active = False  # a statement ran since the transaction last ended
         self._closed = False
         self._repositories: dict[type[Any], SQLAlchemyRepository[Any]] = {}
         self._outbox = SQLAlchemyOutbox(self)
@@ -900,7 +934,7 @@ class SQLAlchemyUnitOfWork:
             self._reset()
             return
         dirty.sort(key=lambda r: r._kind.name)  # one lock order for every writer
-        written: list[tuple[tuple[str, str], int, str, Any, Encoded]] = []
+        written: list[tuple[tuple[str, str], int, str, Any, Encoded, IndexFields]] = []
         try:
             self._begin_write()
             for repository in dirty:
@@ -917,8 +951,8 @@ class SQLAlchemyUnitOfWork:
             self._end(commit=False)
             raise
         cache = self._storage._cache
-        for key, version, document, aggregate, encoded in written:
-            cache.put(key, version, document, aggregate, encoded)
+        for key, version, document, aggregate, encoded, index in written:
+            cache.put(key, version, document, aggregate, encoded, index)
         self._reset()
 
     def rollback(self) -> None:
@@ -938,6 +972,7 @@ class SQLAlchemyUnitOfWork:
         if cursor is None:
             self._connection = self._storage._checkout()
             cursor = self._cursor = self._connection.cursor()
+        self._active = True
         try:
             cursor.execute(sql.text, sql.bind(values))
         except self._storage._integrity_errors:
@@ -975,8 +1010,9 @@ class SQLAlchemyUnitOfWork:
     def _end(self, *, commit: bool) -> None:
         self._writing = False
         connection = self._connection
-        if connection is None:
+        if connection is None or not self._active:  # nothing ran since the last end: no round trip
             return
+        self._active = False
         # a transaction that only read ends with COMMIT: the same for the data, and on PostgreSQL a
         # ROLLBACK would also drop the connection's prepared statements
         dirty, self._dirty = self._dirty, False
@@ -992,7 +1028,7 @@ class SQLAlchemyUnitOfWork:
     def _broken(self, exc: BaseException) -> None:
         """After a driver error: roll back what can be, and never reuse a connection that may be dead."""
         connection, self._connection, self._cursor, self._writing = self._connection, None, None, False
-        self._dirty = False
+        self._dirty = self._active = False
         if connection is not None:
             with contextlib.suppress(self._storage._errors):
                 connection.rollback()

@@ -515,8 +515,7 @@ def test_the_publication_notice_names_no_customer(story: Story, locale: str) -> 
         assert personal not in content, personal
 
 
-# Acceptances are indexed without a customer id, so the facade's ownership check never sees whose they are.
-# Reported to the lead with a fix; strict xfail, so these fail (and the markers must go) once it is fixed.
+# An acceptance belongs to its request's customer: the facade checks the request it was opened for.
 
 
 def _acceptance_of_wang_fang(story: Story) -> sc.Acceptance:
@@ -529,14 +528,12 @@ def _acceptance_of_wang_fang(story: Story) -> sc.Acceptance:
     )
 
 
-@pytest.mark.xfail(reason="bug: get_acceptance does not check the customer's ownership", strict=True)
 def test_a_customer_cannot_read_another_customers_acceptance(story: Story) -> None:
     acceptance = _acceptance_of_wang_fang(story)
     assert story.desk.get_acceptance(acceptance.id, actor=CUSTOMER) == acceptance
     _refused(story, sc.PermissionDeniedError, lambda: story.desk.get_acceptance(acceptance.id, actor=OTHER_CUSTOMER))
 
 
-@pytest.mark.xfail(reason="bug: order_rectification does not check the customer's ownership", strict=True)
 def test_a_customer_cannot_order_rectification_on_another_customers_acceptance(story: Story) -> None:
     acceptance = _acceptance_of_wang_fang(story)
     _refused(

@@ -10,7 +10,7 @@ reads return immutable aggregates, as stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -588,8 +588,8 @@ class ServiceDesk(DisciplineCommands):
         self, acceptance_id: str, *, actor: Actor, results: Iterable[CriterionResult], note: str = ""
     ) -> Acceptance:
         """Record the next inspection round."""
-        return self._change(
-            Acceptance, acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=results, note=note)
+        return self._change_acceptance(
+            acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=results, note=note)
         )
 
     @command
@@ -603,8 +603,7 @@ class ServiceDesk(DisciplineCommands):
         instructions: str = "",
     ) -> Acceptance:
         """After a failed round: who fixes the failed points, and by when."""
-        return self._change(
-            Acceptance,
+        return self._change_acceptance(
             acceptance_id,
             lambda a, at: a.order_rectification(
                 actor=actor, at=at, responsible_party=responsible_party, deadline=deadline, instructions=instructions
@@ -614,7 +613,7 @@ class ServiceDesk(DisciplineCommands):
     @command
     def mark_rectified(self, acceptance_id: str, *, actor: Actor, note: str) -> Acceptance:
         """The failed points are reported fixed; the next round may be inspected."""
-        return self._change(Acceptance, acceptance_id, lambda a, at: a.mark_rectified(actor=actor, at=at, note=note))
+        return self._change_acceptance(acceptance_id, lambda a, at: a.mark_rectified(actor=actor, at=at, note=note))
 
     @command
     def sign_acceptance_report(
@@ -635,8 +634,19 @@ class ServiceDesk(DisciplineCommands):
 
     @command
     def get_acceptance(self, acceptance_id: str, *, actor: Actor | None = None) -> Acceptance:
-        """One acceptance, as stored."""
-        return self._read(Acceptance, acceptance_id)
+        """One acceptance, as stored (a customer sees only their own)."""
+        with self._storage.unit_of_work() as uow:
+            acceptance = uow.acceptances.get(acceptance_id)
+            self._visible(uow.requests.get(acceptance.request_id))
+        return acceptance
+
+    def _change_acceptance(
+        self, acceptance_id: str, change: Callable[[Acceptance, datetime], Acceptance]
+    ) -> Acceptance:
+        with self._transaction() as tx:
+            acceptance = tx.get(tx.uow.acceptances, acceptance_id)
+            tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
+            return tx.update(tx.uow.acceptances, change(acceptance, tx.now))
 
     @command
     def list_acceptances(

@@ -88,12 +88,25 @@ def _check_owner(permissions: CommandPolicy, aggregate: object) -> None:
 class Changes:
     """What one command writes, and the events it raised."""
 
-    def __init__(self, uow: UnitOfWork, permissions: CommandPolicy, sla: SlaService | None, now: datetime) -> None:
+    def __init__(self, uow: UnitOfWork, permissions: CommandPolicy, sla: SlaService | None, clock: Clock) -> None:
         self.uow = uow
-        self.now = now
         self.events: list[DomainEvent] = []
         self._permissions = permissions
         self._sla = sla
+        self._clock = clock
+        self._now: datetime | None = None
+
+    @property
+    def now(self) -> datetime:
+        """The command's instant, read from the clock on first use and then fixed.
+
+        Read it after loading what the command changes: a concurrent writer that
+        committed first is then in the past, so a lost race is a version conflict,
+        never a command dated before the history it extends.
+        """
+        if self._now is None:
+            self._now = self._clock.now()
+        return self._now
 
     def get(self, repo: Repository[A], id: str) -> A:
         """Load an aggregate the current caller may see."""
@@ -161,7 +174,7 @@ class DeskCore:
     @contextmanager
     def _transaction(self) -> Iterator[Changes]:
         with self._storage.unit_of_work() as uow:
-            changes = Changes(uow, self._permissions, self._sla, self._now())
+            changes = Changes(uow, self._permissions, self._sla, self._clock)
             yield changes
             self._queue_notifications(uow, changes.events, changes.now)
             uow.commit()

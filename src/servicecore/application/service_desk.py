@@ -154,17 +154,17 @@ class ServiceDesk(DisciplineCommands):
         description: str,
     ) -> ServiceRequest:
         """Record a new request (客户咨询与接待)."""
-        request = ServiceRequest.receive(
-            id=RequestId(self._ids.new_id("request")),
-            customer=customer,
-            channel=channel,
-            category=category,
-            priority=priority,
-            description=description,
-            actor=actor,
-            at=self._now(),
-        )
         with self._transaction() as tx:
+            request = ServiceRequest.receive(
+                id=RequestId(self._ids.new_id("request")),
+                customer=customer,
+                channel=channel,
+                category=category,
+                priority=priority,
+                description=description,
+                actor=actor,
+                at=tx.now,
+            )
             return tx.add(tx.uow.requests, request)
 
     @command
@@ -236,7 +236,7 @@ class ServiceDesk(DisciplineCommands):
                 title=title,
                 terms=terms,
                 actor=actor,
-                at=self._now(),
+                at=tx.now,
             )
             return tx.add(tx.uow.agreements, agreement)
 
@@ -279,8 +279,9 @@ class ServiceDesk(DisciplineCommands):
     def confirm_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
         """The customer confirms; the request moves to ``agreed`` in the same transaction."""
         with self._transaction() as tx:
+            agreement = tx.get(tx.uow.agreements, agreement_id)
             now = tx.now
-            agreement = tx.get(tx.uow.agreements, agreement_id).confirm(actor=actor, at=now, note=note)
+            agreement = agreement.confirm(actor=actor, at=now, note=note)
             request = tx.get(tx.uow.requests, agreement.request_id)
             tx.update(tx.uow.requests, request.mark_agreed(actor=actor, at=now, agreement_id=agreement.id))
             return tx.update(tx.uow.agreements, agreement)
@@ -307,8 +308,9 @@ class ServiceDesk(DisciplineCommands):
         """End an agreement early. In the same transaction its open work orders are
         cancelled and, if the request was agreed on it, the request is cancelled."""
         with self._transaction() as tx:
+            agreement = tx.get(tx.uow.agreements, agreement_id)
             now = tx.now
-            agreement = tx.get(tx.uow.agreements, agreement_id).terminate(actor=actor, at=now, reason=reason)
+            agreement = agreement.terminate(actor=actor, at=now, reason=reason)
             why = f"agreement {agreement.id} terminated: {agreement.end_reason}"
             for order_id in agreement.work_order_ids:
                 order = tx.get(tx.uow.work_orders, order_id)
@@ -375,8 +377,8 @@ class ServiceDesk(DisciplineCommands):
         """
         checklist = self._template(template)
         with self._transaction() as tx:
-            now = tx.now
             agreement = tx.get(tx.uow.agreements, agreement_id)
+            now = tx.now
             if agreement.status is not AgreementStatus.ACTIVE:
                 raise BusinessRuleError(
                     "ServiceAgreement",
@@ -534,8 +536,8 @@ class ServiceDesk(DisciplineCommands):
         revision's.
         """
         with self._transaction() as tx:
-            now = tx.now
             agreement = tx.get(tx.uow.agreements, agreement_id)
+            now = tx.now
             if agreement.status is not AgreementStatus.ACTIVE:
                 raise BusinessRuleError(
                     "ServiceAgreement",
@@ -622,10 +624,9 @@ class ServiceDesk(DisciplineCommands):
         """Sign the report after a passed round; the agreement is fulfilled and the
         request completed in the same transaction."""
         with self._transaction() as tx:
+            acceptance = tx.get(tx.uow.acceptances, acceptance_id)
             now = tx.now
-            acceptance = tx.get(tx.uow.acceptances, acceptance_id).sign_report(
-                actor=actor, at=now, signed_by=signed_by, summary=summary
-            )
+            acceptance = acceptance.sign_report(actor=actor, at=now, signed_by=signed_by, summary=summary)
             agreement = tx.get(tx.uow.agreements, acceptance.agreement_id)
             tx.update(tx.uow.agreements, agreement.fulfil(actor=actor, at=now, note=f"accepted in {acceptance.id}"))
             request = tx.get(tx.uow.requests, acceptance.request_id)

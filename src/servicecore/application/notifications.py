@@ -47,11 +47,9 @@ _CLOSED_HOW = {"confirmed": "after you confirmed the resolution", "silence": "as
 
 
 def _sla_subject(event: ev.SlaCheckpointReached) -> str:
-    what = f"{event.kind} {event.level}".strip()
-    return (
-        f"SLA {what} on {event.case_type} {event.aggregate_id}: "
-        f"{event.clock} {'was ' if event.kind == 'breach' else ''}due {event.due_at.isoformat()}"
-    )
+    what = event.level if event.level == event.kind else f"{event.kind} {event.level}"
+    past = "was " if event.reached_at >= event.due_at else ""
+    return f"SLA {what} on {event.case_type} {event.aggregate_id}: {event.clock} {past}due {event.due_at.isoformat()}"
 
 
 def _subject_and_recipients(event: DomainEvent) -> tuple[str, tuple[str, ...]] | None:

@@ -21,6 +21,7 @@ import attrs
 from servicecore.application.notifications import NotificationPolicy
 from servicecore.application.permissions import CommandPolicy
 from servicecore.application.sla import SlaService
+from servicecore.domain.aggregate import as_stored
 from servicecore.domain.errors import ValidationError
 from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import Actor
@@ -38,6 +39,7 @@ D = TypeVar("D", bound="DeskCore")
 class _Caller:
     actor: Actor
     command: str
+    own_cases_only: bool  # the actor runs the command only through a role limited to its own cases
 
 
 # Who runs the current command: set by @command for the duration of one call, so
@@ -61,7 +63,7 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
         if not isinstance(actor, Actor):
             raise ValidationError("actor", f"must be an Actor, got {type(actor).__name__}")
         self._permissions.check(actor, name)
-        token = _CALLER.set(_Caller(actor, name))
+        token = _CALLER.set(_Caller(actor, name, self._permissions.limits_to_own_cases(actor, name)))
         try:
             return method(self, *args, **kwargs)
         finally:
@@ -78,7 +80,7 @@ def command_names(cls: type) -> tuple[str, ...]:
 
 def _check_owner(permissions: CommandPolicy, aggregate: object) -> None:
     caller = _CALLER.get()
-    if caller is None:
+    if caller is None or not caller.own_cases_only:
         return
     customer_id = index_fields(aggregate).customer_id
     if customer_id is not None:
@@ -118,14 +120,14 @@ class Changes:
         """Store a new aggregate; returns it as stored."""
         aggregate = self._prepare(aggregate)
         repo.add(aggregate)
-        return attrs.evolve(aggregate, version=1, events=())  # type: ignore[misc]
+        return as_stored(aggregate, 1)
 
     def update(self, repo: Repository[A], aggregate: A) -> A:
         """Store a changed aggregate; returns it as stored."""
         aggregate = self._prepare(aggregate)
         repo.update(aggregate)
         version: int = aggregate.version  # type: ignore[attr-defined]
-        return attrs.evolve(aggregate, version=version + 1, events=())  # type: ignore[misc]
+        return as_stored(aggregate, version + 1)
 
     def _prepare(self, aggregate: A) -> A:
         _check_owner(self._permissions, aggregate)

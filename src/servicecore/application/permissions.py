@@ -272,6 +272,11 @@ class CommandPolicy:
             needed = ", ".join(sorted(allowed)) or "nobody (the command is disabled)"
             raise PermissionDeniedError(actor.id, command, f"requires one of the roles {needed}; actor has: {roles}")
 
+    def limits_to_own_cases(self, actor: Actor, command: str) -> bool:
+        """True if ``actor`` may run ``command`` only through roles limited to its own cases (a customer)."""
+        granting = self.roles_for(command) & actor.roles
+        return bool(granting) and not granting - self._owner_scoped
+
     def check_owner(self, actor: Actor, command: str, customer_id: str) -> None:
         """Like :meth:`check`, and a customer may only act on their own case (``customer_id``'s).
 

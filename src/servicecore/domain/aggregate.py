@@ -33,6 +33,7 @@ class _Aggregate(Protocol):
 
 
 A = TypeVar("A", bound=_Aggregate)
+T = TypeVar("T")
 
 
 def require_status(agg: _Aggregate, action: str, allowed: Collection[enum.Enum], *, at: datetime) -> None:
@@ -112,3 +113,27 @@ def started(agg: A, *, action: str, actor: Actor, at: datetime, note: str = "", 
         note=note,
     )
     return attrs.evolve(agg, history=(entry,), events=(event,))  # type: ignore[misc]
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def as_stored(aggregate: T, version: int) -> T:
+    """``aggregate`` as storage holds it at ``version``: same fields, no pending events.
+
+    Equal to ``attrs.evolve(aggregate, version=version, events=())`` without
+    re-running every field's validators: only ``version`` and ``events`` change,
+    neither has a rule to check, and the other values are already validated.
+    Storage adapters and the facade call it on every write.
+    """
+    cls: Any = type(aggregate)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(a.name for a in attrs.fields(cls) if a.name not in {"version", "events"})
+    copy: Any = object.__new__(cls)
+    for name in names:
+        object.__setattr__(copy, name, getattr(aggregate, name))
+    object.__setattr__(copy, "version", version)
+    object.__setattr__(copy, "events", ())
+    result: T = copy
+    return result

@@ -19,9 +19,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
-import attrs
-
 from servicecore.domain.acceptance import Acceptance
+from servicecore.domain.aggregate import as_stored
 from servicecore.domain.agreement import ServiceAgreement
 from servicecore.domain.errors import ConcurrencyError, ConfigurationError, NotFoundError, ServiceCoreError
 from servicecore.domain.service_request import ServiceRequest
@@ -122,7 +121,7 @@ class MemoryRepository(Generic[A]):
         existing: Any = self._staged.get(agg.id, (None, None))[1] or self._committed().get(agg.id)
         if existing is not None:
             raise ConcurrencyError(self._kind, agg.id, 0, existing.version)
-        stored = attrs.evolve(agg, version=1, events=())
+        stored = as_stored(agg, 1)
         self._index(stored)  # a bad projection fails here, not at query time
         self._staged[agg.id] = (0, stored)
 
@@ -134,7 +133,7 @@ class MemoryRepository(Generic[A]):
         if current is None or current.version != agg.version:
             raise ConcurrencyError(self._kind, agg.id, agg.version, None if current is None else current.version)
         expected = self._staged[agg.id][0] if agg.id in self._staged else agg.version
-        stored = attrs.evolve(agg, version=agg.version + 1, events=())
+        stored = as_stored(agg, agg.version + 1)
         self._index(stored)
         self._staged[agg.id] = (expected, stored)
 

@@ -46,6 +46,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.expression import ClauseElement
 
 from servicecore.domain.acceptance import Acceptance
+from servicecore.domain.aggregate import as_stored
 from servicecore.domain.agreement import ServiceAgreement
 from servicecore.domain.errors import ConcurrencyError, ConfigurationError, NotFoundError, ServiceCoreError
 from servicecore.domain.service_request import ServiceRequest
@@ -579,7 +580,7 @@ class SQLAlchemyRepository(Generic[A]):
             raise ConcurrencyError(self._kind.name, agg.id, 0, agg.version)
         if agg.id in self._staged:
             raise ConcurrencyError(self._kind.name, agg.id, 0, self._staged[agg.id].expected + 1)
-        stored = _as_stored(agg, 1)
+        stored = as_stored(agg, 1)
         self._staged[agg.id] = _Write(True, 0, stored, index_fields(stored))
 
     def update(self, aggregate: A) -> None:
@@ -597,7 +598,7 @@ class SQLAlchemyRepository(Generic[A]):
             if loaded is not None and loaded.version != agg.version:
                 raise ConcurrencyError(self._kind.name, agg.id, agg.version, loaded.version)
             new, expected = False, agg.version
-        stored = _as_stored(agg, agg.version + 1)
+        stored = as_stored(agg, agg.version + 1)
         self._staged[agg.id] = _Write(new, expected, stored, index_fields(stored))
 
     def _flush(self, written: builtins.list[tuple[tuple[str, str], int, str, Any, Encoded, IndexFields]]) -> None:
@@ -662,28 +663,6 @@ class SQLAlchemyRepository(Generic[A]):
     def _reset(self) -> None:
         self._staged.clear()
         self._loaded.clear()
-
-
-def _as_stored(aggregate: A, version: int) -> A:
-    """``attrs.evolve(aggregate, version=version, events=())`` without re-running every field's validators.
-
-    Only ``version`` and ``events`` change, and neither has a rule to check; the
-    other fields are the already validated values themselves.
-    """
-    cls: Any = type(aggregate)
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(a.name for a in attrs.fields(cls) if a.name not in {"version", "events"})
-    copy: Any = object.__new__(cls)
-    for name in names:
-        object.__setattr__(copy, name, getattr(aggregate, name))
-    object.__setattr__(copy, "version", version)
-    object.__setattr__(copy, "events", ())
-    result: A = copy
-    return result
-
-
-_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 def _id_of(aggregate: Any) -> str:

@@ -630,7 +630,7 @@ def test_a_plugin_overrides_who_may_run_a_command(builtins_only: Plugins) -> Non
 
 def test_a_policy_plugin_naming_an_unknown_command_is_a_configuration_error(builtins_only: Plugins) -> None:
     builtins_only.register(_PolicyPlugin({"launch_rockets": ["agent"]}), name="typo")
-    with pytest.raises(sc.ConfigurationError, match="typo.*launch_rockets"):
+    with pytest.raises(sc.ConfigurationError, match=r"typo.*launch_rockets"):
         builtins_only.command_policy()
 
 

@@ -70,7 +70,9 @@ ILLEGAL = [(state, name) for name in COMMANDS for state in S if state not in ALL
 def test_tables_cover_every_command() -> None:
     public = {n for n in dir(ServiceRequest) if not n.startswith("_")}
     commands = (
-        public - {"receive", "is_terminal", "require_feasible", "sla_check_at"} - {f.name for f in ServiceRequest.__attrs_attrs__}
+        public
+        - {"receive", "is_terminal", "require_feasible", "sla_check_at"}
+        - {f.name for f in ServiceRequest.__attrs_attrs__}
     )
     assert commands == set(COMMANDS) == set(ALLOWED_FROM) == set(TARGET)
 

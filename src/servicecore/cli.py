@@ -40,7 +40,7 @@ def main() -> None:
     help="Document language; repeat for several. Default: all.",
 )
 def demo(output_dir: Path, locales: tuple[str, ...]) -> None:
-    """Run a full request → agreement → work order → acceptance lifecycle, then a complaint → violation → appeal case."""
+    """Run a request → agreement → work order → acceptance lifecycle, then a complaint → violation → appeal."""
     run_demo(output_dir, locales=locales or LOCALES, echo=click.echo)
 
 

@@ -46,3 +46,4 @@ def test_sla_calendar_benchmark_runs_and_reports_ratios(monkeypatch: pytest.Monk
     assert "ratio naive / engine:" in output
     assert "same answers as the reference: yes; add-then-measure exact: yes" in output
     assert "new alerts: idempotent" in output
+    assert "scan_sla / bare Clocks.scan" in output

@@ -740,25 +740,25 @@ class ServiceDesk(DisciplineCommands):
             while True:
                 with self._storage.unit_of_work() as uow:
                     found = uow.repository(kind.cls).due_for_sla(at_or_before=at, limit=batch + len(skip))
-                due = [case.id for case in found if case.id not in skip]
+                due = [case for case in found if case.id not in skip]
                 if not due:
                     break
-                for case_id in due:
+                for loaded in due:
+                    # saved at the version it was loaded with: a command that changed it since wins
                     try:
                         with self._transaction() as tx:
-                            repo = tx.uow.repository(kind.cls)
-                            case, reached = sla.scan(repo.get(case_id), at)
+                            case, reached = sla.scan(loaded, at)
                             if reached:
-                                tx.update(repo, case)
+                                tx.update(tx.uow.repository(kind.cls), case)
                     except ConcurrencyError:
                         conflicts += 1
-                        skip.add(case_id)
+                        skip.add(loaded.id)
                         continue
                     if reached:
                         scanned += 1
                         alerts.extend(reached)
                     else:
-                        skip.add(case_id)  # nothing reached yet: storage and clocks disagree on the instant
+                        skip.add(loaded.id)  # nothing reached yet: storage and clocks disagree on the instant
         return SlaScanResult(scanned=scanned, alerts=tuple(alerts), conflicts=conflicts)
 
     def _require_sla(self) -> SlaService:

@@ -332,8 +332,9 @@ class PublicationNotice(Document):
         decision = _decision_of(violation, None)
         people = as_tuple("customers", customers, of=Customer)
         sensitive = list(as_tuple("extra", extra, of=str))
-        reporter = violation.source.reported_by
-        if violation.source.kind is ViolationSourceKind.CUSTOMER_REPORT and reporter is not None:
+        if violation.source.kind is ViolationSourceKind.CUSTOMER_REPORT:
+            # a customer who reported through a staff member is named only as the recorder
+            reporter = violation.source.reported_by or violation.reported_by
             sensitive.append(reporter.name)
 
         def clean(text: str) -> str:

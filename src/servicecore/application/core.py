@@ -22,7 +22,7 @@ from servicecore.application.notifications import NotificationPolicy
 from servicecore.application.permissions import CommandPolicy
 from servicecore.application.sla import SlaService
 from servicecore.domain.aggregate import as_stored
-from servicecore.domain.errors import ValidationError
+from servicecore.domain.errors import ConcurrencyError, PermissionDeniedError, ValidationError
 from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import Actor
 from servicecore.ports.clock import Clock
@@ -41,6 +41,9 @@ class _Caller:
     command: str
     own_cases_only: bool  # the actor runs the command only through a role limited to its own cases
 
+
+OWN_CASES_RULE = "a customer may only see and act on their own requests and complaints"
+"""The rule a customer's access to another customer's case breaks."""
 
 # Who runs the current command: set by @command for the duration of one call, so
 # the ownership check applies to every aggregate a command touches, however deep.
@@ -78,13 +81,15 @@ def command_names(cls: type) -> tuple[str, ...]:
     return tuple(sorted(name for name in dir(cls) if hasattr(getattr(cls, name), "__servicecore_command__")))
 
 
-def _check_owner(permissions: CommandPolicy, aggregate: object) -> None:
+def _check_owner(permissions: CommandPolicy, aggregate: object, *, reading: bool = False) -> None:
     caller = _CALLER.get()
     if caller is None or not caller.own_cases_only:
         return
     customer_id = index_fields(aggregate).customer_id
     if customer_id is not None:
         permissions.check_owner(caller.actor, caller.command, customer_id)
+    elif reading:  # a case of no customer's is never a customer's to read
+        raise PermissionDeniedError(caller.actor.id, caller.command, OWN_CASES_RULE)
 
 
 class Changes:
@@ -111,9 +116,18 @@ class Changes:
         return self._now
 
     def get(self, repo: Repository[A], id: str) -> A:
-        """Load an aggregate the current caller may see."""
+        """Load an aggregate the current caller may see.
+
+        Loaded after the command's instant was fixed, a case changed since then by
+        a concurrent writer is a :class:`ConcurrencyError` (reload and retry), not
+        a command dated before the history it would extend.
+        """
         aggregate = repo.get(id)
         _check_owner(self._permissions, aggregate)
+        history = getattr(aggregate, "history", ())
+        if self._now is not None and history and history[-1].at > self._now:
+            version: int = getattr(aggregate, "version", 0)
+            raise ConcurrencyError(type(aggregate).__name__, id, version - 1, version)
         return aggregate
 
     def add(self, repo: Repository[A], aggregate: A) -> A:
@@ -201,10 +215,20 @@ class DeskCore:
     def _read(self, kind: type[A], id: str) -> A:
         with self._storage.unit_of_work() as uow:
             aggregate = uow.repository(kind).get(id)
-        _check_owner(self._permissions, aggregate)
+        _check_owner(self._permissions, aggregate, reading=True)
         return aggregate
 
     def _list(self, kind: type[A], **query: Any) -> list[A]:
+        caller = _CALLER.get()
+        if caller is not None and caller.own_cases_only:  # a customer lists only their own cases
+            own = self._permissions.customer_id_of(caller.actor)
+            if query.get("customer_id") not in (None, own):
+                raise PermissionDeniedError(
+                    caller.actor.id,
+                    caller.command,
+                    "a customer may only see and act on their own requests and complaints",
+                )
+            query["customer_id"] = own
         with self._storage.unit_of_work() as uow:
             return list(uow.repository(kind).list(**query))
 

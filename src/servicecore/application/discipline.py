@@ -22,7 +22,7 @@ from servicecore.domain.complaint import (
     ComplaintSubject,
     Remedy,
 )
-from servicecore.domain.errors import BusinessRuleError
+from servicecore.domain.errors import BusinessRuleError, PermissionDeniedError, ValidationError
 from servicecore.domain.service_request import Channel, ServiceRequest
 from servicecore.domain.values import (
     Actor,
@@ -41,6 +41,7 @@ from servicecore.domain.violation import (
     Violation,
     ViolationCategory,
     ViolationSource,
+    ViolationSourceKind,
 )
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
@@ -88,7 +89,13 @@ class DisciplineCommands(DeskCore):
                     )
                 orders.extend(tx.uow.repository(WorkOrder).get(o) for o in request.work_order_ids)
             if subject.work_order_id is not None:
-                orders.append(tx.uow.repository(WorkOrder).get(subject.work_order_id))
+                order = tx.uow.repository(WorkOrder).get(subject.work_order_id)
+                owner = tx.get(tx.uow.repository(ServiceRequest), order.request_id)
+                if owner.customer.id != complainant.id or subject.request_id not in (None, order.request_id):
+                    raise BusinessRuleError(
+                        "WorkOrder", order.id, f"is not work on a request of the complainant {complainant.id}"
+                    )
+                orders.append(order)
             complaint = Complaint.receive(
                 id=ComplaintId(self._new_id("complaint")),
                 complainant=complainant,
@@ -190,7 +197,15 @@ class DisciplineCommands(DeskCore):
         description: str,
         prior_case_id: str | None = None,
     ) -> Violation:
-        """Report a suspected staff violation; ``prior_case_id`` links a new case to a final one."""
+        """Report a suspected staff violation; ``prior_case_id`` links a new case to a final one.
+
+        A case from a complaint is opened with :meth:`raise_violation_from_complaint`,
+        which links both ways; only staff may name an earlier case.
+        """
+        if source.kind is ViolationSourceKind.COMPLAINT:
+            raise ValidationError("source", "a case from a complaint is opened with raise_violation_from_complaint()")
+        if prior_case_id is not None and self._permissions.limits_to_own_cases(actor, "report_violation"):
+            raise PermissionDeniedError(actor.id, "report_violation", "only staff may link a report to an earlier case")
         with self._transaction() as tx:
             repo = tx.uow.repository(Violation)
             prior = None if prior_case_id is None else repo.get(prior_case_id)
@@ -382,8 +397,9 @@ class DisciplineCommands(DeskCore):
         with self._transaction() as tx:
             appeals = tx.uow.repository(Appeal)
             violations = tx.uow.repository(Violation)
-            appeal = decide(appeals.get(appeal_id), tx.now)
+            appeal = appeals.get(appeal_id)
             violation = violations.get(appeal.violation_id)
+            appeal = decide(appeal, tx.now)
             tx.update(violations, violation.conclude_appeal(actor=actor, at=tx.now, conclusion=appeal.conclusion))
             return tx.update(appeals, appeal)
 
@@ -446,8 +462,11 @@ class DisciplineCommands(DeskCore):
             if complaint_id is not None:
                 complaint = uow.repository(Complaint).get(complaint_id)
                 customers.append(complaint.complainant)
-                if complaint.subject.request_id is not None:
-                    customers.append(uow.repository(ServiceRequest).get(complaint.subject.request_id).customer)
+                request_id = complaint.subject.request_id
+                if request_id is None and complaint.subject.work_order_id is not None:
+                    request_id = uow.repository(WorkOrder).get(complaint.subject.work_order_id).request_id
+                if request_id is not None:
+                    customers.append(uow.repository(ServiceRequest).get(request_id).customer)
         notice = PublicationNotice.from_violation(violation, generated_at=self._now(), customers=customers)
         return self._renderer.render(notice, locale=locale)
 

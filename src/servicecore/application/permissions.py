@@ -272,6 +272,10 @@ class CommandPolicy:
             needed = ", ".join(sorted(allowed)) or "nobody (the command is disabled)"
             raise PermissionDeniedError(actor.id, command, f"requires one of the roles {needed}; actor has: {roles}")
 
+    def customer_id_of(self, actor: Actor) -> str:
+        """The customer a customer-role ``actor`` acts for (by default, the actor's own id)."""
+        return self._customer_of(actor)
+
     def limits_to_own_cases(self, actor: Actor, command: str) -> bool:
         """True if ``actor`` may run ``command`` only through roles limited to its own cases (a customer)."""
         granting = self.roles_for(command) & actor.roles

@@ -280,9 +280,9 @@ class ServiceDesk(DisciplineCommands):
         """The customer confirms; the request moves to ``agreed`` in the same transaction."""
         with self._transaction() as tx:
             agreement = tx.get(tx.uow.agreements, agreement_id)
+            request = tx.get(tx.uow.requests, agreement.request_id)
             now = tx.now
             agreement = agreement.confirm(actor=actor, at=now, note=note)
-            request = tx.get(tx.uow.requests, agreement.request_id)
             tx.update(tx.uow.requests, request.mark_agreed(actor=actor, at=now, agreement_id=agreement.id))
             return tx.update(tx.uow.agreements, agreement)
 
@@ -506,16 +506,13 @@ class ServiceDesk(DisciplineCommands):
         self,
         *,
         status: str | None = None,
-        customer_id: str | None = None,
         assignee_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
         actor: Actor | None = None,
     ) -> Sequence[WorkOrder]:
-        """A page of work orders ordered by id, filtered by status, customer and assignee (all optional)."""
-        return self._list(
-            WorkOrder, status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset
-        )
+        """A page of work orders ordered by id, filtered by status and assignee (both optional)."""
+        return self._list(WorkOrder, status=status, assignee_id=assignee_id, limit=limit, offset=offset)
 
     # --- acceptance ---------------------------------------------------------
 
@@ -654,16 +651,13 @@ class ServiceDesk(DisciplineCommands):
         self,
         *,
         status: str | None = None,
-        customer_id: str | None = None,
         assignee_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
         actor: Actor | None = None,
     ) -> Sequence[Acceptance]:
-        """A page of acceptances ordered by id, filtered by status, customer and assignee (all optional)."""
-        return self._list(
-            Acceptance, status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset
-        )
+        """A page of acceptances ordered by id, filtered by status and assignee (both optional)."""
+        return self._list(Acceptance, status=status, assignee_id=assignee_id, limit=limit, offset=offset)
 
     # --- documents ----------------------------------------------------------
 
@@ -730,6 +724,8 @@ class ServiceDesk(DisciplineCommands):
         ``conflicts``) and found again by the next scan.
         """
         sla = self._require_sla()
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValidationError("batch", f"expected a whole number of at least 1, got {batch!r}")
         at = self._now() if now is None else check_aware("now", now)
         alerts: list[Alert] = []
         scanned = conflicts = 0

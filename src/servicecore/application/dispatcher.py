@@ -2,7 +2,9 @@
 
 Commands write notifications to the outbox in the same transaction as the
 state change (:class:`~servicecore.ServiceDesk` does it for every command). The
-dispatcher then, in one unit of work per batch:
+dispatcher then, in one unit of work per message (so a slow notifier holds a
+lock for one delivery at most — on SQLite that lock is the database's write
+lock, which commands wait for):
 
 1. claims the messages that are due (:meth:`~servicecore.ports.storage.Outbox.claim_due`:
    ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispatcher
@@ -36,8 +38,8 @@ import attrs
 
 from servicecore.domain.errors import ValidationError
 from servicecore.ports.clock import Clock
-from servicecore.ports.notification import Notifier
-from servicecore.ports.storage import StorageBackend
+from servicecore.ports.notification import Notifier, OutboxMessage
+from servicecore.ports.storage import StorageBackend, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -129,36 +131,39 @@ class Dispatcher:
         return self._retry
 
     def dispatch(self, *, limit: int = 100) -> DispatchResult:
-        """Claim up to ``limit`` due messages, deliver them, record every attempt, in one transaction."""
+        """Deliver up to ``limit`` due messages, each claimed, sent and recorded in its own transaction."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError("limit", f"expected a whole number of at least 1, got {limit!r}")
         delivered = failed = 0
-        with self._storage.unit_of_work() as uow:
-            for message in uow.outbox.claim_due(at=self._clock.now(), limit=limit):
-                notification = message.notification
-                try:
-                    self._notifier.send(notification)
-                except Exception as exc:  # any notifier failure is recorded, never raised
-                    failed += 1
-                    attempts = message.attempts + 1
-                    now = self._clock.now()
-                    if self._retry.gives_up_after(attempts):
-                        logger.warning(
-                            "giving up on notification %s after %d attempts: %s", notification.id, attempts, exc
-                        )
-                        uow.outbox.mark_failed(notification.id, at=now, error=_error_text(exc), final=True)
-                    else:
-                        uow.outbox.mark_failed(
-                            notification.id,
-                            at=now,
-                            error=_error_text(exc),
-                            retry_at=now + self._retry.delay_after(attempts),
-                        )
-                else:
+        for _ in range(limit):
+            with self._storage.unit_of_work() as uow:
+                claimed = uow.outbox.claim_due(at=self._clock.now(), limit=1)
+                if not claimed:
+                    break
+                if self._deliver(uow, claimed[0]):
                     delivered += 1
-                    uow.outbox.mark_delivered(notification.id, at=self._clock.now())
-            uow.commit()
+                else:
+                    failed += 1
+                uow.commit()
         return DispatchResult(delivered=delivered, failed=failed)
+
+    def _deliver(self, uow: UnitOfWork, message: OutboxMessage) -> bool:
+        notification = message.notification
+        try:
+            self._notifier.send(notification)
+        except Exception as exc:  # any notifier failure is recorded, never raised
+            attempts = message.attempts + 1
+            now = self._clock.now()
+            if self._retry.gives_up_after(attempts):
+                logger.warning("giving up on notification %s after %d attempts: %s", notification.id, attempts, exc)
+                uow.outbox.mark_failed(notification.id, at=now, error=_error_text(exc), final=True)
+            else:
+                uow.outbox.mark_failed(
+                    notification.id, at=now, error=_error_text(exc), retry_at=now + self._retry.delay_after(attempts)
+                )
+            return False
+        uow.outbox.mark_delivered(notification.id, at=self._clock.now())
+        return True
 
     def dispatch_all(self, *, batch_size: int = 100, max_batches: int | None = None) -> DispatchResult:
         """Run batches until one finds fewer than ``batch_size`` due messages (or ``max_batches`` ran)."""

@@ -786,7 +786,7 @@ class ServiceDesk(DisciplineCommands):
         retry: RetryPolicy | None = None,
         actor: Actor | None = None,
     ) -> DispatchResult:
-        """Deliver due outbox messages through the notifier, at least once (one batch of ``limit``).
+        """Deliver up to ``limit`` due outbox messages through the notifier, at least once, one transaction each.
 
         Delegates to :class:`~servicecore.application.dispatcher.Dispatcher`: each
         message is marked delivered, or failed with the error and retried after

@@ -216,3 +216,11 @@ def test_scan_sla_batch_must_be_positive(story: Story) -> None:
         with pytest.raises(sc.ValidationError) as caught:
             desk.scan_sla(batch=bad)
         assert caught.value.field == "batch"
+
+
+def test_a_change_without_an_actor_is_refused_before_anything_runs(story: Story) -> None:
+    request = story.request()
+    with pytest.raises(sc.ValidationError) as caught:
+        story.desk.acknowledge_request(request.id, actor=None, message="hi")  # type: ignore[arg-type]
+    assert caught.value.field == "actor"
+    assert story.desk.get_request(request.id) == request

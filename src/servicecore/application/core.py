@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -57,11 +58,15 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
     take ``actor`` optionally: without one, the caller is trusted application code.
     """
     name = method.__name__
+    parameter = inspect.signature(method).parameters.get("actor")
+    actor_required = parameter is not None and parameter.default is inspect.Parameter.empty
 
     @functools.wraps(method)
     def checked(self: D, /, *args: P.args, **kwargs: P.kwargs) -> R:
         actor = kwargs.get("actor")
         if actor is None:
+            if actor_required:  # a change always has someone who made it
+                raise ValidationError("actor", f"{name} needs the Actor who runs it")
             return method(self, *args, **kwargs)
         if not isinstance(actor, Actor):
             raise ValidationError("actor", f"must be an Actor, got {type(actor).__name__}")

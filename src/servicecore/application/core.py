@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
 
@@ -25,12 +25,24 @@ from servicecore.application.sla import SlaService
 from servicecore.domain.aggregate import as_stored
 from servicecore.domain.errors import ConcurrencyError, PermissionDeniedError, ValidationError
 from servicecore.domain.events import DomainEvent
-from servicecore.domain.values import Actor
+from servicecore.domain.values import Actor, HistoryEntry
 from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork, index_fields
 
-A = TypeVar("A")
+
+class _Case(Protocol):
+    """What the plumbing reads of any aggregate (every aggregate class has these fields)."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def history(self) -> tuple[HistoryEntry, ...]: ...
+    @property
+    def events(self) -> tuple[DomainEvent, ...]: ...
+
+
+A = TypeVar("A", bound=_Case)
 P = ParamSpec("P")
 R = TypeVar("R")
 D = TypeVar("D", bound="DeskCore")
@@ -129,10 +141,9 @@ class Changes:
         """
         aggregate = repo.get(id)
         _check_owner(self._permissions, aggregate)
-        history = getattr(aggregate, "history", ())
+        history = aggregate.history
         if self._now is not None and history and history[-1].at > self._now:
-            version: int = getattr(aggregate, "version", 0)
-            raise ConcurrencyError(type(aggregate).__name__, id, version - 1, version)
+            raise ConcurrencyError(type(aggregate).__name__, id, aggregate.version - 1, aggregate.version)
         return aggregate
 
     def add(self, repo: Repository[A], aggregate: A) -> A:
@@ -145,14 +156,13 @@ class Changes:
         """Store a changed aggregate; returns it as stored."""
         aggregate = self._prepare(aggregate)
         repo.update(aggregate)
-        version: int = aggregate.version  # type: ignore[attr-defined]
-        return as_stored(aggregate, version + 1)
+        return as_stored(aggregate, aggregate.version + 1)
 
     def _prepare(self, aggregate: A) -> A:
         _check_owner(self._permissions, aggregate)
         if self._sla is not None:
             aggregate = self._sla.observe(aggregate, self.now)
-        self.events.extend(aggregate.events)  # type: ignore[attr-defined]
+        self.events.extend(aggregate.events)
         return aggregate
 
 

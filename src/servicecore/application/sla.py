@@ -29,7 +29,7 @@ from servicecore.domain.errors import ConfigurationError
 from servicecore.domain.values import ActorId, ActorRef
 from servicecore.ports.storage import aggregate_kind, index_fields
 from servicecore.sla.calendar import BusinessCalendar
-from servicecore.sla.clocks import Alert, Clocks
+from servicecore.sla.clocks import Alert, SlaTracked
 from servicecore.sla.policy import ClockSpec, EscalationLevel, SlaPolicy, Target
 
 A = TypeVar("A")
@@ -209,7 +209,7 @@ class SlaService:
 
     def policy_for(self, aggregate: object) -> SlaPolicy | None:
         """The policy that governs ``aggregate``'s clocks, if any."""
-        if not hasattr(aggregate, "clocks"):
+        if not isinstance(aggregate, SlaTracked):
             return None
         return self.policies.get(aggregate_kind(type(aggregate)).name)
 
@@ -221,9 +221,9 @@ class SlaService:
         ordered by the aggregate's version, so its clocks never run backwards.
         """
         policy = self.policy_for(aggregate)
-        if policy is None:
+        if policy is None or not isinstance(aggregate, SlaTracked):
             return aggregate
-        clocks: Clocks = aggregate.clocks  # type: ignore[attr-defined]
+        clocks = aggregate.clocks
         if clocks.observed_at is not None and at < clocks.observed_at:
             at = clocks.observed_at
         observed = clocks.observe(
@@ -235,8 +235,9 @@ class SlaService:
 
     def scan(self, aggregate: A, now: datetime) -> tuple[A, tuple[SlaAlert, ...]]:
         """``aggregate`` with every checkpoint reached by ``now`` recorded, and one event per alert."""
-        clocks: Clocks = aggregate.clocks  # type: ignore[attr-defined]
-        scanned, found = clocks.scan(now)
+        if not isinstance(aggregate, SlaTracked):
+            return aggregate, ()
+        scanned, found = aggregate.clocks.scan(now)
         if not found:
             return aggregate, ()
         alerts = tuple(self._case_alert(aggregate, alert) for alert in found)

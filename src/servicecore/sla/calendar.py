@@ -204,10 +204,10 @@ def _week(value: object) -> tuple[tuple[WorkingHours, ...], ...]:
     return week
 
 
-def _optional_hours(value: object) -> tuple[WorkingHours, ...] | None:
+def _optional_hours(value: Iterable[WorkingHours | str | Sequence[Any]] | None) -> tuple[WorkingHours, ...] | None:
     if value is None:
         return None
-    hours = day_hours(value, "extra_day_hours")  # type: ignore[arg-type]
+    hours = day_hours(value, "extra_day_hours")
     if not hours:
         raise ValidationError("extra_day_hours", "an extra working day needs working hours")
     return hours

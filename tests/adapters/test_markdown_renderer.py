@@ -495,3 +495,31 @@ def test_redaction_knows_the_customers_own_data():
         redact_personal_data("x", ["Wang Fang"])  # type: ignore[list-item]
     assert ENGINEER.name == "Chen Gang"
     assert QUALITY_INSPECTOR.id != DISCIPLINE_OFFICER.id
+
+
+# --- leading whitespace: text is never an indented code block -------------------------------------------
+
+_INDENTED = {"four spaces": "    Four spaces first", "tab": "\tA tab first", "both": " \t  \n    Spaces, tab, newline"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", sorted(_INDENTED))
+def test_text_starting_with_four_spaces_or_a_tab_is_not_a_code_block(story, locale, kind):
+    text = _INDENTED[kind]
+    complaint = story.complaints[-1]
+    resolution = attrs.evolve(complaint.resolutions[-1], summary=text, reply=text)
+    complaint = attrs.evolve(complaint, resolutions=(*complaint.resolutions[:-1], resolution))
+    violation = attrs.evolve(story.violations[-1], description=text)
+    documents = [
+        ComplaintReply(generated_at=_at(story), complaint=complaint),
+        ViolationDecisionLetter(generated_at=_at(story), violation=violation),
+        PublicationNotice.from_violation(violation, generated_at=_at(story)),
+    ]
+    kept = " ".join(text.split())
+    for document in documents:
+        lines = RENDERER.render(document, locale=locale).content.splitlines()
+        indented = [line for line in lines if line.startswith(("    ", "\t"))]
+        assert not indented, f"{document.kind}: an indented line renders as a code block: {indented}"
+        assert any(line.startswith(kept) for line in lines), f"{document.kind}: the text starts its line, unindented"
+    assert md_escape(text).startswith(kept[0]), "leading spaces and tabs are dropped, the rest is kept"
+    assert md_escape("a    b\tc") == "a    b\tc", "spaces inside the text stay"

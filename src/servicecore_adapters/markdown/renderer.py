@@ -32,9 +32,12 @@ def md_escape(value: object) -> str:
     """Make text safe inside Markdown: escape markup and table pipes, fold newlines.
 
     Customer-supplied text is data, never markup, on a printed document.
+    Leading spaces and tabs are dropped: four of them at the start of a line
+    would turn the text into a code block, and indentation means nothing on
+    a printed document (spaces inside the text are kept).
     """
     text = "" if value is None else str(value)
-    escaped = _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+    escaped = _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ").lstrip(" \t")
     # text placed at the start of a line must not turn into a list, heading or rule
     escaped = _ORDERED_ITEM.sub(r"\1\\\2", escaped)
     return _BLOCK_MARKER.sub(r"\1\\\2", escaped)

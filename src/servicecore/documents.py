@@ -245,6 +245,9 @@ _PHONE_AFTER_WORD = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}")
+# digits right after "VIO-" or "WO_" belong to an identifier (VIO-2026-000123), not a phone number
+_IDENTIFIER_HEAD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*[-_]$")
+_DECIMALS = re.compile(r"[.,][0-9]")  # 13800138000.00 is an amount
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE = re.compile(
     rf"[{_PROVINCES}][A-Za-z][ ·•.-]?(?=[A-Za-z]*[0-9])"
@@ -314,7 +317,7 @@ def _phone_patterns(phone: str) -> list[str]:
         area = phonenumbers.length_of_geographical_area_code(parsed)
         if area and len(national) - area >= 7:
             numbers.add(national[area:])
-    prefix = r"(?:(?:\+|00)?[0-9]{1,3}[\s().-]*)?0?[\s().-]*"
+    prefix = r"(?:(?:\+|00)?[0-9]{1,3}[\s().-]*)?(?:0[\s().-]*)?"
     return [prefix + r"[\s().\-/]*".join(number) for number in numbers if len(number) >= 4]
 
 
@@ -420,7 +423,8 @@ def _personal_spans(text: str, patterns: Iterable[str]) -> Iterator[tuple[int, i
         if len(re.sub(r"[^0-9]", "", number)) >= 7 and not _DATE.fullmatch(number.strip()):
             yield match.span("number")
     for found in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID):
-        yield found.start, found.end
+        if not _IDENTIFIER_HEAD.search(text, 0, found.start) and not _DECIMALS.match(text, found.end):
+            yield found.start, found.end
 
 
 def redact_personal_data(text: str, customers: Iterable[Customer] = (), *, extra: Iterable[str] = ()) -> str:

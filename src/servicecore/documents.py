@@ -452,29 +452,30 @@ def redact_personal_data(text: str, customers: Iterable[Customer] = (), *, extra
       张杨路1500弄8号), an estate (阳光小区, XX小区, 公寓, 大厦, 新村; 花园,
       家园, 苑, 广场 with a building number), Room/Flat/Apt/Suite/Unit with a
       number of three or four digits, and ``12 Harbour Road``-style streets;
-    - anyone's surname (a common single one, or a compound one such as 欧阳)
+    - anyone's surname (one of some 400 common single ones, or one of 38
+      compound ones such as 欧阳)
       with 先生, 女士, 小姐 or 太太, and Mr, Mrs, Ms, Miss, Mx, Madam or Mme
       with one or two capitalised words.
 
     For each customer in ``customers``: the name (also spaced, 王 芳; a Latin
-    name also in parts), and for a Chinese name the given name when it has two
-    characters, the surname (欧阳 and the other compound surnames kept whole)
-    with a form of address (王先生, 欧阳女士, 张姐, 张哥, 张总, 张师傅...),
-    小张, 老张, 阿张, 阿芳, 小芳, 芳芳 (unless that form is an ordinary word such
-    as 小时 or 刚刚), and the name in pinyin in either order, any case, spaced,
-    joined or hyphenated (Wang Fang, Fang Wang, WANG Fang, Wangfang, and the
-    given name Xiaoming when it has two characters); the phone number in any
-    spacing, with or without country code, and a landline also without its area
-    code; the email; the address, each comma-separated part of it and, for a
-    Chinese address, every run of two or more of its levels (世纪大道100号);
-    plus any ``extra`` strings.
+    name also in parts); for a Chinese name, the given name when it has two
+    characters or more, the surname (欧阳 and the other compound surnames kept
+    whole) with a form of address (王先生, 欧阳女士, 张姐, 张哥, 张总, 张师傅...),
+    小张, 老张, 阿张, 阿芳, 小芳, 芳芳 (unless that form is an ordinary word
+    such as 小时 or 刚刚), and the name in pinyin in either order, any case,
+    spaced, joined or hyphenated (Wang Fang, Fang Wang, WANG Fang, Wangfang;
+    the given name alone, Xiaoming, when it has two characters or more); the
+    phone number in any spacing, with or without country code, and a landline
+    also without its area code; the email; the address, each comma-separated
+    part of it and, for a Chinese address, every run of two or more of its
+    levels (世纪大道100号); plus any ``extra`` strings.
 
     Kept: dates and date ranges (2019-2024), times, amounts (150.00 CNY), ids
-    such as WO-2026-0001, quantities, article numbers (第3.2条), numbers of
-    fewer than seven digits. It errs on the side of removing too much: a
-    staff member who shares a customer's surname loses it too, and 陈先生 is
-    removed whoever he is. Free text can still describe a person indirectly;
-    keep notices factual.
+    such as WO-2026-0001 (digits right after a letter-led prefix and a dash),
+    quantities, article numbers (第3.2条), and any number not described above.
+    It errs on the side of removing too much: a staff member who shares a
+    customer's surname loses it too, and 陈先生 is removed whoever he is. Free
+    text can still describe a person indirectly; keep notices factual.
 
     >>> redact_personal_data("王芳 (138 0013 8000, wf@example.cn) complained", [Customer("C-1", "王芳")])
     '*** (***, ***) complained'

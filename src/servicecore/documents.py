@@ -181,6 +181,10 @@ _NORMALISE: dict[int, str] = {code: chr(code - 0xFEE0) for code in range(0xFF01,
 _NORMALISE.update(dict.fromkeys(map(ord, "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"), " "))
 _NORMALISE.update(dict.fromkeys(map(ord, "\u2008\u2009\u200a\u200b\u200c\u200d\u202f\u205f\u2060\u3000\ufeff"), " "))
 _NORMALISE.update(dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"), "-"))
+# pinyin with tone marks (Wáng Fāng, Lǚ) reads as plain pinyin; ü as v, as pypinyin writes it
+_TONE_MARKS = {"a": "āáǎà", "e": "ēéěè", "i": "īíǐì", "o": "ōóǒò", "u": "ūúǔù", "v": "üǖǘǚǜ"}
+_NORMALISE.update({ord(mark): plain for plain, marks in _TONE_MARKS.items() for mark in marks})
+_NORMALISE.update({ord(mark.upper()): plain.upper() for plain, marks in _TONE_MARKS.items() for mark in marks})
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _COMPOUND_SURNAMES = tuple(
@@ -244,10 +248,14 @@ _PHONE_AFTER_WORD = re.compile(
     r"\s*(?:号码|号)?\s*[:：]?\s*(?P<number>\+?[0-9][0-9 ()./-]{5,}[0-9])",
     re.IGNORECASE,
 )
+# the last digits of a phone number (尾号8000) and QQ numbers
+_SHORT_NUMBER = re.compile(
+    r"(?:尾号|(?<![A-Za-z])QQ(?![A-Za-z])\s*(?:号码|号)?)\s*[:：]?\s*(?P<number>[0-9]{3,12})(?![0-9])", re.IGNORECASE
+)
 _DATE = re.compile(r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}")
 # digits right after "VIO-" or "WO_" belong to an identifier (VIO-2026-000123), not a phone number
 _IDENTIFIER_HEAD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*[-_]$")
-_DECIMALS = re.compile(r"[.,][0-9]")  # 13800138000.00 is an amount
+_DECIMALS = re.compile(r"\.[0-9]")  # 13800138000.00 is an amount
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE = re.compile(
     rf"[{_PROVINCES}][A-Za-z][ ·•.-]?(?=[A-Za-z]*[0-9])"
@@ -418,6 +426,8 @@ def _personal_spans(text: str, patterns: Iterable[str]) -> Iterator[tuple[int, i
         handle = match.group("id")
         if match.group("marker") or re.search(r"[0-9_-]", handle):
             yield match.span("id")
+    for match in _SHORT_NUMBER.finditer(text):
+        yield match.span("number")
     for match in _PHONE_AFTER_WORD.finditer(text):
         number = match.group("number")
         if len(re.sub(r"[^0-9]", "", number)) >= 7 and not _DATE.fullmatch(number.strip()):
@@ -437,7 +447,8 @@ def redact_personal_data(text: str, customers: Iterable[Customer] = (), *, extra
       ``138/0013/8000``, ``(010) 8765 4321``, ``+86 138 0013 8000``), full-width
       digits and dashes, ideographic and no-break spaces included; a number of
       seven digits or more right after 电话, 手机, 座机, 联系方式, 传真, tel, phone,
-      mobile, fax or call, even without area code;
+      mobile, fax or call, even without area code; the digits after 尾号 (the
+      last digits of a number) and a QQ number;
     - 15 to 19 digits in a row (ID cards, bank cards), an 18-character ID card
       ending in X, an ID card written 6-8-4;
     - email addresses, also written ``wf at example dot cn``, ``wf[at]example.cn``,
@@ -463,7 +474,8 @@ def redact_personal_data(text: str, customers: Iterable[Customer] = (), *, extra
     whole) with a form of address (王先生, 欧阳女士, 张姐, 张哥, 张总, 张师傅...),
     小张, 老张, 阿张, 阿芳, 小芳, 芳芳 (unless that form is an ordinary word
     such as 小时 or 刚刚), and the name in pinyin in either order, any case,
-    spaced, joined or hyphenated (Wang Fang, Fang Wang, WANG Fang, Wangfang;
+    spaced, joined or hyphenated, with or without tone marks (Wang Fang,
+    Fang Wang, WANG Fang, Wangfang, Wáng Fāng;
     the given name alone, Xiaoming, when it has two characters or more); the
     phone number in any spacing, with or without country code, and a landline
     also without its area code; the email; the address, each comma-separated

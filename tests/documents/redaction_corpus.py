@@ -112,6 +112,8 @@ PERSONAL = [
     _p("Lyu Siyuan called twice", "Lyu Siyuan"),
     _p("Siyuan Lu called", "Siyuan Lu"),
     _p("Siyuan said no", "Siyuan"),
+    _p("Wáng Fāng signed", "Wáng Fāng"),
+    _p("LǙ Sīyuǎn called", "LǙ Sīyuǎn"),
     # a Latin name
     _p("Mary-Jane O'Neil wrote in", "Mary-Jane O'Neil"),
     _p("Mrs O'Neil was out", "O'Neil"),
@@ -155,6 +157,10 @@ PERSONAL = [
     _p("US +1 415 555 2671", "415 555 2671"),
     _p("手机号码是15012345678。", "15012345678"),
     _p("联系方式：18612345678", "18612345678"),
+    _p("客户13700137000，2点前联系", "13700137000", keep=("2点前联系",)),
+    _p("手机尾号8000的客户", "8000", keep=("手机尾号", "的客户")),
+    _p("QQ: 12345678", "12345678"),
+    _p("qq号 87654321", "87654321"),
     # ID cards and bank cards
     _p("身份证号11010519491231002X", "11010519491231002X"),
     _p("身份证号11010519491231002x", "11010519491231002x"),
@@ -369,6 +375,8 @@ CONTROLS = [
         "沪深300指数",
         "京东快递",
         "通过微信联系客户",
+        "QQ群里通知了",
+        "尾号不详",
         "微信支付",
         "WeChat payment received",
         "Pay via WeChat",

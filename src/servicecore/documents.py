@@ -437,6 +437,20 @@ def _personal_spans(text: str, patterns: Iterable[str]) -> Iterator[tuple[int, i
             yield found.start, found.end
 
 
+def _trimmed(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """``span`` without surrounding spaces or a bracket it does not close (the "(" of "王芳 (138...")."""
+    start, end = span
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end and text[start] == "(" and ")" not in text[start:end]:
+        start += 1
+    if start < end and text[end - 1] == ")" and "(" not in text[start:end]:
+        end -= 1
+    return start, end
+
+
 def redact_personal_data(text: str, customers: Iterable[Customer] = (), *, extra: Iterable[str] = ()) -> str:
     """``text`` with personal data replaced by :data:`REDACTED`.
 
@@ -498,7 +512,8 @@ def redact_personal_data(text: str, customers: Iterable[Customer] = (), *, extra
     for customer in as_tuple("customers", customers, of=Customer):
         patterns.extend(_customer_patterns(customer))
     patterns.extend(_flexible(e) for e in as_tuple("extra", extra, of=str) if e.strip())
-    spans = sorted(_personal_spans(_normalise(text), dict.fromkeys(patterns)))
+    normalised = _normalise(text)
+    spans = sorted(_trimmed(normalised, span) for span in _personal_spans(normalised, dict.fromkeys(patterns)))
     pieces: list[str] = []
     position = 0
     for start, end in spans:

@@ -129,3 +129,18 @@ _YEARS = st.integers(1990, 2099)
 )
 def test_dates_ranges_times_amounts_ids_and_articles_are_kept(text, context):
     assert redact_personal_data(context.format(text), CUSTOMERS) == context.format(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("王芳 (138 0013 8000, wf@example.cn) complained", "*** (***, ***) complained"),
+        ("客户王芳（电话：138 0013 8000）", "客户***（电话：***）"),
+        ("(13700137000)", "(***)"),
+        ("欧阳女士和李先生 2019-2024 年间投诉 3 次", "***和*** 2019-2024 年间投诉 3 次"),
+        ("住 阳光小区3栋2单元1203室 的王女士", "住 *** 的***"),
+        ("Wang Fang, Room 1203, 150.00 CNY", "***, ***, 150.00 CNY"),
+    ],
+)
+def test_the_redacted_text_keeps_its_punctuation_and_spacing(text, expected):
+    assert redact_personal_data(text, CUSTOMERS) == expected

@@ -175,7 +175,8 @@ def with_article(word: str) -> str:
     >>> with_article("apology"), with_article("refund")
     ('an apology', 'a refund')
     """
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+    vowel = word[:1].lower() in tuple("aeiou")
+    return f"{'an' if vowel else 'a'} {word}"
 
 
 def _currency(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:

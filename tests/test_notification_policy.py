@@ -112,7 +112,12 @@ DEADLINE = AT + timedelta(days=15)
         ),
         (
             ev.ComplaintResolved(
-                aggregate_id="CMP-1", occurred_at=AT, actor=BY, customer_id=CUSTOMER, remedies=("apology", "redo")
+                aggregate_id="CMP-1",
+                occurred_at=AT,
+                actor=BY,
+                customer_id=CUSTOMER,
+                remedies=("apology", "redo"),
+                outcome="remedied",
             ),
             ("customer:C-1",),
         ),

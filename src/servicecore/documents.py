@@ -23,7 +23,7 @@ import phonenumbers
 from servicecore.domain.acceptance import Acceptance, RectificationOrder
 from servicecore.domain.agreement import ServiceAgreement
 from servicecore.domain.appeal import Appeal
-from servicecore.domain.complaint import Complaint, ComplaintResolution
+from servicecore.domain.complaint import Complaint, ComplaintOutcome, ComplaintResolution, ComplaintStatus
 from servicecore.domain.errors import BusinessRuleError, ValidationError
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.values import ActorRef, Customer, Money, as_tuple, aware, optional_aware
@@ -107,7 +107,9 @@ class ComplaintReply(Document):
     """The reply to a complainant (投诉答复): what was found and what is offered.
 
     Built from the latest resolution; raises :class:`BusinessRuleError` if the
-    complaint was never resolved.
+    complaint was never resolved. It states the disputed amount, if any, and the
+    outcome: remedies offered, the complaint not upheld, or the charge maintained.
+    Once the complaint is closed the reply no longer invites the customer to object.
     """
 
     kind: ClassVar[str] = "complaint_reply"
@@ -121,6 +123,21 @@ class ComplaintReply(Document):
     def resolution(self) -> ComplaintResolution:
         """The resolution the reply communicates (the latest)."""
         return self.complaint.resolutions[-1]
+
+    @property
+    def disputed_amount(self) -> Money | None:
+        """The amount the customer disputes, as recorded at intake (a Decimal with its currency)."""
+        return self.complaint.disputed_amount
+
+    @property
+    def outcome(self) -> ComplaintOutcome:
+        """The outcome the reply communicates."""
+        return self.resolution.outcome
+
+    @property
+    def invites_objection(self) -> bool:
+        """True while the customer may still reject the resolution (it is resolved, not yet closed)."""
+        return self.complaint.status is ComplaintStatus.RESOLVED
 
     @property
     def reference(self) -> str:

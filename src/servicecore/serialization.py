@@ -30,7 +30,7 @@ from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
 from servicecore.domain.errors import DeserializationError, ServiceCoreError, ValidationError
 from servicecore.domain.service_request import ServiceRequest
-from servicecore.domain.values import check_aware, to_decimal
+from servicecore.domain.values import check_aware, parse_category, to_decimal
 from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
 from servicecore.sla.durations import format_duration, parse_duration
@@ -113,6 +113,22 @@ def _strict_tuple_factory(type_: Any, conv: cattrs.BaseConverter) -> Callable[[A
     return structure_tuple
 
 
+def _is_category(type_: Any) -> bool:
+    # ``SomeCategory | str``: a built-in category or a custom one (values.parse_category)
+    args = get_args(type_)
+    return (
+        len(args) == 2
+        and args[1] is str
+        and isinstance(args[0], type)
+        and issubclass(args[0], enum.StrEnum)
+        and type_ == args[0] | str
+    )
+
+
+def _structure_category(value: Any, type_: Any) -> Any:
+    return parse_category(get_args(type_)[0], "category", value)
+
+
 def _is_role_set(type_: Any) -> bool:
     return bool(type_ == frozenset[str])
 
@@ -134,6 +150,7 @@ def _build_converter() -> cattrs.Converter:
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_unstructure_hook_func(_is_role_set, sorted)
     conv.register_structure_hook_func(_is_role_set, _structure_roles)
+    conv.register_structure_hook_func(_is_category, _structure_category)
     for cls in AGGREGATES:
         conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, events=override(omit=True)))
         conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, events=override(omit=True)))

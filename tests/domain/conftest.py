@@ -559,6 +559,9 @@ class Discipline:
                 actor=self.supervisor, at=at, investigator=self.investigator
             ),
             "link_violation": lambda c, at: c.link_violation(actor=self.investigator, at=at, violation_id="vio-1"),
+            "add_evidence": lambda c, at: c.add_evidence(
+                actor=self.investigator, at=at, kind="photo", description="Photo of the droppings under the sink"
+            ),
             "resolve": lambda c, at: c.resolve(
                 actor=self.investigator,
                 at=at,

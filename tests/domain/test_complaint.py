@@ -4,6 +4,7 @@ withdrawal, and that nobody whose work the complaint is about handles it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,10 +17,15 @@ from servicecore.domain import (
     Complaint,
     ComplaintCategory,
     ComplaintClosureKind,
+    ComplaintOutcome,
+    ComplaintResolution,
     ComplaintSeverity,
     ComplaintStatus,
     ComplaintSubject,
+    EvidenceKind,
+    EvidenceRef,
     Money,
+    PermissionDeniedError,
     Remedy,
     RemedyKind,
     SeparationOfDutiesError,
@@ -32,6 +38,7 @@ ALLOWED_FROM: dict[str, set[ComplaintStatus]] = {
     "acknowledge": {S.RECEIVED},
     "start_investigation": {S.ACKNOWLEDGED},
     "link_violation": {S.INVESTIGATING},
+    "add_evidence": {S.INVESTIGATING},
     "resolve": {S.INVESTIGATING},
     "confirm_resolution": {S.RESOLVED},
     "close_after_silence": {S.RESOLVED},
@@ -42,6 +49,7 @@ TARGET: dict[str, tuple[ComplaintStatus | None, type[ev.DomainEvent] | None]] = 
     "acknowledge": (S.ACKNOWLEDGED, ev.ComplaintAcknowledged),
     "start_investigation": (S.INVESTIGATING, ev.ComplaintInvestigationStarted),
     "link_violation": (None, None),
+    "add_evidence": (None, ev.ComplaintEvidenceAdded),
     "resolve": (S.RESOLVED, ev.ComplaintResolved),
     "confirm_resolution": (S.CLOSED, ev.ComplaintClosed),
     "close_after_silence": (S.CLOSED, ev.ComplaintClosed),
@@ -52,6 +60,7 @@ ACTOR = {
     "acknowledge": "agent",
     "start_investigation": "supervisor",
     "link_violation": "investigator",
+    "add_evidence": "investigator",
     "resolve": "investigator",
     "confirm_resolution": "contact",
     "close_after_silence": "agent",
@@ -106,6 +115,10 @@ def test_categories_are_built_in_or_custom_text(discipline: Any, category: Any, 
     complaint = discipline.new_complaint(category=category)
     assert complaint.category == stored
     assert complaint.is_category_custom is custom
+    if custom:
+        assert type(complaint.category) is str
+    else:
+        assert complaint.category is ComplaintCategory(stored), "a known category is the enum member, as severity is"
 
 
 @pytest.mark.parametrize(
@@ -420,6 +433,9 @@ def _commands_as(discipline: Any, actors: dict[str, Actor]) -> dict[str, Any]:
         "acknowledge": lambda c, at: c.acknowledge(actor=actors["acknowledge"], at=at, message="m"),
         "start_investigation": lambda c, at: c.start_investigation(actor=actors["start_investigation"], at=at),
         "link_violation": lambda c, at: c.link_violation(actor=actors["link_violation"], at=at, violation_id="v"),
+        "add_evidence": lambda c, at: c.add_evidence(
+            actor=actors["add_evidence"], at=at, kind="statement", description="d"
+        ),
         "resolve": lambda c, at: c.resolve(actor=actors["resolve"], at=at, summary="s", reply="r"),
         "confirm_resolution": lambda c, at: c.confirm_resolution(actor=actors["confirm_resolution"], at=at),
         "close_after_silence": lambda c, at: c.close_after_silence(
@@ -438,3 +454,178 @@ def test_a_refused_command_leaves_the_complaint_untouched(discipline: Any, domai
         lambda c, at: c.close_after_silence(actor=discipline.agent, at=at, silence=timedelta(days=365)),
     )
     assert isinstance(complaint, Complaint)
+
+
+# --- a disputed charge: the amount, the evidence, the charge maintained ---------------------------------
+
+CHARGE = Money("50.00", "CNY").times(3)
+"""Three towels at 50 CNY each, charged to the guest as damage."""
+
+
+def test_the_disputed_amount_is_kept_as_money_from_intake(discipline: Any) -> None:
+    complaint = discipline.new_complaint(category="billing", disputed_amount=CHARGE)
+    assert complaint.disputed_amount == Money("150.00", "CNY")
+    assert complaint.disputed_amount.amount == Decimal("150.00")
+    assert complaint.category is ComplaintCategory.BILLING
+    assert complaint.history[0].note.endswith("disputes 150.00 CNY")
+    assert discipline.new_complaint().disputed_amount is None, "a complaint need not be about money"
+
+
+@pytest.mark.parametrize("amount", [Money("0", "CNY"), Money("-150", "CNY"), "150.00", Decimal("150"), 150.0])
+def test_a_disputed_amount_is_positive_money(discipline: Any, amount: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        discipline.new_complaint(disputed_amount=amount)
+    assert info.value.field == "disputed_amount"
+
+
+def test_the_investigator_records_numbered_evidence_with_who_and_when(discipline: Any, domain: Any) -> None:
+    complaint = discipline.complaint(S.INVESTIGATING)
+    at = domain.after(complaint)
+    photo = EvidenceRef("dms://rooms/1208/towels.jpg", "three stained towels")
+    first = complaint.add_evidence(
+        actor=discipline.investigator, at=at, kind=EvidenceKind.PHOTO, description="Towels as found", reference=photo
+    )
+    second = first.add_evidence(
+        actor=discipline.investigator, at=domain.after(first), kind="statement", description="Housekeeper's statement"
+    )
+    one, two = second.evidence
+    assert (one.number, one.kind, one.reference, one.collected_by, one.collected_at) == (
+        1,
+        EvidenceKind.PHOTO,
+        photo,
+        discipline.investigator.ref,
+        at,
+    )
+    assert (two.number, two.kind, two.description) == (2, EvidenceKind.STATEMENT, "Housekeeper's statement")
+    assert second.history[-1].note == "#2 statement: Housekeeper's statement"
+    event = second.events[-1]
+    assert isinstance(event, ev.ComplaintEvidenceAdded)
+    assert (event.evidence_number, event.evidence_kind, event.aggregate_type) == (2, "statement", "Complaint")
+
+
+def test_evidence_is_the_same_concept_as_on_a_violation() -> None:
+    from servicecore.domain import evidence, violation
+
+    assert violation.EvidenceItem is evidence.EvidenceItem
+    assert violation.EvidenceKind is evidence.EvidenceKind
+
+
+def test_only_the_investigator_records_evidence(discipline: Any, domain: Any) -> None:
+    complaint = discipline.complaint(S.INVESTIGATING)
+    err = domain.refused(
+        complaint,
+        PermissionDeniedError,
+        lambda c, at: c.add_evidence(actor=discipline.investigator2, at=at, kind="photo", description="d"),
+    )
+    assert err.actor_id == discipline.investigator2.id
+    assert discipline.investigator.id in err.rule
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"kind": "rumour", "description": "d"}, "kind"),
+        ({"kind": "photo", "description": "  "}, "description"),
+        ({"kind": "photo", "description": "d", "reference": "dms://x"}, "reference"),
+    ],
+)
+def test_bad_evidence_is_refused_naming_the_field(
+    discipline: Any, domain: Any, kwargs: dict[str, Any], field: str
+) -> None:
+    complaint = discipline.complaint(S.INVESTIGATING)
+    err = domain.refused(
+        complaint, ValidationError, lambda c, at: c.add_evidence(actor=discipline.investigator, at=at, **kwargs)
+    )
+    assert err.field == field
+
+
+def test_a_resolution_can_maintain_the_charge(discipline: Any, domain: Any) -> None:
+    complaint = domain._run(
+        discipline.new_complaint(category="billing", disputed_amount=CHARGE),
+        *[discipline.complaint_commands()[name] for name in ("acknowledge", "start_investigation", "add_evidence")],
+    )
+    resolved = complaint.resolve(
+        actor=discipline.investigator,
+        at=domain.after(complaint),
+        summary="The towels were stained with hair dye and cannot be cleaned",
+        reply="The charge follows the posted price list; the photos are attached",
+        outcome="charge_maintained",
+    )
+    assert resolved.status is S.RESOLVED
+    assert resolved.outcome is ComplaintOutcome.CHARGE_MAINTAINED
+    assert resolved.resolution is not None
+    assert resolved.resolution.maintains_charge
+    assert resolved.resolution.remedies == ()
+    assert resolved.history[-1].note.endswith("the charge is maintained (150.00 CNY)")
+    event = resolved.events[-1]
+    assert isinstance(event, ev.ComplaintResolved)
+    assert (event.outcome, event.remedies) == ("charge_maintained", ())
+    closed = resolved.confirm_resolution(actor=discipline.contact, at=domain.after(resolved))
+    assert closed.outcome is ComplaintOutcome.CHARGE_MAINTAINED
+    assert closed.disputed_amount == Money("150.00", "CNY")
+
+
+@pytest.mark.parametrize(
+    ("remedies", "outcome"),
+    [((), ComplaintOutcome.NOT_UPHELD), ((Remedy(kind="apology"),), ComplaintOutcome.REMEDIED)],
+)
+def test_the_outcome_defaults_from_the_remedies(
+    discipline: Any, domain: Any, remedies: tuple[Remedy, ...], outcome: ComplaintOutcome
+) -> None:
+    complaint = discipline.complaint(S.INVESTIGATING)
+    resolved = complaint.resolve(
+        actor=discipline.investigator, at=domain.after(complaint), summary="s", reply="r", remedies=remedies
+    )
+    assert resolved.outcome is outcome
+    assert resolved.events[-1].outcome == outcome.value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"outcome": "charge_maintained", "remedies": [Remedy(kind="apology")]}, "remedies"),
+        ({"outcome": "not_upheld", "remedies": [Remedy(kind="apology")]}, "remedies"),
+        ({"outcome": "remedied"}, "remedies"),
+        ({"outcome": "waived"}, "outcome"),
+    ],
+)
+def test_outcome_and_remedies_must_agree(discipline: Any, domain: Any, kwargs: dict[str, Any], field: str) -> None:
+    complaint = discipline.complaint(S.INVESTIGATING)
+    err = domain.refused(
+        complaint,
+        ValidationError,
+        lambda c, at: c.resolve(actor=discipline.investigator, at=at, summary="s", reply="r", **kwargs),
+    )
+    assert err.field == field
+
+
+def test_a_reopened_complaint_may_end_with_another_outcome(discipline: Any, domain: Any) -> None:
+    complaint = discipline.complaint(S.INVESTIGATING, reopened=True)
+    assert complaint.outcome is None, "no resolution is in force while investigating again"
+    resolved = complaint.resolve(
+        actor=discipline.investigator, at=domain.after(complaint), summary="s", reply="r", outcome="charge_maintained"
+    )
+    assert [r.outcome for r in resolved.resolutions] == [ComplaintOutcome.REMEDIED, ComplaintOutcome.CHARGE_MAINTAINED]
+
+
+def test_a_resolution_stored_before_outcomes_existed_implies_its_outcome(discipline: Any) -> None:
+    at = discipline.complaint(S.RESOLVED).resolution.resolved_at
+    by = discipline.investigator.ref
+    with_remedy = ComplaintResolution(
+        summary="s", reply="r", remedies=[Remedy(kind="apology")], resolved_by=by, resolved_at=at
+    )
+    without = ComplaintResolution(summary="s", reply="r", resolved_by=by, resolved_at=at)
+    assert (with_remedy.outcome, without.outcome) == (ComplaintOutcome.REMEDIED, ComplaintOutcome.NOT_UPHELD)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"kind": "apology", "amount": Money("1", "CNY")}, "an apology remedy carries no amount"),
+        ({"kind": "apology", "work_order_id": "wo-2"}, "only a redo names a work order, not an apology"),
+        ({"kind": "refund", "amount": Money("1", "CNY"), "work_order_id": "wo-2"}, "not a refund"),
+    ],
+)
+def test_remedy_messages_use_the_right_article(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Remedy(**values)

@@ -34,6 +34,7 @@ from servicecore.domain import (
     AppealStatus,
     BusinessRuleError,
     Complaint,
+    ComplaintOutcome,
     ComplaintStatus,
     InvalidTransitionError,
     Money,
@@ -67,6 +68,8 @@ class ComplaintMachine(AggregateMachine):
         self.reopens = 0
         self.resolutions: list[Any] = []
         self.links: list[str] = []
+        self.investigator: str | None = None
+        self.evidence = 0
         return self.d.new_complaint()
 
     @initialize(start=st.sampled_from([C.RECEIVED, C.ACKNOWLEDGED, C.INVESTIGATING, C.RESOLVED, C.RESOLVED]))
@@ -75,6 +78,7 @@ class ComplaintMachine(AggregateMachine):
         self.restart_from(complaint)
         self.status = start
         self.resolutions = list(complaint.resolutions)
+        self.investigator = None if complaint.investigator is None else complaint.investigator.id
 
     def any_commands(self) -> dict[str, Callable[[Any, datetime], Any]]:
         commands: dict[str, Callable[[Any, datetime], Any]] = dict(self.d.complaint_commands())
@@ -112,6 +116,22 @@ class ComplaintMachine(AggregateMachine):
         if after is not None:
             self.status = C.INVESTIGATING
             assert after.investigator == (investigator or actor).ref
+            self.investigator = after.investigator.id
+
+    @rule(who=st.sampled_from(STAFF), kind=st.sampled_from(["photo", "statement", "service_record", "gossip"]))
+    def add_evidence(self, who: str, kind: str) -> None:
+        actor = getattr(self.d, who)
+        expected = self.expect({C.INVESTIGATING}, who)
+        if expected is None and actor.id != self.investigator:
+            expected = PermissionDeniedError
+        if expected is None and kind == "gossip":
+            expected = ValidationError
+        after = self.attempt(
+            "add_evidence", lambda c, at: c.add_evidence(actor=actor, at=at, kind=kind, description="d"), expected
+        )
+        if after is not None:
+            self.evidence += 1
+            assert after.evidence[-1].collected_by == actor.ref
 
     @rule(who=st.sampled_from(STAFF), violation_id=st.sampled_from(["vio-1", "vio-2"]))
     def link_violation(self, who: str, violation_id: str) -> None:
@@ -124,22 +144,31 @@ class ComplaintMachine(AggregateMachine):
         ):
             self.links.append(violation_id)
 
-    @rule(who=st.sampled_from(STAFF), reply=st.sampled_from(["We are sorry", " "]), refund=st.booleans())
-    def resolve(self, who: str, reply: str, refund: bool) -> None:
+    @rule(
+        who=st.sampled_from(STAFF),
+        reply=st.sampled_from(["We are sorry", " "]),
+        refund=st.booleans(),
+        outcome=st.sampled_from([None, *ComplaintOutcome]),
+    )
+    def resolve(self, who: str, reply: str, refund: bool, outcome: ComplaintOutcome | None) -> None:
         actor = getattr(self.d, who)
         remedies = [Remedy(kind="refund", amount=Money("50", "CNY"))] if refund else []
         expected = self.expect({C.INVESTIGATING}, who)
         if expected is None and not reply.strip():
             expected = ValidationError
+        if expected is None and outcome is not None and (outcome is ComplaintOutcome.REMEDIED) is not refund:
+            expected = ValidationError  # a remedied complaint offers a remedy; the other outcomes none
         after = self.attempt(
             "resolve",
-            lambda c, at: c.resolve(actor=actor, at=at, summary="s", reply=reply, remedies=remedies),
+            lambda c, at: c.resolve(actor=actor, at=at, summary="s", reply=reply, remedies=remedies, outcome=outcome),
             expected,
         )
         if after is not None:
             self.status = C.RESOLVED
             self.resolutions.append(after.resolutions[-1])
             assert after.resolution is after.resolutions[-1]
+            implied = ComplaintOutcome.REMEDIED if refund else ComplaintOutcome.NOT_UPHELD
+            assert after.outcome is (outcome or implied)
 
     @rule(who=st.sampled_from(["contact", *STAFF]))
     def confirm_resolution(self, who: str) -> None:
@@ -195,6 +224,7 @@ class ComplaintMachine(AggregateMachine):
         assert complaint.reopen_count == self.reopens
         assert list(complaint.resolutions) == self.resolutions, "a resolution is never lost or changed"
         assert list(complaint.violation_ids) == self.links
+        assert [e.number for e in complaint.evidence] == list(range(1, self.evidence + 1)), "evidence is only added"
         assert (complaint.closure is not None) is (self.status is C.CLOSED)
         if self.status in {C.RESOLVED, C.CLOSED}:
             assert complaint.resolution is complaint.resolutions[-1]

@@ -18,6 +18,7 @@ from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import (
     Complaint,
     ComplaintCategory,
+    ComplaintOutcome,
     ComplaintSeverity,
     ComplaintSubject,
     Remedy,
@@ -31,6 +32,7 @@ from servicecore.domain.values import (
     ComplaintId,
     Customer,
     EvidenceRef,
+    Money,
     ViolationId,
 )
 from servicecore.domain.violation import (
@@ -72,12 +74,14 @@ class DisciplineCommands(DeskCore):
         category: ComplaintCategory | str,
         severity: ComplaintSeverity | str,
         description: str,
+        disputed_amount: Money | None = None,
     ) -> Complaint:
         """Record a complaint (投诉受理).
 
         Whoever worked on the subject work order (its assignees) or the request's
         work orders is recorded so they never handle, rate or close this complaint.
-        A subject request must belong to the complainant.
+        A subject request must belong to the complainant. ``disputed_amount`` is
+        the charge the customer contests, if the complaint is about money.
         """
         with self._transaction() as tx:
             orders: list[WorkOrder] = []
@@ -107,6 +111,7 @@ class DisciplineCommands(DeskCore):
                 actor=actor,
                 at=tx.now,
                 work_staff_ids=sorted({a for order in orders for a in order.assignees}),
+                disputed_amount=disputed_amount,
             )
             return tx.add(tx.uow.repository(Complaint), complaint)
 
@@ -127,14 +132,44 @@ class DisciplineCommands(DeskCore):
         )
 
     @command
-    def resolve_complaint(
-        self, complaint_id: str, *, actor: Actor, summary: str, reply: str, remedies: Iterable[Remedy] = ()
+    def add_complaint_evidence(
+        self,
+        complaint_id: str,
+        *,
+        actor: Actor,
+        kind: EvidenceKind | str,
+        description: str,
+        reference: EvidenceRef | None = None,
     ) -> Complaint:
-        """Resolve with a summary, the reply to the customer and the remedies offered."""
+        """The investigator records an evidence item (a statement, a photo, a record); who and when are kept."""
         return self._change(
             Complaint,
             complaint_id,
-            lambda c, at: c.resolve(actor=actor, at=at, summary=summary, reply=reply, remedies=remedies),
+            lambda c, at: c.add_evidence(actor=actor, at=at, kind=kind, description=description, reference=reference),
+        )
+
+    @command
+    def resolve_complaint(
+        self,
+        complaint_id: str,
+        *,
+        actor: Actor,
+        summary: str,
+        reply: str,
+        remedies: Iterable[Remedy] = (),
+        outcome: ComplaintOutcome | str | None = None,
+    ) -> Complaint:
+        """Resolve with a summary, the reply to the customer and the remedies offered.
+
+        ``outcome`` (default: ``remedied`` with remedies, ``not_upheld`` without)
+        may be ``charge_maintained``: the disputed charge stands, explained in the reply.
+        """
+        return self._change(
+            Complaint,
+            complaint_id,
+            lambda c, at: c.resolve(
+                actor=actor, at=at, summary=summary, reply=reply, remedies=remedies, outcome=outcome
+            ),
         )
 
     @command

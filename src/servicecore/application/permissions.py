@@ -132,6 +132,7 @@ DEFAULT_RULES: Mapping[str, frozenset[str]] = MappingProxyType(
         "receive_complaint": _roles(_R.CUSTOMER, _R.AGENT, _R.SUPERVISOR),
         "acknowledge_complaint": _AGENTS,
         "start_complaint_investigation": _roles(_R.SUPERVISOR, _R.QUALITY_INSPECTOR),
+        "add_complaint_evidence": _roles(_R.SUPERVISOR, _R.QUALITY_INSPECTOR),
         "resolve_complaint": _roles(_R.SUPERVISOR, _R.QUALITY_INSPECTOR),
         "confirm_complaint_resolution": _roles(_R.CUSTOMER, _R.AGENT),
         "close_complaint_after_silence": _AGENTS,

@@ -11,8 +11,16 @@ Separation of duties: nobody the complaint is about (the staff named in its
 subject, and whoever worked on the request or work order, recorded at intake as
 ``work_staff_ids``) takes any step on it after intake.
 
-Categories are a :class:`ComplaintCategory` value or any other non-blank text
-(a custom category); either way the category is stored as a plain string.
+A complaint about a charge can carry the disputed amount as :class:`Money`
+(``disputed_amount``); the investigator records evidence (statements, photos,
+records: who collected it and when) as a violation's investigator does; and the
+resolution states its :class:`ComplaintOutcome`: remedied, not upheld, or the
+disputed charge maintained (an explanation, no remedy).
+
+Categories work as severities do: the built-in ones are :class:`ComplaintCategory`
+members; any other non-blank text is a custom category, through the one extension
+point shared with violation categories
+(:func:`~servicecore.domain.values.parse_category`).
 """
 
 from __future__ import annotations
@@ -26,8 +34,14 @@ import attrs
 
 from servicecore.domain import events as ev
 from servicecore.domain.aggregate import record, require_status, started
-from servicecore.domain.errors import BusinessRuleError, SeparationOfDutiesError, ValidationError
+from servicecore.domain.errors import (
+    BusinessRuleError,
+    PermissionDeniedError,
+    SeparationOfDutiesError,
+    ValidationError,
+)
 from servicecore.domain.events import DomainEvent
+from servicecore.domain.evidence import EvidenceItem, EvidenceKind, next_evidence_item
 from servicecore.domain.service_request import Channel
 from servicecore.domain.values import (
     Actor,
@@ -35,6 +49,7 @@ from servicecore.domain.values import (
     ActorRef,
     ComplaintId,
     Customer,
+    EvidenceRef,
     HistoryEntry,
     Money,
     RequestId,
@@ -46,13 +61,16 @@ from servicecore.domain.values import (
     check_positive_money,
     check_text,
     non_empty,
+    parse_category,
     parse_enum,
+    with_article,
 )
 from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class ComplaintCategory(enum.StrEnum):
-    """The built-in complaint categories; any other non-blank text is a custom category."""
+    """The built-in complaint categories; any other non-blank text is a custom category
+    (see :func:`~servicecore.domain.values.parse_category`)."""
 
     ATTITUDE = "attitude"
     QUALITY = "quality"
@@ -70,13 +88,11 @@ def category_text(field: str, value: object, known: type[enum.StrEnum]) -> str:
     >>> category_text("category", "  noise at night ", ComplaintCategory)
     'noise at night'
     """
-    if isinstance(value, known):
-        return str(value.value)
-    return check_text(field, value)
+    return str(parse_category(known, field, value))
 
 
-def _category(value: ComplaintCategory | str) -> str:
-    return category_text("category", value, ComplaintCategory)
+def _category(value: ComplaintCategory | str) -> ComplaintCategory | str:
+    return parse_category(ComplaintCategory, "category", value)
 
 
 class ComplaintSeverity(enum.StrEnum):
@@ -157,26 +173,71 @@ class Remedy:
         if self.kind in _PAID:
             check_positive_money("amount", self.amount)
         elif self.amount is not None:
-            raise ValidationError("amount", f"a {self.kind.value} remedy carries no amount, got {self.amount}")
+            raise ValidationError(
+                "amount", f"{with_article(self.kind.value)} remedy carries no amount, got {self.amount}"
+            )
         if self.kind is RemedyKind.REDO and self.work_order_id is None:
             raise ValidationError("work_order_id", "a redo names the new work order that redoes the service")
         if self.kind is not RemedyKind.REDO and self.work_order_id is not None:
-            raise ValidationError("work_order_id", f"only a redo names a work order, not a {self.kind.value}")
+            raise ValidationError(
+                "work_order_id", f"only a redo names a work order, not {with_article(self.kind.value)}"
+            )
 
 
 def _remedy_tuple(value: Iterable[Remedy]) -> tuple[Remedy, ...]:
     return as_tuple("remedies", value, of=Remedy)
 
 
+class ComplaintOutcome(enum.StrEnum):
+    """What the investigation concluded, as the reply tells the customer."""
+
+    REMEDIED = "remedied"
+    """The complaint is founded (wholly or in part): at least one remedy is offered."""
+    NOT_UPHELD = "not_upheld"
+    """The complaint is unfounded: the reply explains why; no remedy."""
+    CHARGE_MAINTAINED = "charge_maintained"
+    """The disputed charge stands: the reply explains it; no remedy, nothing is refunded."""
+
+
+def _outcome(value: ComplaintOutcome | str) -> ComplaintOutcome:
+    return parse_enum(ComplaintOutcome, "outcome", value)
+
+
+def _implied_outcome(resolution: ComplaintResolution) -> ComplaintOutcome:
+    # resolutions stored before outcomes existed: remedies meant remedied, none meant not upheld
+    return ComplaintOutcome.REMEDIED if resolution.remedies else ComplaintOutcome.NOT_UPHELD
+
+
 @attrs.frozen(kw_only=True)
 class ComplaintResolution:
-    """How the complaint was resolved and what the customer was told (the reply)."""
+    """How the complaint was resolved and what the customer was told (the reply).
+
+    ``outcome`` and ``remedies`` agree: a remedied complaint offers at least one
+    remedy; one not upheld, or whose charge is maintained, offers none.
+    """
 
     summary: str = attrs.field(validator=non_empty)
     remedies: tuple[Remedy, ...] = attrs.field(default=(), converter=_remedy_tuple)
+    outcome: ComplaintOutcome = attrs.field(
+        default=attrs.Factory(_implied_outcome, takes_self=True), converter=_outcome
+    )
     reply: str = attrs.field(validator=non_empty)
     resolved_by: ActorRef
     resolved_at: datetime = attrs.field(validator=aware)
+
+    def __attrs_post_init__(self) -> None:
+        if self.outcome is ComplaintOutcome.REMEDIED and not self.remedies:
+            raise ValidationError("remedies", "a remedied complaint offers at least one remedy; none was given")
+        if self.outcome is not ComplaintOutcome.REMEDIED and self.remedies:
+            kinds = ", ".join(r.kind.value for r in self.remedies)
+            raise ValidationError(
+                "remedies", f"a {self.outcome.value} resolution offers no remedy, got {kinds}; use outcome 'remedied'"
+            )
+
+    @property
+    def maintains_charge(self) -> bool:
+        """True if the disputed charge stands (an explanation, no remedy)."""
+        return self.outcome is ComplaintOutcome.CHARGE_MAINTAINED
 
     @property
     def replied_at(self) -> datetime:
@@ -229,6 +290,11 @@ def _work_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
     return staff_id_tuple("work_staff_ids", value)
 
 
+def _disputed(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        check_positive_money(attribute.name, value)
+
+
 @attrs.frozen(kw_only=True)
 class Complaint(SlaTracked):
     """A customer's complaint. Create it with :meth:`receive`."""
@@ -237,16 +303,21 @@ class Complaint(SlaTracked):
     complainant: Customer = attrs.field(validator=attrs.validators.instance_of(Customer))
     subject: ComplaintSubject = attrs.field(validator=attrs.validators.instance_of(ComplaintSubject))
     channel: Channel = attrs.field(converter=_channel)
-    category: str = attrs.field(converter=_category)
+    category: ComplaintCategory | str = attrs.field(converter=_category)
+    """A :class:`ComplaintCategory`, or custom text (see :attr:`is_category_custom`)."""
     severity: ComplaintSeverity = attrs.field(converter=_severity)
     description: str = attrs.field(validator=non_empty)
     received_at: datetime = attrs.field(validator=aware)
     work_staff_ids: tuple[ActorId, ...] = attrs.field(default=(), converter=_work_staff)
     """Staff whose work the complaint is about (e.g. the work order's assignees), recorded at intake."""
+    disputed_amount: Money | None = attrs.field(default=None, validator=_disputed)
+    """The amount the customer disputes (e.g. a damage charge of 3 × 50 CNY), if the complaint is about money."""
     status: ComplaintStatus = ComplaintStatus.RECEIVED
     acknowledgement: ComplaintAcknowledgement | None = None
     investigator: ActorRef | None = None
     violation_ids: tuple[ViolationId, ...] = ()
+    evidence: tuple[EvidenceItem, ...] = ()
+    """Evidence the investigation gathered (statements, photos, records), numbered from 1."""
     resolutions: tuple[ComplaintResolution, ...] = ()
     """Every resolution, oldest first; a reopened complaint keeps the ones the customer rejected."""
     reopen_count: int = 0
@@ -272,8 +343,9 @@ class Complaint(SlaTracked):
         actor: Actor,
         at: datetime,
         work_staff_ids: Iterable[ActorId] = (),
+        disputed_amount: Money | None = None,
     ) -> Complaint:
-        """Record a complaint in detail (who, about what, how it arrived, how serious)."""
+        """Record a complaint in detail (who, about what, how it arrived, how serious, what amount is disputed)."""
         check_aware("at", at)
         complaint = cls(
             id=id,
@@ -285,20 +357,22 @@ class Complaint(SlaTracked):
             description=description,
             received_at=at,
             work_staff_ids=_work_staff(work_staff_ids),
+            disputed_amount=disputed_amount,
         )
+        disputed = "" if complaint.disputed_amount is None else f", disputes {complaint.disputed_amount}"
         return started(
             complaint,
             action="receive",
             actor=actor,
             at=at,
-            note=f"{complaint.category}, {complaint.severity.value}, via {complaint.channel.value}",
+            note=f"{complaint.category}, {complaint.severity.value}, via {complaint.channel.value}{disputed}",
             event=ev.ComplaintReceived(
                 aggregate_id=id,
                 occurred_at=at,
                 actor=actor.ref,
                 customer_id=complainant.id,
                 channel=complaint.channel.value,
-                category=complaint.category,
+                category=str(complaint.category),
                 severity=complaint.severity.value,
             ),
         )
@@ -325,7 +399,13 @@ class Complaint(SlaTracked):
     @property
     def is_category_custom(self) -> bool:
         """True if the category is not one of :class:`ComplaintCategory`."""
-        return self.category not in {c.value for c in ComplaintCategory}
+        return not isinstance(self.category, ComplaintCategory)
+
+    @property
+    def outcome(self) -> ComplaintOutcome | None:
+        """The outcome of the resolution in force, if any."""
+        resolution = self.resolution
+        return None if resolution is None else resolution.outcome
 
     def silence_ends_at(self, silence: timedelta) -> datetime:
         """When a resolved complaint may be closed for lack of an answer to the reply."""
@@ -392,29 +472,93 @@ class Complaint(SlaTracked):
             violation_ids=(*self.violation_ids, linked),
         )
 
+    def add_evidence(
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        kind: EvidenceKind | str,
+        description: str,
+        reference: EvidenceRef | None = None,
+    ) -> Complaint:
+        """Record an evidence item (a statement, a photo, a record); only the investigator may.
+
+        The item is numbered and keeps who collected it and when; ``reference``
+        points to the file in the host's document store.
+        """
+        action = "add_evidence"
+        self._check(actor, at, action, {ComplaintStatus.INVESTIGATING})
+        assert self.investigator is not None  # a complaint under investigation has one
+        if actor.id != self.investigator.id:
+            raise PermissionDeniedError(
+                actor.id,
+                f"{action} on complaint {self.id}",
+                f"only the investigator may; investigator: {self.investigator.name} ({self.investigator.id})",
+            )
+        item = next_evidence_item(
+            self.evidence, kind=kind, description=description, collected_by=actor.ref, at=at, reference=reference
+        )
+        return record(
+            self,
+            action=action,
+            actor=actor,
+            at=at,
+            note=f"#{item.number} {item.kind.value}: {item.description}",
+            evidence=(*self.evidence, item),
+            events=[
+                ev.ComplaintEvidenceAdded(
+                    aggregate_id=self.id,
+                    occurred_at=at,
+                    actor=actor.ref,
+                    evidence_number=item.number,
+                    evidence_kind=item.kind.value,
+                )
+            ],
+        )
+
     def resolve(
-        self, *, actor: Actor, at: datetime, summary: str, reply: str, remedies: Iterable[Remedy] = ()
+        self,
+        *,
+        actor: Actor,
+        at: datetime,
+        summary: str,
+        reply: str,
+        remedies: Iterable[Remedy] = (),
+        outcome: ComplaintOutcome | str | None = None,
     ) -> Complaint:
         """Resolve the complaint: what was found, what is offered, and the reply sent to the customer.
 
-        ``remedies`` may be empty (a complaint found unfounded still gets a reasoned reply).
+        ``outcome`` defaults to ``remedied`` when remedies are given and
+        ``not_upheld`` when none are (a complaint found unfounded still gets a
+        reasoned reply); ``charge_maintained`` says the disputed charge stands,
+        with the reply as the explanation and no remedy.
         """
         self._check(actor, at, "resolve", {ComplaintStatus.INVESTIGATING})
+        offered = _remedy_tuple(remedies)
+        if outcome is None:
+            outcome = ComplaintOutcome.REMEDIED if offered else ComplaintOutcome.NOT_UPHELD
         resolution = ComplaintResolution(
             summary=check_text("summary", summary),
-            remedies=_remedy_tuple(remedies),
+            remedies=offered,
+            outcome=_outcome(outcome),
             reply=check_text("reply", reply),
             resolved_by=actor.ref,
             resolved_at=at,
         )
         kinds = tuple(r.kind.value for r in resolution.remedies)
+        if resolution.maintains_charge:
+            found = "; the charge is maintained" + (
+                "" if self.disputed_amount is None else f" ({self.disputed_amount})"
+            )
+        else:
+            found = f" (remedies: {', '.join(kinds)})" if kinds else ""
         return record(
             self,
             action="resolve",
             actor=actor,
             at=at,
             to=ComplaintStatus.RESOLVED,
-            note=resolution.summary + (f" (remedies: {', '.join(kinds)})" if kinds else ""),
+            note=resolution.summary + found,
             resolutions=(*self.resolutions, resolution),
             events=[
                 ev.ComplaintResolved(
@@ -423,6 +567,7 @@ class Complaint(SlaTracked):
                     actor=actor.ref,
                     customer_id=self.complainant.id,
                     remedies=kinds,
+                    outcome=resolution.outcome.value,
                 )
             ],
         )
@@ -540,6 +685,7 @@ __all__ = [
     "ComplaintCategory",
     "ComplaintClosure",
     "ComplaintClosureKind",
+    "ComplaintOutcome",
     "ComplaintResolution",
     "ComplaintSeverity",
     "ComplaintStatus",

@@ -346,10 +346,20 @@ class ComplaintInvestigationStarted(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class ComplaintEvidenceAdded(DomainEvent):
+    """The complaint's investigator recorded an evidence item."""
+
+    evidence_number: int
+    evidence_kind: str
+
+
+@attrs.frozen(kw_only=True)
 class ComplaintResolved(CustomerFacing):
     """The complaint was resolved and the customer was sent a reply."""
 
     remedies: tuple[str, ...]
+    outcome: str
+    """The :class:`~servicecore.domain.complaint.ComplaintOutcome` value, e.g. ``"charge_maintained"``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -560,6 +570,7 @@ _RAISED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
         ComplaintReceived,
         ComplaintAcknowledged,
         ComplaintInvestigationStarted,
+        ComplaintEvidenceAdded,
         ComplaintResolved,
         ComplaintReopened,
         ComplaintClosed,
@@ -611,6 +622,7 @@ __all__ = [
     "AppealUpheld",
     "ComplaintAcknowledged",
     "ComplaintClosed",
+    "ComplaintEvidenceAdded",
     "ComplaintInvestigationStarted",
     "ComplaintReceived",
     "ComplaintReopened",

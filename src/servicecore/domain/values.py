@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any, NewType, TypeVar
 
 import attrs
@@ -144,6 +144,41 @@ def parse_enum(cls: type[E], field: str, value: object) -> E:
         raise ValidationError(field, f"must be one of {choices}; got {value!r}") from None
 
 
+C = TypeVar("C", bound=enum.StrEnum)
+
+
+def parse_category(cls: type[C], field: str, value: object) -> C | str:
+    """A category: a member of ``cls`` (by value), or a custom category.
+
+    This is the one extension point for categories (complaints, violations):
+    the built-in ones are the members of the enum, and any other non-blank
+    text is accepted as a custom category, kept as written (stripped). Both
+    are stored as their text and load back the same way.
+
+    >>> parse_category(enum.StrEnum("Kind", {"DELAY": "delay"}), "category", " delay ")
+    <Kind.DELAY: 'delay'>
+    >>> parse_category(enum.StrEnum("Kind", {"DELAY": "delay"}), "category", "  noise at night ")
+    'noise at night'
+    """
+    if isinstance(value, cls):
+        return value
+    text = check_text(field, value)
+    try:
+        return cls(text)
+    except ValueError:
+        return text
+
+
+def with_article(word: str) -> str:
+    """``word`` with its indefinite article, for messages built from enum values.
+
+    >>> with_article("apology"), with_article("refund")
+    ('an apology', 'a refund')
+    """
+    vowel = word[:1].lower() in tuple("aeiou")
+    return f"{'an' if vowel else 'a'} {word}"
+
+
 def _currency(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or len(value) != 3 or not value.isalpha() or not value.isupper():
         raise ValidationError(attribute.name, f"must be an ISO 4217 code like 'CNY', got {value!r}")
@@ -180,9 +215,21 @@ class Money:
         self._same_currency(other)
         return Money(self.amount - other.amount, self.currency)
 
-    def times(self, quantity: Decimal) -> Money:
-        """This amount multiplied by a quantity, unrounded (see :meth:`rounded`)."""
-        return Money(self.amount * quantity, self.currency)
+    def times(self, quantity: Decimal | int | str) -> Money:
+        """This amount multiplied by a quantity, exactly and unrounded (see :meth:`rounded`).
+
+        ``quantity`` is what an amount may be: a Decimal, an int or a decimal
+        string; a float is refused (:class:`ValidationError` naming ``quantity``).
+
+        >>> Money("50.00", "CNY").times("3")
+        Money(amount=Decimal('150.00'), currency='CNY')
+        """
+        factor = parse_decimal("quantity", quantity)
+        digits = len(self.amount.as_tuple().digits) + len(factor.as_tuple().digits)
+        with localcontext() as exact:  # enough digits that the product is never rounded
+            exact.prec = max(exact.prec, digits)
+            product = self.amount * factor
+        return Money(product, self.currency)
 
     @property
     def minor_units(self) -> int:
@@ -312,7 +359,9 @@ __all__ = [
     "is_bool",
     "non_empty",
     "optional_aware",
+    "parse_category",
     "parse_decimal",
     "parse_enum",
     "to_decimal",
+    "with_article",
 ]

@@ -32,7 +32,6 @@ import attrs
 
 from servicecore.domain import events as ev
 from servicecore.domain.aggregate import record, require_status, started
-from servicecore.domain.complaint import category_text
 from servicecore.domain.errors import (
     BusinessRuleError,
     PermissionDeniedError,
@@ -40,6 +39,7 @@ from servicecore.domain.errors import (
     ValidationError,
 )
 from servicecore.domain.events import DomainEvent
+from servicecore.domain.evidence import EvidenceItem, EvidenceKind, next_evidence_item
 from servicecore.domain.values import (
     Actor,
     ActorId,
@@ -57,13 +57,16 @@ from servicecore.domain.values import (
     check_text,
     non_empty,
     optional_aware,
+    parse_category,
     parse_enum,
+    with_article,
 )
 from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class ViolationCategory(enum.StrEnum):
-    """The built-in violation categories (seed 001 违规行为界定); other non-blank text is a custom one."""
+    """The built-in violation categories (seed 001 违规行为界定); other non-blank text is a custom one
+    (see :func:`~servicecore.domain.values.parse_category`)."""
 
     SERVICE_NORM_BREACH = "service_norm_breach"
     CUSTOMER_INFORMATION_LEAK = "customer_information_leak"
@@ -72,8 +75,8 @@ class ViolationCategory(enum.StrEnum):
     ETHICS_BREACH = "ethics_breach"
 
 
-def _category(value: ViolationCategory | str) -> str:
-    return category_text("category", value, ViolationCategory)
+def _category(value: ViolationCategory | str) -> ViolationCategory | str:
+    return parse_category(ViolationCategory, "category", value)
 
 
 def as_ref(field: str, value: object) -> ActorRef:
@@ -135,7 +138,9 @@ class ViolationSource:
         if not isinstance(self.reference, str):
             raise ValidationError("reference", f"must be a string, got {self.reference!r}")
         if self.kind in {ViolationSourceKind.COMPLAINT, ViolationSourceKind.INSPECTION} and not self.reference.strip():
-            raise ValidationError("reference", f"a {self.kind.value} source names the {self.kind.value} it comes from")
+            raise ValidationError(
+                "reference", f"{with_article(self.kind.value)} source names the {self.kind.value} it comes from"
+            )
         if self.kind is ViolationSourceKind.STAFF_REPORT and self.reported_by is None:
             raise ValidationError("reported_by", "a staff report names the staff member who reported")
         if self.reported_by is not None and not isinstance(self.reported_by, ActorRef):
@@ -166,30 +171,6 @@ class ViolationSource:
     def complaint_id(self) -> ComplaintId | None:
         """The complaint this case was raised from, if any."""
         return ComplaintId(self.reference) if self.kind is ViolationSourceKind.COMPLAINT else None
-
-
-class EvidenceKind(enum.StrEnum):
-    """What kind of evidence an item is (seed 001 调查取证: 查阅资料, 询问当事人, 收集证据)."""
-
-    DOCUMENT = "document"
-    INTERVIEW_RECORD = "interview_record"
-    SERVICE_RECORD = "service_record"
-
-
-def _evidence_kind(value: EvidenceKind | str) -> EvidenceKind:
-    return parse_enum(EvidenceKind, "kind", value)
-
-
-@attrs.frozen(kw_only=True)
-class EvidenceItem:
-    """One piece of evidence, numbered, with who collected it and when."""
-
-    number: int
-    kind: EvidenceKind = attrs.field(converter=_evidence_kind)
-    description: str = attrs.field(validator=non_empty)
-    collected_by: ActorRef
-    collected_at: datetime = attrs.field(validator=aware)
-    reference: EvidenceRef | None = None
 
 
 class ResponsibilityDegree(enum.StrEnum):
@@ -417,7 +398,8 @@ class Violation(SlaTracked):
 
     id: ViolationId = attrs.field(validator=non_empty)
     subject: ActorRef = attrs.field(converter=_ref_converter)
-    category: str = attrs.field(converter=_category)
+    category: ViolationCategory | str = attrs.field(converter=_category)
+    """A :class:`ViolationCategory`, or custom text (see :attr:`is_category_custom`)."""
     source: ViolationSource = attrs.field(validator=attrs.validators.instance_of(ViolationSource))
     description: str = attrs.field(validator=non_empty)
     reported_at: datetime = attrs.field(validator=aware)
@@ -487,7 +469,7 @@ class Violation(SlaTracked):
                 occurred_at=at,
                 actor=actor.ref,
                 subject_id=violation.subject.id,
-                category=violation.category,
+                category=str(violation.category),
                 source_kind=violation.source.kind.value,
             ),
         )
@@ -498,6 +480,11 @@ class Violation(SlaTracked):
     def is_terminal(self) -> bool:
         """True once dismissed or final."""
         return self.status in TERMINAL_STATES
+
+    @property
+    def is_category_custom(self) -> bool:
+        """True if the category is not one of :class:`ViolationCategory`."""
+        return not isinstance(self.category, ViolationCategory)
 
     @property
     def decision(self) -> ViolationDecision | None:
@@ -625,15 +612,8 @@ class Violation(SlaTracked):
         action = "add_evidence"
         require_status(self, action, {ViolationStatus.INVESTIGATING}, at=at)
         self._require_investigator(actor, action)
-        if reference is not None and not isinstance(reference, EvidenceRef):
-            raise ValidationError("reference", f"must be an EvidenceRef or None, got {type(reference).__name__}")
-        item = EvidenceItem(
-            number=len(self.evidence) + 1,
-            kind=kind,
-            description=check_text("description", description),
-            collected_by=actor.ref,
-            collected_at=at,
-            reference=reference,
+        item = next_evidence_item(
+            self.evidence, kind=kind, description=description, collected_by=actor.ref, at=at, reference=reference
         )
         return record(
             self,

@@ -534,11 +534,18 @@ def discipline_case(key: str = "1", *, text: str = "", start: datetime = START) 
         actor=AGENT,
         at=clock.next(),
         work_staff_ids=[ENGINEER.id, ActorId("E-011")],
+        disputed_amount=Money("400.00", "CNY").times(2),
     )
     complaints = [cmp]
     cmp = cmp.acknowledge(actor=AGENT, at=clock.next(), message=t("We are looking into it today."))
     complaints.append(cmp)
-    cmp = cmp.start_investigation(actor=SUPERVISOR, at=clock.next(), investigator=investigator)
+    cmp = cmp.start_investigation(actor=SUPERVISOR, at=clock.next(), investigator=investigator).add_evidence(
+        actor=investigator,
+        at=clock.next(),
+        kind="photo",
+        description=t("Live cockroaches under the sink, two days after the treatment"),
+        reference=EvidenceRef(f"dms://complaints/{key}/sink.jpg"),
+    )
     complaints.append(cmp)
 
     vio = Violation.report(

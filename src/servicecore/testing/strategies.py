@@ -42,6 +42,7 @@ from servicecore.domain.checklists import ChecklistTemplate, StepTemplate
 from servicecore.domain.complaint import (
     Complaint,
     ComplaintCategory,
+    ComplaintOutcome,
     ComplaintSeverity,
     ComplaintStatus,
     ComplaintSubject,
@@ -633,9 +634,10 @@ _CATEGORIES = st.one_of(st.sampled_from(ComplaintCategory), non_blank_texts(max_
 
 @st.composite
 def complaints(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Complaint:
-    """A complaint received, then taken through up to ``max_steps`` valid commands
-    (acknowledgement, investigation, linked violations, resolutions, reopening,
-    closing on confirmation or after silence, withdrawal)."""
+    """A complaint received (with or without a disputed amount), then taken through up to
+    ``max_steps`` valid commands (acknowledgement, investigation, evidence, linked
+    violations, resolutions of every outcome, reopening, closing on confirmation or
+    after silence, withdrawal)."""
     clock = _Clock(draw, draw(aware_datetimes()))
     agent, investigator, customer = draw(actors("agent")), draw(actors("supervisor")), draw(customers())
     contact = Actor(ActorId(customer.id), customer.name, ["customer"])
@@ -650,8 +652,25 @@ def complaints(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Complaint:
         actor=agent,
         at=clock.tick(),
         work_staff_ids=draw(st.lists(identifiers("W").map(ActorId), max_size=2, unique=True)),
+        disputed_amount=draw(st.none() | amounts()),
     )
     counter = iter(range(1, 10**6))
+
+    def resolve(c: Complaint) -> Complaint:
+        offered = draw(st.lists(remedies(), max_size=3))
+        outcome = (
+            ComplaintOutcome.REMEDIED
+            if offered
+            else draw(st.sampled_from([ComplaintOutcome.NOT_UPHELD, ComplaintOutcome.CHARGE_MAINTAINED]))
+        )
+        return c.resolve(
+            actor=investigator,
+            at=clock.tick(),
+            summary=draw(non_blank_texts()),
+            reply=draw(non_blank_texts()),
+            remedies=offered,
+            outcome=outcome,
+        )
 
     def moves(current: AnyAggregate) -> Moves:
         assert isinstance(current, Complaint)
@@ -669,14 +688,15 @@ def complaints(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Complaint:
                 )
             )
             found.append(
-                lambda: c.resolve(
+                lambda: c.add_evidence(
                     actor=investigator,
                     at=clock.tick(),
-                    summary=draw(non_blank_texts()),
-                    reply=draw(non_blank_texts()),
-                    remedies=draw(st.lists(remedies(), max_size=3)),
+                    kind=draw(st.sampled_from(EvidenceKind)),
+                    description=draw(non_blank_texts()),
+                    reference=draw(st.none() | st.builds(EvidenceRef, non_blank_texts(), texts())),
                 )
             )
+            found.append(lambda: resolve(c))
         if c.status is ComplaintStatus.RESOLVED:
             found.append(lambda: c.reopen(actor=contact, at=clock.tick(), reason=draw(non_blank_texts())))
             endings.append(lambda: c.confirm_resolution(actor=contact, at=clock.tick(), note=draw(texts())))

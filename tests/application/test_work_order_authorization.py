@@ -420,3 +420,23 @@ def test_a_redo_remedy_naming_the_complainants_work_order_is_accepted(world: Wor
     redo = world.order_for(WANG_FANG)
     resolved = _resolve(world, complaint, redo.id)
     assert resolved.resolutions[-1].remedies[-1].work_order_id == redo.id
+
+
+def test_a_supervisor_who_worked_on_the_order_never_handles_a_complaint_about_it(world: World) -> None:
+    order = _completed_with(world, SUPERVISOR)
+    world.later()
+    complaint = world.desk.receive_complaint(
+        actor=AGENT,
+        complainant=WANG_FANG,
+        subject=sc.ComplaintSubject(work_order_id=order.id),
+        channel="hotline",
+        category="quality",
+        severity="major",
+        description="又出现蟑螂",
+    )
+    assert complaint.work_staff_ids == (ENGINEER.id, SUPERVISOR.id)
+    refused(
+        world,
+        sc.SeparationOfDutiesError,
+        lambda: world.desk.acknowledge_complaint(complaint.id, actor=SUPERVISOR, message="我们今天会跟进"),
+    )

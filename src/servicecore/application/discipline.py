@@ -93,8 +93,9 @@ class DisciplineCommands(DeskCore):
     ) -> Complaint:
         """Record a complaint (投诉受理).
 
-        Whoever worked on the subject work order (its assignees) or the request's
-        work orders is recorded so they never handle, rate or close this complaint.
+        Whoever worked on the subject work order or the request's work orders (their
+        assignees, and anyone who recorded work on them, a supervisor included) is
+        recorded so they never handle, rate or close this complaint.
         A subject request must belong to the complainant.
         """
         with self._transaction() as tx:
@@ -124,7 +125,7 @@ class DisciplineCommands(DeskCore):
                 description=description,
                 actor=actor,
                 at=tx.now,
-                work_staff_ids=sorted({a for order in orders for a in order.assignees}),
+                work_staff_ids=sorted({a for order in orders for a in (*order.assignees, *order.worked_by)}),
             )
             return tx.add(tx.uow.repository(Complaint), complaint)
 

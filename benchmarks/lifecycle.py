@@ -100,7 +100,7 @@ def domain_lifecycle(clock: ManualClock, ids: SequentialIds) -> int:
     )
     c = c.record_inspection(actor=CUSTOMER, at=now(), results=FAIL)
     c = c.order_rectification(actor=AGENT, at=now(), responsible_party="Chen", deadline=now() + timedelta(days=2))
-    c = c.mark_rectified(actor=ENGINEER, at=now(), note="fixed")
+    c = c.mark_rectified(actor=ENGINEER, at=now(), note="fixed", workers=w.assignees)
     c = c.record_inspection(actor=CUSTOMER, at=now(), results=PASS)
     c = c.sign_report(actor=CUSTOMER, at=now(), signed_by="Wang Fang")
     a = a.fulfil(actor=CUSTOMER, at=now())

@@ -481,7 +481,7 @@ class Domain:
             )
 
         def rectify(a: Any, at: datetime) -> Any:
-            return a.mark_rectified(actor=self.technician, at=at, note="Sealed the gaps")
+            return a.mark_rectified(actor=self.technician, at=at, note="Sealed the gaps", workers={self.technician.id})
 
         paths: dict[AcceptanceStatus, tuple[Command, ...]] = {
             AcceptanceStatus.AWAITING_INSPECTION: (),

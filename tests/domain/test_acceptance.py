@@ -39,7 +39,9 @@ COMMANDS: dict[str, Callable[[Acceptance, Any, datetime], Acceptance]] = {
     "order_rectification": lambda a, d, at: a.order_rectification(
         actor=d.inspector_actor, at=at, responsible_party="Crew B", deadline=at + DEADLINE, instructions="Seal gaps"
     ),
-    "mark_rectified": lambda a, d, at: a.mark_rectified(actor=d.technician, at=at, note="Gaps sealed"),
+    "mark_rectified": lambda a, d, at: a.mark_rectified(
+        actor=d.technician, at=at, note="Gaps sealed", workers={d.technician.id}
+    ),
 }
 ACTOR = {
     "record_inspection": "inspector_actor",
@@ -79,7 +81,7 @@ def rectify(domain: Any, failed: Acceptance, *, late: bool = False) -> Acceptanc
     ordered = COMMANDS["order_rectification"](failed, domain, domain.after(failed))
     deadline = ordered.rectifications[-1].deadline
     at = deadline + timedelta(minutes=1) if late else deadline - timedelta(hours=1)
-    return ordered.mark_rectified(actor=domain.technician, at=at, note="Fixed")
+    return ordered.mark_rectified(actor=domain.technician, at=at, note="Fixed", workers={domain.technician.id})
 
 
 def test_tables_cover_every_command() -> None:
@@ -385,7 +387,7 @@ def test_late_flag(domain: Any, offset: timedelta, late: bool) -> None:
     ordered = domain.acceptance(S.RECTIFICATION_ORDERED)
     deadline = ordered.open_rectification.deadline
     at = deadline + offset
-    rectified = ordered.mark_rectified(actor=domain.technician, at=at, note="Sealed")
+    rectified = ordered.mark_rectified(actor=domain.technician, at=at, note="Sealed", workers={domain.technician.id})
     order = rectified.open_rectification
     assert order is not None
     assert (order.rectified_by, order.rectified_at, order.rectification_note) == (domain.technician.ref, at, "Sealed")
@@ -397,7 +399,9 @@ def test_late_flag(domain: Any, offset: timedelta, late: bool) -> None:
 def test_mark_rectified_needs_a_note(domain: Any) -> None:
     ordered = domain.acceptance(S.RECTIFICATION_ORDERED)
     err = domain.refused(
-        ordered, ValidationError, lambda a, at: a.mark_rectified(actor=domain.technician, at=at, note="  ")
+        ordered,
+        ValidationError,
+        lambda a, at: a.mark_rectified(actor=domain.technician, at=at, note="  ", workers={domain.technician.id}),
     )
     assert err.field == "note"
 

@@ -29,6 +29,7 @@ from servicecore.domain import (
     HoldReason,
     HoldStage,
     InvalidTransitionError,
+    PermissionDeniedError,
     RevisionStatus,
     SeparationOfDutiesError,
     ServiceAgreement,
@@ -38,6 +39,7 @@ from servicecore.domain import (
     WorkOrder,
     WorkOrderStatus,
 )
+from servicecore.domain.work_order import WORK_ACTIONS
 
 SETTINGS = settings(max_examples=100, stateful_step_count=50, deadline=None)
 # Commands that end the aggregate early (cancel, terminate) only run when this draws 0,
@@ -182,6 +184,11 @@ class WorkOrderMachine(AggregateMachine):
         self.step_status = {s.key: s.status for s in order.steps}
         self.hold_stage: HoldStage | None = order.current_hold.stage if order.current_hold else None
         self.hold_count = len(order.holds)
+        self.assigned = self.d.technician.id in order.assignees
+
+    def _worker(self, expected: Outcome) -> Outcome:
+        """Work by the technician: refused before the state is looked at once someone else is assigned."""
+        return expected if self.assigned else PermissionDeniedError
 
     @initialize(
         start=st.sampled_from(["scheduled", "in_progress", "steps_done", *[f"hold:{s}" for s in list(HoldStage)[:4]]])
@@ -221,7 +228,7 @@ class WorkOrderMachine(AggregateMachine):
 
     @rule()
     def start(self) -> None:
-        expected = None if self.status is WO.SCHEDULED else InvalidTransitionError
+        expected = self._worker(None if self.status is WO.SCHEDULED else InvalidTransitionError)
         if self.attempt("start", self.any_commands()["start"], expected):
             self.status = WO.IN_PROGRESS
 
@@ -242,6 +249,7 @@ class WorkOrderMachine(AggregateMachine):
                 expected = ValidationError
             elif self.step_status[key] is not StepStatus.PENDING:
                 expected = BusinessRuleError
+        expected = self._worker(expected)
         d = self.d
         after = self.attempt(
             "complete_step", lambda o, at: o.complete_step(actor=d.technician, at=at, step_key=key), expected
@@ -258,6 +266,7 @@ class WorkOrderMachine(AggregateMachine):
                 expected = ValidationError
             elif self.step_status[key] is not StepStatus.PENDING or key in self.required:
                 expected = BusinessRuleError
+        expected = self._worker(expected)
         d = self.d
         after = self.attempt(
             "skip_step", lambda o, at: o.skip_step(actor=d.technician, at=at, step_key=key, reason="n/a"), expected
@@ -271,7 +280,7 @@ class WorkOrderMachine(AggregateMachine):
         after = self.attempt(
             "hold",
             lambda o, at: o.hold(actor=d.technician, at=at, reason=reason, description="stopped"),
-            self._in_progress_or(),
+            self._worker(self._in_progress_or()),
         )
         if after is not None:
             self.status, self.hold_stage = WO.ON_HOLD, HoldStage.PAUSED
@@ -289,6 +298,8 @@ class WorkOrderMachine(AggregateMachine):
             expected = BusinessRuleError
         else:
             expected = None
+        if action in WORK_ACTIONS:  # reporting and resuming are the assignees' work; coordinating is not
+            expected = self._worker(expected)
         if self.attempt(action, self.any_commands()[action], expected):
             self.hold_stage = reached
             if reached is HoldStage.RESOLVED:
@@ -302,6 +313,7 @@ class WorkOrderMachine(AggregateMachine):
                 expected = BusinessRuleError
             elif not signed:
                 expected = ValidationError
+        expected = self._worker(expected)
         d = self.d
 
         def complete(o: WorkOrder, at: datetime) -> WorkOrder:
@@ -318,7 +330,7 @@ class WorkOrderMachine(AggregateMachine):
         if self.attempt("cancel", self.any_commands()["cancel"], expected):
             self.status = WO.CANCELLED
 
-    @rule(assignees=st.sampled_from([("u-a",), ("u-a", "u-b"), (), ("u-a", "u-a")]))
+    @rule(assignees=st.sampled_from([("u-a",), ("u-a", "u-b"), ("u-b", "u-tech"), (), ("u-a", "u-a")]))
     def reassign(self, assignees: tuple[str, ...]) -> None:
         if self.status not in WO_OPEN:
             expected: Outcome = InvalidTransitionError
@@ -330,6 +342,7 @@ class WorkOrderMachine(AggregateMachine):
         after = self.attempt("reassign", lambda o, at: o.reassign(actor=d.agent, at=at, assignees=assignees), expected)
         if after is not None:
             assert after.assignees == assignees
+            self.assigned = d.technician.id in assignees
 
     @invariant()
     def matches_the_model(self) -> None:
@@ -389,7 +402,9 @@ class AcceptanceMachine(AggregateMachine):
             "order_rectification": lambda a, at: a.order_rectification(
                 actor=d.inspector_actor, at=at, responsible_party="Crew B", deadline=at + timedelta(days=1)
             ),
-            "mark_rectified": lambda a, at: a.mark_rectified(actor=d.technician, at=at, note="fixed"),
+            "mark_rectified": lambda a, at: a.mark_rectified(
+                actor=d.technician, at=at, note="fixed", workers={d.technician.id}
+            ),
         }
 
     @rule(kind=st.sampled_from(INSPECTIONS))

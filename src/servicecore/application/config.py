@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from servicecore.domain.values import non_empty
+from servicecore.domain.values import is_bool, non_empty
 
 
 def _options(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -50,6 +50,8 @@ class ServiceDeskConfig:
     calendar: str | None = attrs.field(default="24x7", validator=_optional_name)
     """Business calendar of the SLA clocks (``"24x7"``, ``"cn"``, ``"holidays"``...); ``None`` runs no clocks."""
     calendar_options: Mapping[str, Any] = attrs.field(factory=dict, converter=_options)
+    strict: bool = attrs.field(default=False, validator=is_bool)
+    """Reads (and the operations commands) refuse to run without an ``actor``; see docs/trust-model.md."""
 
 
 __all__ = ["ServiceDeskConfig"]

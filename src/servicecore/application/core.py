@@ -67,7 +67,8 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
     """Mark a facade method as a command named after it, checked against the command policy.
 
     The ``actor`` keyword argument is checked before anything else runs. Reads
-    take ``actor`` optionally: without one, the caller is trusted application code.
+    take ``actor`` optionally: without one, the caller is trusted application code,
+    unless the desk is strict (then every command needs its actor).
     """
     name = method.__name__
     parameter = inspect.signature(method).parameters.get("actor")
@@ -77,8 +78,9 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
     def checked(self: D, /, *args: P.args, **kwargs: P.kwargs) -> R:
         actor = kwargs.get("actor")
         if actor is None:
-            if actor_required:  # a change always has someone who made it
-                raise ValidationError("actor", f"{name} needs the Actor who runs it")
+            if actor_required or self._strict:  # a change always has someone who made it
+                why = "" if actor_required else " (this service desk is strict: reads need an actor too)"
+                raise ValidationError("actor", f"{name} needs the Actor who runs it{why}")
             return method(self, *args, **kwargs)
         if not isinstance(actor, Actor):
             raise ValidationError("actor", f"must be an Actor, got {type(actor).__name__}")
@@ -178,7 +180,11 @@ class DeskCore:
         notification_policy: NotificationPolicy,
         permissions: CommandPolicy,
         sla: SlaService | None,
+        strict: bool = False,
     ) -> None:
+        if not isinstance(strict, bool):
+            raise ValidationError("strict", f"must be True or False, got {strict!r}")
+        self._strict = strict
         self._storage = storage
         self._clock = clock
         self._ids = ids
@@ -190,6 +196,11 @@ class DeskCore:
     def clock(self) -> Clock:
         """The clock every command reads."""
         return self._clock
+
+    @property
+    def strict(self) -> bool:
+        """True if every command, reads included, refuses to run without an actor."""
+        return self._strict
 
     @property
     def permissions(self) -> CommandPolicy:

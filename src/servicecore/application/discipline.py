@@ -23,7 +23,7 @@ from servicecore.domain.complaint import (
     ComplaintSubject,
     Remedy,
 )
-from servicecore.domain.errors import BusinessRuleError, PermissionDeniedError, ValidationError
+from servicecore.domain.errors import BusinessRuleError, NotFoundError, PermissionDeniedError, ValidationError
 from servicecore.domain.service_request import Channel, ServiceRequest
 from servicecore.domain.values import (
     Actor,
@@ -34,6 +34,7 @@ from servicecore.domain.values import (
     EvidenceRef,
     Money,
     ViolationId,
+    as_tuple,
 )
 from servicecore.domain.violation import (
     Compensation,
@@ -47,6 +48,7 @@ from servicecore.domain.violation import (
 )
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
+from servicecore.ports.storage import UnitOfWork
 from servicecore.sla.clocks import initial_due
 from servicecore.sla.policy import Target
 
@@ -54,6 +56,22 @@ DEFAULT_APPEAL_WINDOW = 15
 """Calendar days a sanctioned staff member has to appeal, when the decider sets no deadline."""
 DEFAULT_COMPLAINT_SILENCE = timedelta(days=7)
 """How long after the reply a resolved complaint may be closed without the customer's confirmation."""
+
+
+def _check_reporter(actor: Actor, source: ViolationSource, *, as_customer: bool) -> None:
+    """A report is filed in the reporter's own name (see :meth:`DisciplineCommands.report_violation`)."""
+    reporter = source.reported_by
+    if as_customer and source.kind is not ViolationSourceKind.CUSTOMER_REPORT:
+        raise PermissionDeniedError(
+            actor.id, "report_violation", f"a customer files only customer reports, not a {source.kind.value} source"
+        )
+    own_name = source.kind is ViolationSourceKind.STAFF_REPORT or as_customer
+    if own_name and reporter is not None and reporter.id != actor.id:
+        raise PermissionDeniedError(
+            actor.id,
+            "report_violation",
+            f"a {source.kind.value} is filed in the reporter's own name, not in {reporter.id}'s",
+        )
 
 
 class DisciplineCommands(DeskCore):
@@ -78,8 +96,9 @@ class DisciplineCommands(DeskCore):
     ) -> Complaint:
         """Record a complaint (投诉受理).
 
-        Whoever worked on the subject work order (its assignees) or the request's
-        work orders is recorded so they never handle, rate or close this complaint.
+        Whoever worked on the subject work order or the request's work orders (their
+        assignees, and anyone who recorded work on them, a supervisor included) is
+        recorded so they never handle, rate or close this complaint.
         A subject request must belong to the complainant. ``disputed_amount`` is
         the charge the customer contests, if the complaint is about money.
         """
@@ -110,7 +129,7 @@ class DisciplineCommands(DeskCore):
                 description=description,
                 actor=actor,
                 at=tx.now,
-                work_staff_ids=sorted({a for order in orders for a in order.assignees}),
+                work_staff_ids=sorted({a for order in orders for a in (*order.assignees, *order.worked_by)}),
                 disputed_amount=disputed_amount,
             )
             return tx.add(tx.uow.repository(Complaint), complaint)
@@ -163,14 +182,29 @@ class DisciplineCommands(DeskCore):
 
         ``outcome`` (default: ``remedied`` with remedies, ``not_upheld`` without)
         may be ``charge_maintained``: the disputed charge stands, explained in the reply.
+        A redo remedy names an existing work order on a request of the complainant;
+        any other is refused with a :class:`BusinessRuleError` naming it.
         """
-        return self._change(
-            Complaint,
-            complaint_id,
-            lambda c, at: c.resolve(
-                actor=actor, at=at, summary=summary, reply=reply, remedies=remedies, outcome=outcome
-            ),
-        )
+        offered = as_tuple("remedies", remedies, of=Remedy)
+        with self._transaction() as tx:
+            complaint = tx.get(tx.uow.repository(Complaint), complaint_id)
+            for remedy in offered:
+                if remedy.work_order_id is not None:
+                    self._check_redo(tx.uow, complaint, remedy.work_order_id)
+            resolved = complaint.resolve(
+                actor=actor, at=tx.now, summary=summary, reply=reply, remedies=offered, outcome=outcome
+            )
+            return tx.update(tx.uow.repository(Complaint), resolved)
+
+    @staticmethod
+    def _check_redo(uow: UnitOfWork, complaint: Complaint, work_order_id: str) -> None:
+        refused = f"a redo remedy must name a work order for the complainant {complaint.complainant.id}"
+        try:
+            order = uow.repository(WorkOrder).get(work_order_id)
+        except NotFoundError:
+            raise BusinessRuleError("Complaint", complaint.id, f"{refused}; {work_order_id} does not exist") from None
+        if uow.repository(ServiceRequest).get(order.request_id).customer.id != complaint.complainant.id:
+            raise BusinessRuleError("Complaint", complaint.id, f"{refused}; {order.id} is another customer's work")
 
     @command
     def confirm_complaint_resolution(self, complaint_id: str, *, actor: Actor, note: str = "") -> Complaint:
@@ -235,12 +269,17 @@ class DisciplineCommands(DeskCore):
         """Report a suspected staff violation; ``prior_case_id`` links a new case to a final one.
 
         A case from a complaint is opened with :meth:`raise_violation_from_complaint`,
-        which links both ways; only staff may name an earlier case.
+        which links both ways; only staff may name an earlier case. A report is
+        filed in the reporter's own name: a staff report's reporter is ``actor``,
+        who reports as staff; a customer files only a customer report, naming
+        nobody or themselves. Staff may record a customer's report on their behalf.
         """
         if source.kind is ViolationSourceKind.COMPLAINT:
             raise ValidationError("source", "a case from a complaint is opened with raise_violation_from_complaint()")
-        if prior_case_id is not None and self._permissions.limits_to_own_cases(actor, "report_violation"):
+        as_customer = self._permissions.limits_to_own_cases(actor, "report_violation")
+        if prior_case_id is not None and as_customer:
             raise PermissionDeniedError(actor.id, "report_violation", "only staff may link a report to an earlier case")
+        _check_reporter(actor, source, as_customer=as_customer)
         with self._transaction() as tx:
             repo = tx.uow.repository(Violation)
             prior = None if prior_case_id is None else repo.get(prior_case_id)

@@ -16,6 +16,11 @@ the case's customer id. Staff roles are not limited that way; the domain's own
 rules (separation of duties, the designated inspector, the sanctioned
 appellant) still apply to everyone.
 
+Work on a work order is done by its assignees. An actor holding one of the
+policy's ``supervisor_roles`` (default: ``supervisor``) may do it too: the
+facade asks :meth:`CommandPolicy.supervises` and passes the answer to the
+domain method, which records the work "as supervisor".
+
 >>> from servicecore import Actor
 >>> DEFAULT_POLICY.allows(Actor("E-1", "Li Na", ["agent"]), "acknowledge_request")
 True
@@ -179,6 +184,9 @@ DEFAULT_RULES: Mapping[str, frozenset[str]] = MappingProxyType(
 OWNER_SCOPED_ROLES: frozenset[str] = frozenset({Role.CUSTOMER})
 """Roles that only reach the actor's own cases (see :meth:`CommandPolicy.check_owner`)."""
 
+SUPERVISOR_ROLES: frozenset[str] = frozenset({Role.SUPERVISOR})
+"""Roles with supervisor authority over work orders they are not assigned to (see :meth:`CommandPolicy.supervises`)."""
+
 
 def actor_customer_id(actor: Actor) -> str:
     """The default link from a customer contact to their customer: the actor's own id."""
@@ -200,10 +208,11 @@ class CommandPolicy:
 
     ``customer_of`` links a customer-role actor to the customer they act for
     (default: the actor's id is the customer id); ``owner_scoped_roles`` are the
-    roles limited to the actor's own cases.
+    roles limited to the actor's own cases; ``supervisor_roles`` are the roles
+    that may work on a work order without being assigned to it.
     """
 
-    __slots__ = ("_customer_of", "_owner_scoped", "_rules")
+    __slots__ = ("_customer_of", "_owner_scoped", "_rules", "_supervisor_roles")
 
     def __init__(
         self,
@@ -211,6 +220,7 @@ class CommandPolicy:
         *,
         customer_of: Callable[[Actor], str] = actor_customer_id,
         owner_scoped_roles: Iterable[str] = OWNER_SCOPED_ROLES,
+        supervisor_roles: Iterable[str] = SUPERVISOR_ROLES,
     ) -> None:
         table: dict[str, frozenset[str]] = {}
         for command, roles in rules.items():
@@ -220,6 +230,7 @@ class CommandPolicy:
         self._rules: Mapping[str, frozenset[str]] = MappingProxyType(table)
         self._customer_of = customer_of
         self._owner_scoped = frozenset(owner_scoped_roles)
+        self._supervisor_roles = frozenset(supervisor_roles)
 
     # --- reading ------------------------------------------------------------
 
@@ -239,10 +250,11 @@ class CommandPolicy:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CommandPolicy):
             return NotImplemented
-        return (dict(self._rules), self._customer_of, self._owner_scoped) == (
+        return (dict(self._rules), self._customer_of, self._owner_scoped, self._supervisor_roles) == (
             dict(other._rules),
             other._customer_of,
             other._owner_scoped,
+            other._supervisor_roles,
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -273,6 +285,10 @@ class CommandPolicy:
             needed = ", ".join(sorted(allowed)) or "nobody (the command is disabled)"
             raise PermissionDeniedError(actor.id, command, f"requires one of the roles {needed}; actor has: {roles}")
 
+    def supervises(self, actor: Actor) -> bool:
+        """True if ``actor`` holds a supervisor role: may work on a work order it is not assigned to, as supervisor."""
+        return bool(self._supervisor_roles & actor.roles)
+
     def customer_id_of(self, actor: Actor) -> str:
         """The customer a customer-role ``actor`` acts for (by default, the actor's own id)."""
         return self._customer_of(actor)
@@ -299,7 +315,12 @@ class CommandPolicy:
     # --- deriving -----------------------------------------------------------
 
     def _derive(self, rules: Mapping[str, Iterable[str]]) -> CommandPolicy:
-        return CommandPolicy(rules, customer_of=self._customer_of, owner_scoped_roles=self._owner_scoped)
+        return CommandPolicy(
+            rules,
+            customer_of=self._customer_of,
+            owner_scoped_roles=self._owner_scoped,
+            supervisor_roles=self._supervisor_roles,
+        )
 
     def _known(self, commands: Iterable[str], how: str) -> None:
         unknown = sorted(c for c in commands if c not in self._rules)
@@ -330,7 +351,12 @@ class CommandPolicy:
 
     def with_customer_link(self, customer_of: Callable[[Actor], str]) -> CommandPolicy:
         """A copy that finds a customer contact's customer id with ``customer_of``."""
-        return CommandPolicy(self._rules, customer_of=customer_of, owner_scoped_roles=self._owner_scoped)
+        return CommandPolicy(
+            self._rules,
+            customer_of=customer_of,
+            owner_scoped_roles=self._owner_scoped,
+            supervisor_roles=self._supervisor_roles,
+        )
 
 
 DEFAULT_POLICY = CommandPolicy(DEFAULT_RULES)
@@ -368,6 +394,7 @@ __all__ = [
     "DEFAULT_RULES",
     "OWNER_SCOPED_ROLES",
     "STAFF",
+    "SUPERVISOR_ROLES",
     "CommandPolicy",
     "Role",
     "actor_customer_id",

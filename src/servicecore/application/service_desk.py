@@ -23,14 +23,13 @@ from servicecore.application.notifications import DefaultNotificationPolicy, Not
 from servicecore.application.permissions import DEFAULT_POLICY, CommandPolicy
 from servicecore.application.sla import SlaScanResult, SlaService
 from servicecore.documents import AcceptanceReportDocument, RectificationNotice, WorkOrderSheet
-from servicecore.domain.acceptance import Acceptance, CriterionResult, Inspector
+from servicecore.domain.acceptance import Acceptance, CriterionResult, Inspector, require_independent_inspector
 from servicecore.domain.agreement import AgreementStatus, AgreementTerms, Schedule, ServiceAgreement, criteria_of
 from servicecore.domain.checklists import ChecklistTemplate
 from servicecore.domain.errors import (
     BusinessRuleError,
     ConcurrencyError,
     ConfigurationError,
-    SeparationOfDutiesError,
     ValidationError,
 )
 from servicecore.domain.service_request import Channel, Priority, ServiceRequest
@@ -63,7 +62,8 @@ class ServiceDesk(DisciplineCommands):
     plugin system) or pass the port implementations yourself, as tests do.
     ``permissions`` defaults to :data:`~servicecore.application.permissions.DEFAULT_POLICY`;
     ``sla`` (an :class:`~servicecore.application.sla.SlaService`) is optional:
-    without one, no SLA clocks run.
+    without one, no SLA clocks run. With ``strict=True`` every command, reads
+    included, needs the ``actor`` the host application authenticated.
     """
 
     def __init__(
@@ -78,6 +78,7 @@ class ServiceDesk(DisciplineCommands):
         notification_policy: NotificationPolicy | None = None,
         permissions: CommandPolicy | None = None,
         sla: SlaService | None = None,
+        strict: bool = False,
     ) -> None:
         super().__init__(
             storage=storage,
@@ -86,6 +87,7 @@ class ServiceDesk(DisciplineCommands):
             notification_policy=notification_policy or DefaultNotificationPolicy(),
             permissions=permissions or DEFAULT_POLICY,
             sla=sla,
+            strict=strict,
         )
         self._notifier = notifier
         self._renderer = renderer
@@ -127,6 +129,7 @@ class ServiceDesk(DisciplineCommands):
             notification_policy=notification_policy,
             permissions=registry.command_policy(),
             sla=sla,
+            strict=cfg.strict,
         )
 
     # --- plumbing -----------------------------------------------------------
@@ -416,7 +419,10 @@ class ServiceDesk(DisciplineCommands):
     @command
     def start_work_order(self, work_order_id: str, *, actor: Actor, note: str = "") -> WorkOrder:
         """Begin execution."""
-        return self._change(WorkOrder, work_order_id, lambda w, at: w.start(actor=actor, at=at, note=note))
+        supervising = self._permissions.supervises(actor)
+        return self._change(
+            WorkOrder, work_order_id, lambda w, at: w.start(actor=actor, at=at, note=note, as_supervisor=supervising)
+        )
 
     @command
     def complete_step(
@@ -430,19 +436,29 @@ class ServiceDesk(DisciplineCommands):
         measurements: Iterable[Measurement] = (),
     ) -> WorkOrder:
         """Record a checklist step as done."""
+        supervising = self._permissions.supervises(actor)
         return self._change(
             WorkOrder,
             work_order_id,
             lambda w, at: w.complete_step(
-                actor=actor, at=at, step_key=step_key, note=note, evidence=evidence, measurements=measurements
+                actor=actor,
+                at=at,
+                step_key=step_key,
+                note=note,
+                evidence=evidence,
+                measurements=measurements,
+                as_supervisor=supervising,
             ),
         )
 
     @command
     def skip_step(self, work_order_id: str, *, actor: Actor, step_key: str, reason: str) -> WorkOrder:
         """Skip an optional step with a reason."""
+        supervising = self._permissions.supervises(actor)
         return self._change(
-            WorkOrder, work_order_id, lambda w, at: w.skip_step(actor=actor, at=at, step_key=step_key, reason=reason)
+            WorkOrder,
+            work_order_id,
+            lambda w, at: w.skip_step(actor=actor, at=at, step_key=step_key, reason=reason, as_supervisor=supervising),
         )
 
     @command
@@ -450,19 +466,23 @@ class ServiceDesk(DisciplineCommands):
         self, work_order_id: str, *, actor: Actor, reason: HoldReason | str, description: str
     ) -> WorkOrder:
         """An exception pauses the work order."""
+        supervising = self._permissions.supervises(actor)
         return self._change(
             WorkOrder,
             work_order_id,
-            lambda w, at: w.hold(actor=actor, at=at, reason=reason, description=description),
+            lambda w, at: w.hold(actor=actor, at=at, reason=reason, description=description, as_supervisor=supervising),
         )
 
     @command
     def report_hold(self, work_order_id: str, *, actor: Actor, supervisor: Actor, note: str = "") -> WorkOrder:
         """Report the exception to a supervisor."""
+        supervising = self._permissions.supervises(actor)
         return self._change(
             WorkOrder,
             work_order_id,
-            lambda w, at: w.report_hold(actor=actor, at=at, supervisor=supervisor, note=note),
+            lambda w, at: w.report_hold(
+                actor=actor, at=at, supervisor=supervisor, note=note, as_supervisor=supervising
+            ),
         )
 
     @command
@@ -480,15 +500,21 @@ class ServiceDesk(DisciplineCommands):
     @command
     def resume_work_order(self, work_order_id: str, *, actor: Actor, note: str = "") -> WorkOrder:
         """Resume after the exception procedure is complete."""
-        return self._change(WorkOrder, work_order_id, lambda w, at: w.resume(actor=actor, at=at, note=note))
+        supervising = self._permissions.supervises(actor)
+        return self._change(
+            WorkOrder, work_order_id, lambda w, at: w.resume(actor=actor, at=at, note=note, as_supervisor=supervising)
+        )
 
     @command
     def complete_work_order(
         self, work_order_id: str, *, actor: Actor, sign_off: SiteSignOff, note: str = ""
     ) -> WorkOrder:
         """Complete: all required steps done and the site representative signed."""
+        supervising = self._permissions.supervises(actor)
         return self._change(
-            WorkOrder, work_order_id, lambda w, at: w.complete(actor=actor, at=at, sign_off=sign_off, note=note)
+            WorkOrder,
+            work_order_id,
+            lambda w, at: w.complete(actor=actor, at=at, sign_off=sign_off, note=note, as_supervisor=supervising),
         )
 
     @command
@@ -562,13 +588,7 @@ class ServiceDesk(DisciplineCommands):
                 raise BusinessRuleError(
                     "ServiceAgreement", agreement.id, "acceptance needs at least one completed work order"
                 )
-            for order in live:
-                if order.id in chosen and inspector.person.id in order.assignees:
-                    raise SeparationOfDutiesError(
-                        inspector.person.id,
-                        "open_acceptance",
-                        f"an acceptance inspector may not be an assignee of the work inspected ({order.id})",
-                    )
+            require_independent_inspector(inspector, [order for order in live if order.id in chosen])
             acceptance = Acceptance.open(
                 id=AcceptanceId(self._ids.new_id("acceptance")),
                 agreement_id=agreement.id,
@@ -611,8 +631,19 @@ class ServiceDesk(DisciplineCommands):
 
     @command
     def mark_rectified(self, acceptance_id: str, *, actor: Actor, note: str) -> Acceptance:
-        """The failed points are reported fixed; the next round may be inspected."""
-        return self._change_acceptance(acceptance_id, lambda a, at: a.mark_rectified(actor=actor, at=at, note=note))
+        """The failed points are reported fixed; the next round may be inspected.
+
+        An assignee of the inspected work orders reports it, or a supervisor (recorded as such).
+        """
+        supervising = self._permissions.supervises(actor)
+        with self._transaction() as tx:
+            acceptance = tx.get(tx.uow.acceptances, acceptance_id)
+            tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
+            workers = {a for order_id in acceptance.work_order_ids for a in tx.uow.work_orders.get(order_id).assignees}
+            changed = acceptance.mark_rectified(
+                actor=actor, at=tx.now, note=note, workers=workers, as_supervisor=supervising
+            )
+            return tx.update(tx.uow.acceptances, changed)
 
     @command
     def sign_acceptance_report(

@@ -7,25 +7,31 @@ deadline, and after rectification the next, numbered round is inspected.
 
 awaiting_inspection → passed → accepted
 awaiting_inspection → failed → rectification_ordered → rectified → passed | failed → …
+
+The inspector is independent of the work: nobody who recorded work on an
+inspected work order (:func:`require_independent_inspector`), and the inspector
+never reports the rectification done. Rectification is reported by an assignee
+of the inspected work, or by someone with supervisor authority, recorded as such.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.aggregate import check_time, record, require_status, started
 from servicecore.domain.agreement import AcceptanceCriterion, criterion_tuple
-from servicecore.domain.errors import PermissionDeniedError, ValidationError
+from servicecore.domain.errors import PermissionDeniedError, SeparationOfDutiesError, ValidationError
 from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import (
     AcceptanceId,
     Actor,
+    ActorId,
     ActorRef,
     AgreementId,
     EvidenceRef,
@@ -42,6 +48,7 @@ from servicecore.domain.values import (
     optional_aware,
     parse_enum,
 )
+from servicecore.domain.work_order import AS_SUPERVISOR, WorkOrder
 from servicecore.sla.clocks import Clocks, SlaTracked
 
 
@@ -317,8 +324,28 @@ class Acceptance(SlaTracked):
             ],
         )
 
-    def mark_rectified(self, *, actor: Actor, at: datetime, note: str) -> Acceptance:
-        """The responsible party reports the failed points fixed; re-inspection may follow."""
+    def mark_rectified(
+        self, *, actor: Actor, at: datetime, note: str, workers: Collection[ActorId], as_supervisor: bool = False
+    ) -> Acceptance:
+        """The failed points are reported fixed; re-inspection may follow.
+
+        ``workers`` are the assignees of the inspected work orders: one of them
+        reports, or someone ``as_supervisor`` (recorded as such); never the inspector.
+        """
+        check_time(self, at)  # time first, as in every command
+        if not isinstance(actor, Actor):
+            raise ValidationError("actor", f"must be an Actor, got {type(actor).__name__}")
+        command = f"mark_rectified on acceptance {self.id}"
+        if actor.id == self.inspector.person.id:
+            raise SeparationOfDutiesError(actor.id, command, "the inspector may not report the rectification done")
+        supervising = actor.id not in workers
+        if supervising and as_supervisor is not True:
+            raise PermissionDeniedError(
+                actor.id,
+                command,
+                f"only an assignee of the inspected work ({', '.join(sorted(workers))}) reports it done, "
+                "or a supervisor acting as such",
+            )
         require_status(self, "mark_rectified", {AcceptanceStatus.RECTIFICATION_ORDERED}, at=at)
         text = check_text("note", note)
         order = attrs.evolve(self.rectifications[-1], rectified_by=actor.ref, rectified_at=at, rectification_note=text)
@@ -328,7 +355,9 @@ class Acceptance(SlaTracked):
             actor=actor,
             at=at,
             to=AcceptanceStatus.RECTIFIED,
-            note=text + (" (after the deadline)" if order.late else ""),
+            note=text
+            + (" (after the deadline)" if order.late else "")
+            + (f" ({AS_SUPERVISOR})" if supervising else ""),
             rectifications=(*self.rectifications[:-1], order),
             events=[
                 ev.RectificationCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, round=order.round)
@@ -364,6 +393,22 @@ class Acceptance(SlaTracked):
         return results
 
 
+def require_independent_inspector(inspector: Inspector, work_orders: Iterable[WorkOrder]) -> None:
+    """Refuse an inspector who is assigned to, or recorded work on, any of ``work_orders``.
+
+    Raises :class:`SeparationOfDutiesError` naming the inspector and the work order.
+    """
+    person = inspector.person
+    for order in work_orders:
+        if person.id in order.assignees or person.id in order.worked_by:
+            raise SeparationOfDutiesError(
+                person.id,
+                "open_acceptance",
+                f"an acceptance inspector may not be an assignee of, or have recorded work on, "
+                f"the work inspected ({order.id})",
+            )
+
+
 __all__ = [
     "Acceptance",
     "AcceptanceReport",
@@ -373,4 +418,5 @@ __all__ = [
     "Inspector",
     "InspectorKind",
     "RectificationOrder",
+    "require_independent_inspector",
 ]

@@ -272,7 +272,9 @@ class Actor:
 
     ``roles`` carries role names (``"agent"``, ``"reviewer"``, ``"customer"``...).
     The domain's own rules compare ids (a reviewer is not the author, only the
-    designated inspector inspects); a role-based command policy is not built yet.
+    designated inspector inspects); the facade checks the roles against its
+    command policy. Nothing here is verified: the host application builds the
+    actor from the person it authenticated (see docs/trust-model.md).
     """
 
     id: ActorId = attrs.field(validator=non_empty)

@@ -4,6 +4,11 @@ scheduled → in_progress ⇄ on_hold → completed; cancelled from any open sta
 An exception puts the order on hold and must go pause → report to supervisor →
 coordinate → inform customer before work resumes. Completion needs every
 required checklist step done and the site representative's sign-off.
+
+Only the order's assignees do its work (start, steps, holds and their report,
+resuming, completing); someone else may do it only with supervisor authority,
+which the caller grants with ``as_supervisor=True`` and history records as
+"as supervisor". Everyone who recorded work is listed in :attr:`WorkOrder.worked_by`.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from typing import Any
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.aggregate import check_time, record, require_status, started
 from servicecore.domain.agreement import Schedule
 from servicecore.domain.checklists import ChecklistTemplate
-from servicecore.domain.errors import BusinessRuleError, ValidationError
+from servicecore.domain.errors import BusinessRuleError, PermissionDeniedError, ValidationError
 from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import (
     Actor,
@@ -56,6 +61,10 @@ class WorkOrderStatus(enum.StrEnum):
 
 OPEN_STATES = frozenset({WorkOrderStatus.SCHEDULED, WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.ON_HOLD})
 TERMINAL_STATES = frozenset({WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED})
+WORK_ACTIONS = frozenset({"start", "complete_step", "skip_step", "hold", "report_hold", "resume", "complete"})
+"""History actions that record work on the order: whoever ran one of them did the work."""
+AS_SUPERVISOR = "as supervisor"
+"""Marks the history note of work recorded by someone other than an assignee, on supervisor authority."""
 
 
 class StepStatus(enum.StrEnum):
@@ -270,6 +279,11 @@ class WorkOrder(SlaTracked):
             "step_key", f"work order {self.id} has no step {key!r}; steps: {[s.key for s in self.steps]}"
         )
 
+    @property
+    def worked_by(self) -> frozenset[ActorId]:
+        """Everyone who recorded work on the order (see :data:`WORK_ACTIONS`), assignee or not."""
+        return frozenset(entry.actor.id for entry in self.history if entry.action in WORK_ACTIONS)
+
     # --- commands -----------------------------------------------------------
 
     def reassign(self, *, actor: Actor, at: datetime, assignees: Sequence[ActorId], note: str = "") -> WorkOrder:
@@ -286,8 +300,9 @@ class WorkOrder(SlaTracked):
             events=[ev.WorkOrderReassigned(aggregate_id=self.id, occurred_at=at, actor=actor.ref, assignees=new)],
         )
 
-    def start(self, *, actor: Actor, at: datetime, note: str = "") -> WorkOrder:
-        """Begin execution."""
+    def start(self, *, actor: Actor, at: datetime, note: str = "", as_supervisor: bool = False) -> WorkOrder:
+        """Begin execution (an assignee, or someone ``as_supervisor``)."""
+        supervising = self._require_worker(actor, "start", as_supervisor, at)
         require_status(self, "start", {WorkOrderStatus.SCHEDULED}, at=at)
         return record(
             self,
@@ -295,7 +310,7 @@ class WorkOrder(SlaTracked):
             actor=actor,
             at=at,
             to=WorkOrderStatus.IN_PROGRESS,
-            note=note,
+            note=_capacity(note, supervising),
             events=[ev.WorkOrderStarted(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
         )
 
@@ -308,8 +323,10 @@ class WorkOrder(SlaTracked):
         note: str = "",
         evidence: Iterable[EvidenceRef] = (),
         measurements: Iterable[Measurement] = (),
+        as_supervisor: bool = False,
     ) -> WorkOrder:
-        """Record a checklist step as done, with evidence and measurements."""
+        """Record a checklist step as done, with evidence and measurements (an assignee, or ``as_supervisor``)."""
+        supervising = self._require_worker(actor, "complete_step", as_supervisor, at)
         require_status(self, "complete_step", {WorkOrderStatus.IN_PROGRESS}, at=at)
         step = self._pending_step(step_key, "complete_step")
         done = attrs.evolve(
@@ -328,13 +345,16 @@ class WorkOrder(SlaTracked):
             action="complete_step",
             actor=actor,
             at=at,
-            note=f"{step_key}: {note}" if note else step_key,
+            note=_capacity(f"{step_key}: {note}" if note else step_key, supervising),
             steps=self._replace_step(done),
             events=[ev.StepCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, step_key=step_key)],
         )
 
-    def skip_step(self, *, actor: Actor, at: datetime, step_key: str, reason: str) -> WorkOrder:
+    def skip_step(
+        self, *, actor: Actor, at: datetime, step_key: str, reason: str, as_supervisor: bool = False
+    ) -> WorkOrder:
         """Skip an optional step, with a reason. Required steps cannot be skipped."""
+        supervising = self._require_worker(actor, "skip_step", as_supervisor, at)
         require_status(self, "skip_step", {WorkOrderStatus.IN_PROGRESS}, at=at)
         step = self._pending_step(step_key, "skip_step")
         if step.required:
@@ -346,15 +366,18 @@ class WorkOrder(SlaTracked):
             action="skip_step",
             actor=actor,
             at=at,
-            note=f"{step_key}: {text}",
+            note=_capacity(f"{step_key}: {text}", supervising),
             steps=self._replace_step(skipped),
             events=[
                 ev.StepSkipped(aggregate_id=self.id, occurred_at=at, actor=actor.ref, step_key=step_key, reason=text)
             ],
         )
 
-    def hold(self, *, actor: Actor, at: datetime, reason: HoldReason | str, description: str) -> WorkOrder:
+    def hold(
+        self, *, actor: Actor, at: datetime, reason: HoldReason | str, description: str, as_supervisor: bool = False
+    ) -> WorkOrder:
         """An exception pauses the work (step 1 of the exception procedure)."""
+        supervising = self._require_worker(actor, "hold", as_supervisor, at)
         require_status(self, "hold", {WorkOrderStatus.IN_PROGRESS}, at=at)
         new_hold = Hold(
             reason=reason, description=check_text("description", description), raised_by=actor.ref, raised_at=at
@@ -365,7 +388,7 @@ class WorkOrder(SlaTracked):
             actor=actor,
             at=at,
             to=WorkOrderStatus.ON_HOLD,
-            note=f"{new_hold.reason.value}: {new_hold.description}",
+            note=_capacity(f"{new_hold.reason.value}: {new_hold.description}", supervising),
             holds=(*self.holds, new_hold),
             events=[
                 ev.WorkOrderHeld(
@@ -378,8 +401,11 @@ class WorkOrder(SlaTracked):
             ],
         )
 
-    def report_hold(self, *, actor: Actor, at: datetime, supervisor: Actor, note: str = "") -> WorkOrder:
+    def report_hold(
+        self, *, actor: Actor, at: datetime, supervisor: Actor, note: str = "", as_supervisor: bool = False
+    ) -> WorkOrder:
         """Report the exception to a supervisor (step 2)."""
+        supervising = self._require_worker(actor, "report_hold", as_supervisor, at)
         hold = self._hold_at("report_hold", HoldStage.PAUSED, at)
         updated = attrs.evolve(hold, stage=HoldStage.REPORTED, supervisor=supervisor.ref, reported_at=at)
         return record(
@@ -387,7 +413,7 @@ class WorkOrder(SlaTracked):
             action="report_hold",
             actor=actor,
             at=at,
-            note=note or f"reported to {supervisor.name}",
+            note=_capacity(note or f"reported to {supervisor.name}", supervising),
             holds=(*self.holds[:-1], updated),
             events=[
                 ev.HoldReportedToSupervisor(
@@ -426,8 +452,9 @@ class WorkOrder(SlaTracked):
             events=[ev.CustomerInformedOfHold(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
         )
 
-    def resume(self, *, actor: Actor, at: datetime, note: str = "") -> WorkOrder:
+    def resume(self, *, actor: Actor, at: datetime, note: str = "", as_supervisor: bool = False) -> WorkOrder:
         """Resume work; only after the customer has been informed."""
+        supervising = self._require_worker(actor, "resume", as_supervisor, at)
         hold = self._hold_at("resume", HoldStage.CUSTOMER_INFORMED, at)
         updated = attrs.evolve(hold, stage=HoldStage.RESOLVED, resumed_at=at)
         return record(
@@ -436,13 +463,16 @@ class WorkOrder(SlaTracked):
             actor=actor,
             at=at,
             to=WorkOrderStatus.IN_PROGRESS,
-            note=note,
+            note=_capacity(note, supervising),
             holds=(*self.holds[:-1], updated),
             events=[ev.WorkOrderResumed(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
         )
 
-    def complete(self, *, actor: Actor, at: datetime, sign_off: SiteSignOff, note: str = "") -> WorkOrder:
+    def complete(
+        self, *, actor: Actor, at: datetime, sign_off: SiteSignOff, note: str = "", as_supervisor: bool = False
+    ) -> WorkOrder:
         """Finish: every required step done and the site representative has signed."""
+        supervising = self._require_worker(actor, "complete", as_supervisor, at)
         require_status(self, "complete", {WorkOrderStatus.IN_PROGRESS}, at=at)
         missing = self.open_required_steps
         if missing:
@@ -464,7 +494,7 @@ class WorkOrder(SlaTracked):
             actor=actor,
             at=at,
             to=WorkOrderStatus.COMPLETED,
-            note=note or f"signed off by {sign_off.name}",
+            note=_capacity(note or f"signed off by {sign_off.name}", supervising),
             sign_off=sign_off,
             events=[
                 ev.WorkOrderCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, signed_by=sign_off.name)
@@ -488,6 +518,24 @@ class WorkOrder(SlaTracked):
 
     # --- rules --------------------------------------------------------------
 
+    def _require_worker(self, actor: Actor, action: str, as_supervisor: bool, at: datetime) -> bool:
+        """True if ``actor`` works on the order as a supervisor, False as an assignee; anyone else is refused.
+
+        ``at`` is checked first, as every command checks it before anything else.
+        """
+        check_time(self, at)
+        if not isinstance(actor, Actor):
+            raise ValidationError("actor", f"must be an Actor, got {type(actor).__name__}")
+        if actor.id in self.assignees:
+            return False
+        if as_supervisor is True:
+            return True
+        raise PermissionDeniedError(
+            actor.id,
+            f"{action} on work order {self.id}",
+            f"only its assignees ({', '.join(self.assignees)}) work on it, or a supervisor acting as such",
+        )
+
     def _pending_step(self, key: str, action: str) -> ChecklistStep:
         step = self.step(key)
         if step.status is not StepStatus.PENDING:
@@ -510,7 +558,15 @@ class WorkOrder(SlaTracked):
         return hold
 
 
+def _capacity(note: str, supervising: bool) -> str:
+    if not supervising:
+        return note
+    return f"{note} ({AS_SUPERVISOR})" if note else AS_SUPERVISOR
+
+
 __all__ = [
+    "AS_SUPERVISOR",
+    "WORK_ACTIONS",
     "ChecklistStep",
     "Hold",
     "HoldReason",

@@ -348,7 +348,7 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
         instructions=t("re-treat"),
     )
     acceptances.append(acc)
-    acc = acc.mark_rectified(actor=ENGINEER, at=clock.next(60 * 24), note=t("re-treated"))
+    acc = acc.mark_rectified(actor=ENGINEER, at=clock.next(60 * 24), note=t("re-treated"), workers={ENGINEER.id})
     acceptances.append(acc)
     acc = acc.record_inspection(
         actor=customer, at=clock.next(), results=[CriterionResult(criterion_code="no-live-insects", passed=True)]

@@ -92,6 +92,7 @@ from servicecore.ports.storage import AGGREGATE_KINDS, Repository, StorageBacken
 from servicecore.serialization import unstructure
 from servicecore.testing import (
     AGENT,
+    ENGINEER,
     HOSTILE_IDS,
     HOSTILE_TEXTS,
     REVIEWER,
@@ -411,7 +412,7 @@ class StorageContract:
         with storage.unit_of_work() as uow:
             stale = uow.work_orders.get(order.id)  # loaded at version 1
         with storage.unit_of_work() as uow:
-            winner = uow.work_orders.get(order.id).start(actor=AGENT, at=_LATER, note="winner")
+            winner = uow.work_orders.get(order.id).start(actor=ENGINEER, at=_LATER, note="winner")
             uow.work_orders.update(winner)
             uow.commit()
 
@@ -421,7 +422,7 @@ class StorageContract:
             uow.requests.add(newcomer)
             uow.agreements.update(uow.agreements.get(agreement.id).submit_for_review(actor=AGENT, at=_LATER))
             uow.outbox.add(sample_notification("NTF-1"))
-            loser = stale.start(actor=AGENT, at=_LATER, note="loser")
+            loser = stale.start(actor=ENGINEER, at=_LATER, note="loser")
             write_then_commit_fails(ConcurrencyError, uow, lambda: uow.work_orders.update(loser))
 
         assert_stored_as(load(storage, WorkOrder, order.id), winner, version=2)
@@ -492,7 +493,7 @@ class StorageContract:
             # every kind of write, staged but not committed; the acceptance is the contested one
             slow.requests.add(newcomer)
             slow.agreements.update(slow.agreements.get(agreement.id).submit_for_review(actor=AGENT, at=_LATER))
-            slow.work_orders.update(slow.work_orders.get(order.id).start(actor=AGENT, at=_LATER))
+            slow.work_orders.update(slow.work_orders.get(order.id).start(actor=ENGINEER, at=_LATER))
             slow.outbox.add(sample_notification("NTF-slow"))
             contested = slow.acceptances.get(acceptance.id)
             slow.acceptances.update(
@@ -703,7 +704,7 @@ class StorageContract:
         with storage.unit_of_work() as uow:
             moved = uow.work_orders.get("WO-1").reassign(actor=AGENT, at=_LATER, assignees=[ActorId("E-3")])
             uow.work_orders.update(moved)
-            started = uow.work_orders.get("WO-2").start(actor=AGENT, at=_LATER)
+            started = uow.work_orders.get("WO-2").start(actor=Actor(ActorId("E-2"), "E 2", ["engineer"]), at=_LATER)
             uow.work_orders.update(started)
             _check_ids(uow.work_orders.list(assignee_id="E-2"), ["WO-2", "WO-4"], "own reassignment, E-2")
             _check_ids(uow.work_orders.list(assignee_id="E-3"), ["WO-1", "WO-3", "WO-4"], "own reassignment, E-3")

@@ -427,7 +427,7 @@ def work_orders(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> WorkOrder:
     valid commands (steps done or skipped, holds through the exception procedure,
     reassignment, completion, cancellation)."""
     clock = _Clock(draw, draw(aware_datetimes()))
-    agent, engineer, supervisor = draw(actors("agent")), draw(actors("engineer")), draw(actors("supervisor"))
+    agent, worker, supervisor = draw(actors("agent")), draw(actors("engineer")), draw(actors("supervisor"))
     begin = draw(aware_datetimes())
     order = WorkOrder.create(
         id=WorkOrderId(draw(identifiers("WO"))),
@@ -447,6 +447,7 @@ def work_orders(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> WorkOrder:
         found: list[Move] = []
         endings: list[Move] = []
         open_ = w.status in {WorkOrderStatus.SCHEDULED, WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.ON_HOLD}
+        engineer = Actor(w.assignees[0], worker.name, worker.roles)  # only an assignee works on the order
         if w.status is WorkOrderStatus.SCHEDULED:
             found.append(lambda: w.start(actor=engineer, at=clock.tick(), note=draw(texts())))
         if w.status is WorkOrderStatus.IN_PROGRESS:
@@ -527,6 +528,7 @@ def acceptances(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Acceptance:
     valid commands (passed and failed rounds, rectification, signing)."""
     clock = _Clock(draw, draw(aware_datetimes()))
     agent, inspector = draw(actors("agent")), draw(actors("customer"))
+    engineer = draw(actors("engineer").filter(lambda e: e.id != inspector.id))  # the inspector never rectifies
     criteria = draw(_TERMS).criteria
     acceptance = Acceptance.open(
         id=AcceptanceId(draw(identifiers("ACC"))),
@@ -577,7 +579,11 @@ def acceptances(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Acceptance:
 
             found.append(order)
         if a.status is AcceptanceStatus.RECTIFICATION_ORDERED:
-            found.append(lambda: a.mark_rectified(actor=agent, at=clock.tick(), note=draw(non_blank_texts())))
+            found.append(
+                lambda: a.mark_rectified(
+                    actor=engineer, at=clock.tick(), note=draw(non_blank_texts()), workers={engineer.id}
+                )
+            )
         return found, []
 
     result = _walk(draw, acceptance, moves, max_steps)

@@ -573,7 +573,8 @@ class BusinessCalendar:
         number, index, _ = self._locate(u)
         last = self.working_day(date.fromordinal(number * _BLOCK + index), days)
         boundary = self._day_start(last.toordinal() + 1)
-        if self._always or self.deadline_at is DeadlineAt.NEXT_START or self._between_us(u, boundary) == 0:
+        nothing_left = days == 0 and self._between_us(u, boundary) == 0
+        if self._always or self.deadline_at is DeadlineAt.NEXT_START or nothing_left:
             return self._result(*self._add_us(boundary, 0))
         block_number, need = self._position(boundary)
         return self._result(*self._at(block_number, need, earliest=True))

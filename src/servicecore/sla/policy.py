@@ -120,8 +120,7 @@ def _paused_start(value: PausedStart | str) -> PausedStart:
     return parse_enum(PausedStart, "paused_start", value)
 
 
-def _amount(value: object, target: Target) -> timedelta:
-    unit = target.unit
+def _amount(value: object, unit: TargetUnit) -> timedelta:
     if unit is TargetUnit.BUSINESS_TIME:
         if isinstance(value, timedelta | str):
             return parse_duration(value, "amount")
@@ -154,7 +153,7 @@ def _months(value: object) -> int:
     return value
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Target:
     """How long a clock may run: business time, working days, calendar days or calendar months.
 
@@ -183,11 +182,23 @@ class Target:
     2
     """
 
-    unit: TargetUnit = attrs.field(converter=_unit)
-    amount: timedelta = attrs.field(default=timedelta(0), converter=attrs.Converter(_amount, takes_self=True))
+    unit: TargetUnit
+    amount: timedelta = timedelta(0)
     roll_forward: bool = attrs.field(default=True, validator=is_bool)
     end_of_day: bool = attrs.field(default=True, validator=is_bool)
-    months: int = attrs.field(default=0, converter=_months)
+    months: int = 0
+
+    def __init__(
+        self,
+        unit: TargetUnit | str,
+        amount: timedelta | str | int = timedelta(0),
+        roll_forward: bool = True,
+        end_of_day: bool = True,
+        months: int = 0,
+    ) -> None:
+        """A target of ``amount`` (or ``months``) in ``unit``; the amount is read as the unit counts."""
+        checked = _unit(unit)
+        self.__attrs_init__(checked, _amount(amount, checked), roll_forward, end_of_day, _months(months))
 
     def __attrs_post_init__(self) -> None:
         if self.unit is TargetUnit.BUSINESS_TIME:

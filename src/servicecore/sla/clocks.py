@@ -21,7 +21,8 @@ Semantics, all in business time on the calendar passed in:
   :meth:`Clock.failed_by` counts only the time the clock actually ran late.
 * Checkpoints (warning, breach, escalation levels) are computed when the clock is
   (re)scheduled and stored with the roles to notify; they always fall inside working
-  time or at its start. A recorded checkpoint stays recorded when the clock is
+  time, or at the close of a working window with the calendar's ``window_end`` setting
+  (:class:`~servicecore.sla.calendar.DeadlineAt`). A recorded checkpoint stays recorded when the clock is
   rescheduled; only a restart (:attr:`~servicecore.sla.policy.OnReopen.RESTART`) re-arms them.
 * Scans only record checkpoints of running clocks: a paused or stopped clock sends
   nothing (its state still tells whether it was late).

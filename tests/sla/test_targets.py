@@ -159,9 +159,9 @@ def test_working_day_targets_end_at_the_close_of_the_last_working_day(
     if days < 0:
         assert due < start
     kept = initial_due(cal, Target.business_days(days, end_of_day=False), start)
-    assert (
-        kept.astimezone(cal.time_zone).date() == last or kept.utcoffset() != start.astimezone(cal.time_zone).utcoffset()
-    )
+    wall = cal.at_wall_time(last, start.astimezone(cal.time_zone).time())
+    assert kept == wall if cal.is_working(wall) else kept == cal.settle(wall)
+    assert cal.is_working(kept) or cal.settle(kept) == kept
 
 
 def test_working_days_keep_the_time_of_day_when_asked() -> None:
@@ -170,6 +170,11 @@ def test_working_days_keep_the_time_of_day_when_asked() -> None:
     assert initial_due(OFFICE, Target.business_days(2), monday) == at(2025, 3, 5, 18)
     assert initial_due(OFFICE, Target.business_days(-2), at(2025, 3, 13, 10)) == at(2025, 3, 11, 18)
     assert initial_due(OFFICE, Target.business_days(-2, end_of_day=False), at(2025, 3, 13, 10)) == at(2025, 3, 11, 10)
+    # a time of day outside working hours settles as the calendar says: that day's close, or the next start
+    evening = at(2025, 3, 3, 20)
+    assert initial_due(OFFICE, Target.business_days(2, end_of_day=False), evening) == at(2025, 3, 5, 18)
+    later = attrs.evolve(OFFICE, deadline_at="next_start")
+    assert initial_due(later, Target.business_days(2, end_of_day=False), evening) == at(2025, 3, 6, 9)
 
 
 def test_calendar_days_keep_their_end_of_day_default() -> None:

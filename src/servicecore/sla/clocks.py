@@ -135,7 +135,8 @@ def initial_due(calendar: BusinessCalendar, target: Target, start: datetime) -> 
     Business time: :meth:`BusinessCalendar.add`. Working days with ``end_of_day``:
     :meth:`BusinessCalendar.add_working_days` (the close of the last working day, as the
     calendar's ``deadline_at`` says); without it, the time of day of ``start`` on the last
-    working day. Calendar days and months: the last day is the start date moved by the
+    working day, or, if that is outside working hours, :meth:`BusinessCalendar.settle` of it
+    (20:00 becomes that day's close). Calendar days and months: the last day is the start date moved by the
     days or (clamped) months, rolled to the next working day if ``roll_forward`` and it is
     not one (to the previous one when counting back); the target ends at the midnight that
     ends it (:meth:`BusinessCalendar.end_of_day`), or at the time of day of ``start`` on it.
@@ -150,19 +151,20 @@ def initial_due(calendar: BusinessCalendar, target: Target, start: datetime) -> 
     if unit is TargetUnit.BUSINESS_DAYS and target.end_of_day:
         return calendar.add_working_days(start, target.days)
     local = start.astimezone(calendar.time_zone)
-    if unit is TargetUnit.BUSINESS_DAYS:
-        last = calendar.working_day(local.date(), target.days)
+    wall = local.timetz().replace(tzinfo=None)
+    if unit is TargetUnit.BUSINESS_DAYS:  # a time of day outside working hours settles like any deadline
+        kept = calendar.at_wall_time(calendar.working_day(local.date(), target.days), wall)
+        return kept if calendar.is_working(kept) else calendar.settle(kept)
+    if unit is TargetUnit.CALENDAR_MONTHS:
+        last, back = add_months_to_date(local.date(), target.months), target.months < 0
     else:
-        if unit is TargetUnit.CALENDAR_MONTHS:
-            last, back = add_months_to_date(local.date(), target.months), target.months < 0
-        else:
-            last, back = local.date() + timedelta(days=target.days), target.days < 0
-        step = timedelta(days=-1 if back else 1)
-        while target.roll_forward and not calendar.is_working_day(last):
-            last += step
-        if target.end_of_day:
-            return calendar.end_of_day(last)
-    return calendar.at_wall_time(last, local.timetz().replace(tzinfo=None))
+        last, back = local.date() + timedelta(days=target.days), target.days < 0
+    step = timedelta(days=-1 if back else 1)
+    while target.roll_forward and not calendar.is_working_day(last):
+        last += step
+    if target.end_of_day:
+        return calendar.end_of_day(last)
+    return calendar.at_wall_time(last, wall)
 
 
 def _replay(

@@ -135,11 +135,12 @@ def initial_due(calendar: BusinessCalendar, target: Target, start: datetime) -> 
     Business time: :meth:`BusinessCalendar.add`. Working days with ``end_of_day``:
     :meth:`BusinessCalendar.add_working_days` (the close of the last working day, as the
     calendar's ``deadline_at`` says); without it, the time of day of ``start`` on the last
-    working day, or, if that is outside working hours, :meth:`BusinessCalendar.settle` of it
-    (20:00 becomes that day's close). Calendar days and months: the last day is the start date moved by the
-    days or (clamped) months, rolled to the next working day if ``roll_forward`` and it is
-    not one (to the previous one when counting back); the target ends at the midnight that
-    ends it (:meth:`BusinessCalendar.end_of_day`), or at the time of day of ``start`` on it.
+    working day, or, if that is outside working hours, :meth:`BusinessCalendar.settle` of
+    it (20:00 becomes that day's close). Calendar days and months: the last day is the
+    start date moved by the days or (clamped) months, rolled to the next working day if
+    ``roll_forward`` and it is not one (to the previous one when counting back); the
+    target ends at the midnight that ends it (:meth:`BusinessCalendar.end_of_day`), or at
+    the time of day of ``start`` on it.
 
     Months are counted like calendar days everywhere else: remaining and paused time of a
     month clock is elapsed time, and a pause moves its due time by the pause's length.

@@ -65,11 +65,6 @@ class TargetUnit(enum.StrEnum):
     two months after go-live: 31 December + 2 months is 28 February, 29 in a leap year)."""
 
     @property
-    def counts_days(self) -> bool:
-        """True for the units that count whole days or months rather than business time."""
-        return self is not TargetUnit.BUSINESS_TIME
-
-    @property
     def is_calendar(self) -> bool:
         """True for calendar days and months: elapsed time, whatever the working hours."""
         return self in (TargetUnit.CALENDAR_DAYS, TargetUnit.CALENDAR_MONTHS)
@@ -241,8 +236,8 @@ class Target:
 
     @property
     def days(self) -> int:
-        """Whole days of a day-based target (``amount`` in days; 0 for months and business time)."""
-        return self.amount.days if self.unit.counts_days else 0
+        """Whole days of a day-based target (``amount`` in days; 0 for a month target)."""
+        return self.amount.days
 
 
 def _days(value: object) -> int:

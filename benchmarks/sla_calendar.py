@@ -29,23 +29,28 @@ from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from servicecore.sla import BusinessCalendar, Clocks, ClockSpec, EscalationLevel, SlaPolicy, Target
+from servicecore.sla import BusinessCalendar, Clocks, ClockSpec, DeadlineAt, EscalationLevel, SlaPolicy, Target
 from servicecore_adapters.calendars import china_calendar
 
 MINUTE = timedelta(minutes=1)
 
 
 def naive_add(calendar: BusinessCalendar, start: datetime, duration: timedelta) -> datetime:
-    """The latest instant ``duration`` (whole minutes) of business time after ``start``, a minute at a time."""
+    """The instant ``duration`` (whole minutes) of business time after ``start``, a minute at a time.
+
+    With the calendar's ``window_end`` setting the first instant at which that much has
+    passed (it may close a window); with ``next_start`` the last one, in working time.
+    """
     zone = calendar.time_zone
     instant, left = start.astimezone(UTC), duration
+    earliest = duration > timedelta(0) and calendar.deadline_at is DeadlineAt.WINDOW_END
 
     def working(moment: datetime) -> bool:
         local = moment.astimezone(zone)
         seconds = local.hour * 3600 + local.minute * 60
         return any(h.start_seconds <= seconds < h.end_seconds for h in calendar.working_hours(local.date()))
 
-    while left > timedelta(0) or not working(instant):
+    while left > timedelta(0) or not (earliest or working(instant)):
         if working(instant):
             left -= MINUTE
         instant += MINUTE

@@ -7,16 +7,20 @@ are readable ``"message @ $.path"`` lines naming each bad field.
 
 Conventions: datetimes are ISO 8601 strings with an offset (naive ones are
 refused), durations ISO 8601 durations (``PT4H``), ``Decimal`` is a string (floats are refused), enums are their values,
-sets are sorted lists. Pending domain events are never serialized.
+sets are sorted lists, dates ISO dates (``2025-10-01``), time zones their IANA names. Pending domain
+events are never serialized. SLA settings round-trip too: a stored clock's
+:class:`~servicecore.sla.Target` and a :class:`~servicecore.sla.BusinessCalendar` with its
+``deadline_at``.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, get_args, get_origin
+from zoneinfo import ZoneInfo
 
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
@@ -60,6 +64,32 @@ def _structure_datetime(value: Any, _: type[datetime]) -> datetime:
     else:
         raise ValidationError("datetime", f"expected an ISO 8601 string, got {type(value).__name__}")
     return check_aware("datetime", parsed)
+
+
+def _structure_date(value: Any, _: type[date]) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError("date", f"expected an ISO date like '2025-10-01', got {value!r}")
+
+
+def _structure_zone(value: Any, _: type[ZoneInfo]) -> ZoneInfo:
+    if isinstance(value, str):
+        try:
+            return ZoneInfo(value)
+        except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+            pass
+    raise ValidationError("time_zone", f"expected an IANA time zone name like 'Asia/Shanghai', got {value!r}")
+
+
+def _is_date_set(type_: Any) -> bool:
+    return bool(type_ == frozenset[date])
+
+
+def _unstructure_dates(value: frozenset[date]) -> list[str]:
+    return [day.isoformat() for day in sorted(value)]
 
 
 def _structure_decimal(value: Any, _: type[Decimal]) -> Decimal:
@@ -144,6 +174,11 @@ def _build_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_homogenous_tuple, _strict_tuple_factory)
     conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
     conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(date, date.isoformat)
+    conv.register_structure_hook(date, _structure_date)
+    conv.register_unstructure_hook_func(_is_date_set, _unstructure_dates)
+    conv.register_unstructure_hook(ZoneInfo, lambda zone: zone.key)
+    conv.register_structure_hook(ZoneInfo, _structure_zone)
     conv.register_unstructure_hook(Decimal, str)
     conv.register_unstructure_hook(timedelta, format_duration)
     conv.register_structure_hook(timedelta, lambda value, _: parse_duration(value))

@@ -171,8 +171,8 @@ def test_acknowledging_stops_the_first_response_clock(storage: StorageBackend) -
     resolution = request.clocks.get("resolution")
     assert resolution is not None
     assert resolution.is_running
-    # 32 of 40 h runs out at 18:00 on Friday: checkpoints land on working time, so Monday 09:00
-    assert request.sla_check_at == resolution.checkpoint("warning").at == at(2026, 3, 9, 9)
+    # 32 of 40 h runs out at 18:00 on Friday: the calendar's window_end default keeps it at Friday's close
+    assert request.sla_check_at == resolution.checkpoint("warning").at == at(2026, 3, 6, 18)
     # the first response's warning instant has passed: nothing to record for a stopped clock
     assert world.scan(at(2026, 3, 3, 12)) == SlaScanResult(scanned=0, alerts=())
     assert world.sla_notices() == []
@@ -234,7 +234,7 @@ def test_breach_and_overdue_escalation_fire_once_each_with_the_default_policies(
     ]
     stored = world.desk.get_request(request.id)
     assert stored.clocks.get("first_response").state(at(2026, 3, 4, 9)) is ClockState.BREACHED
-    assert stored.sla_check_at == at(2026, 3, 9, 9)  # the resolution clock's warning
+    assert stored.sla_check_at == at(2026, 3, 6, 18)  # the resolution clock's warning
 
 
 def escalating_policy() -> SlaPolicy:
@@ -263,14 +263,16 @@ def test_escalation_levels_never_fall_on_a_holiday_or_a_night(storage: StorageBa
     assert first is not None
     assert [(cp.level, cp.at) for cp in first.checkpoints] == [
         ("breach", at(2025, 10, 9, 11)),  # 2 h on 30 September, 2 h on 9 October
-        ("team_lead", at(2025, 10, 9, 9)),  # half of 4 h is gone at 18:00 on 30 September: told at the next start
+        ("team_lead", at(2025, 9, 30, 18)),  # half of 4 h is gone at 18:00 on 30 September: told at that close
         ("manager", at(2025, 10, 9, 14, 30)),  # 2 business hours after the breach, lunch excluded
     ]
 
+    assert world.scan(at(2025, 9, 30, 17, 59)).alerts == ()
+    assert levels(world.scan(at(2025, 9, 30, 18))) == [("first_response", "team_lead", at(2025, 9, 30, 18))]
     for day in (30, *range(1, 9)):  # that evening and every day of the holiday, at noon and late at night
-        for hour in (12, 23) if day != 30 else (18, 23):
+        for hour in (12, 23) if day != 30 else (23,):
             assert world.scan(at(2025, 9 if day == 30 else 10, day, hour)).alerts == ()
-    assert levels(world.scan(at(2025, 10, 9, 9))) == [("first_response", "team_lead", at(2025, 10, 9, 9))]
+    assert world.scan(at(2025, 10, 9, 9)).alerts == ()
     assert world.scan(at(2025, 10, 9, 10, 59)).alerts == ()
     assert levels(world.scan(at(2025, 10, 9, 11))) == [("first_response", "breach", at(2025, 10, 9, 11))]
     manager = world.scan(at(2025, 10, 9, 23))  # a late scan finds it; it was reached in working time
@@ -298,7 +300,8 @@ def test_checkpoints_are_reached_in_working_time_and_recorded_once(
     for gap in gaps:
         scan_at += timedelta(minutes=gap)
         for alert in world.scan(scan_at).alerts:
-            assert cn.next_working_instant(alert.at) == alert.at, f"{alert.level} reached outside working time"
+            # inside working time, or at the close of a window (the calendar's window_end default)
+            assert cn.is_working(alert.at) or cn.settle(alert.at) == alert.at, f"{alert.level} reached at night"
             assert alert.at <= scan_at
             seen.append((alert.clock, alert.level))
     assert len(seen) == len(set(seen))

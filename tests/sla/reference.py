@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from servicecore.sla import BusinessCalendar
+from servicecore.sla import BusinessCalendar, DeadlineAt
 
 MINUTE = timedelta(minutes=1)
 
@@ -33,9 +33,14 @@ def between(calendar: BusinessCalendar, start: datetime, end: datetime) -> timed
 
 
 def add(calendar: BusinessCalendar, start: datetime, duration: timedelta) -> datetime:
-    """The latest instant ``duration`` (whole minutes, >= 0) of business time after ``start``."""
+    """The instant ``duration`` (whole minutes, >= 0) of business time after ``start``.
+
+    With ``window_end`` the first instant at which that much has passed; with ``next_start``
+    (or a zero duration) the last one, which is working time.
+    """
     instant, left = start.astimezone(UTC), duration
-    while left > timedelta(0) or not working(calendar, instant):
+    earliest = duration > timedelta(0) and calendar.deadline_at is DeadlineAt.WINDOW_END
+    while left > timedelta(0) or not (earliest or working(calendar, instant)):
         if working(calendar, instant):
             left -= MINUTE
         instant += MINUTE

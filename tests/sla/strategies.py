@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 from hypothesis import strategies as st
 
-from servicecore.sla import BusinessCalendar, WorkingHours
+from servicecore.sla import BusinessCalendar, DeadlineAt, WorkingHours
 from servicecore_adapters.calendars import china_calendar
 
 ZONES = ("Asia/Shanghai", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "UTC")
@@ -18,6 +19,11 @@ CHINA = china_calendar(years=range(2024, 2028))
 
 
 def _fixed() -> list[BusinessCalendar]:
+    both = [(cal, attrs.evolve(cal, deadline_at=DeadlineAt.NEXT_START)) for cal in _fixed_window_end()]
+    return [cal for pair in both for cal in pair]
+
+
+def _fixed_window_end() -> list[BusinessCalendar]:
     return [
         CHINA,
         BusinessCalendar.always_open("Europe/Berlin"),
@@ -57,12 +63,16 @@ def random_calendars(draw: st.DrawFn) -> BusinessCalendar:
     holidays = draw(st.sets(st.dates(date(2025, 1, 1), date(2026, 12, 31)), max_size=30))
     extra = draw(st.sets(st.dates(date(2025, 1, 1), date(2026, 12, 31)), max_size=5)) - holidays
     return BusinessCalendar(
-        time_zone=draw(st.sampled_from(ZONES)), week=week, holidays=holidays, extra_working_days=extra
+        time_zone=draw(st.sampled_from(ZONES)),
+        week=week,
+        holidays=holidays,
+        extra_working_days=extra,
+        deadline_at=draw(st.sampled_from(DeadlineAt)),
     )
 
 
 calendars = st.one_of(st.sampled_from(_fixed()), random_calendars())
-"""Hand-built calendars (China, 24×7, DST shifts, 24:00 intervals) and random ones."""
+"""Hand-built calendars (China, 24×7, DST shifts, 24:00 intervals) and random ones, with either ``deadline_at``."""
 
 
 @st.composite

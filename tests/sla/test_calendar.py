@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import servicecore as sc
-from servicecore.sla import BusinessCalendar, WorkingHours, day_hours
+from servicecore.sla import BusinessCalendar, DeadlineAt, WorkingHours, day_hours
 from tests.sla import reference
 from tests.sla.strategies import calendar_and_durations, calendars, instants, random_calendars
 
@@ -19,6 +20,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 H = timedelta(hours=1)
 OFFICE = BusinessCalendar.weekdays("Asia/Shanghai", ["09:00-12:00", "13:30-18:00"])
+NEXT_START = attrs.evolve(OFFICE, deadline_at=DeadlineAt.NEXT_START)
 
 
 def at(zone: ZoneInfo, *args: int) -> datetime:
@@ -32,9 +34,23 @@ def test_add_within_a_morning() -> None:
     assert OFFICE.add(at(SHANGHAI, 2025, 3, 3, 9), 2 * H) == at(SHANGHAI, 2025, 3, 3, 11)
 
 
-def test_a_result_at_the_end_of_an_interval_lands_at_the_start_of_the_next() -> None:
-    assert OFFICE.add(at(SHANGHAI, 2025, 3, 3, 9), 3 * H) == at(SHANGHAI, 2025, 3, 3, 13, 30)
-    assert OFFICE.add(at(SHANGHAI, 2025, 3, 3, 9), 7.5 * H) == at(SHANGHAI, 2025, 3, 4, 9)
+def test_a_result_at_the_end_of_an_interval_stays_there_by_default() -> None:
+    assert OFFICE.add(at(SHANGHAI, 2025, 3, 3, 9), 3 * H) == at(SHANGHAI, 2025, 3, 3, 12)
+    assert OFFICE.add(at(SHANGHAI, 2025, 3, 3, 9), 7.5 * H) == at(SHANGHAI, 2025, 3, 3, 18)
+
+
+def test_with_next_start_a_result_at_the_end_of_an_interval_lands_at_the_start_of_the_next() -> None:
+    assert NEXT_START.add(at(SHANGHAI, 2025, 3, 3, 9), 3 * H) == at(SHANGHAI, 2025, 3, 3, 13, 30)
+    assert NEXT_START.add(at(SHANGHAI, 2025, 3, 3, 9), 7.5 * H) == at(SHANGHAI, 2025, 3, 4, 9)
+
+
+def test_six_business_hours_from_noon_on_a_ten_to_six_day() -> None:
+    # ERPNext, Frappe Helpdesk and GLPI: 18:00 the same day, "by close of business"
+    day = BusinessCalendar.weekdays("Europe/Berlin", ["10:00-18:00"])
+    noon = at(BERLIN, 2025, 3, 4, 12)
+    assert day.add(noon, 6 * H) == at(BERLIN, 2025, 3, 4, 18)
+    assert attrs.evolve(day, deadline_at="next_start").add(noon, 6 * H) == at(BERLIN, 2025, 3, 5, 10)
+    assert day.between(noon, at(BERLIN, 2025, 3, 4, 18)) == day.between(noon, at(BERLIN, 2025, 3, 5, 10)) == 6 * H
 
 
 def test_add_across_the_weekend() -> None:
@@ -58,8 +74,9 @@ def test_subtract_goes_back_across_the_weekend() -> None:
     monday = at(SHANGHAI, 2025, 3, 10, 10)
     assert OFFICE.subtract(monday, 3 * H) == at(SHANGHAI, 2025, 3, 7, 16)
     assert OFFICE.add(monday, -3 * H) == at(SHANGHAI, 2025, 3, 7, 16)
-    # exactly the business time before Monday 09:00: the latest such instant is Monday 09:00 itself
-    assert OFFICE.subtract(monday, H) == at(SHANGHAI, 2025, 3, 10, 9)
+    # exactly the business time before Monday 09:00: Friday's close, or Monday 09:00 itself with next_start
+    assert OFFICE.subtract(monday, H) == at(SHANGHAI, 2025, 3, 7, 18)
+    assert NEXT_START.subtract(monday, H) == at(SHANGHAI, 2025, 3, 10, 9)
 
 
 def test_between_is_signed_and_zero_outside_working_time() -> None:
@@ -87,16 +104,37 @@ def test_instants_in_other_zones_are_read_in_the_calendars_zone() -> None:
 
 def test_a_year_of_business_time() -> None:
     start = at(SHANGHAI, 2025, 1, 6, 9)  # a Monday; 52 weeks of 37.5 hours, no holidays in this calendar
-    assert OFFICE.add(start, 52 * 37.5 * H) == at(SHANGHAI, 2026, 1, 5, 9)
+    assert OFFICE.add(start, 52 * 37.5 * H) == at(SHANGHAI, 2026, 1, 2, 18)  # the close of the 52nd Friday
+    assert NEXT_START.add(start, 52 * 37.5 * H) == at(SHANGHAI, 2026, 1, 5, 9)
     assert OFFICE.between(start, at(SHANGHAI, 2026, 1, 5, 9)) == 52 * 37.5 * H
 
 
 def test_add_working_days_does_not_count_the_start_date() -> None:
     friday = at(SHANGHAI, 2025, 3, 7, 10)
-    assert OFFICE.add_working_days(friday, 1) == at(SHANGHAI, 2025, 3, 11, 9)  # Monday done
-    assert OFFICE.add_working_days(friday, 0) == at(SHANGHAI, 2025, 3, 10, 9)  # the rest of Friday
+    assert OFFICE.add_working_days(friday, 1) == at(SHANGHAI, 2025, 3, 10, 18)  # Monday done
+    assert OFFICE.add_working_days(friday, 0) == at(SHANGHAI, 2025, 3, 7, 18)  # the rest of Friday
+    assert NEXT_START.add_working_days(friday, 1) == at(SHANGHAI, 2025, 3, 11, 9)
+    assert NEXT_START.add_working_days(friday, 0) == at(SHANGHAI, 2025, 3, 10, 9)
     holiday = BusinessCalendar.weekdays("Asia/Shanghai", ["09:00-18:00"], holidays=[date(2025, 3, 10)])
-    assert holiday.add_working_days(friday, 1) == at(SHANGHAI, 2025, 3, 12, 9)
+    assert holiday.add_working_days(friday, 1) == at(SHANGHAI, 2025, 3, 11, 18)
+    assert attrs.evolve(holiday, deadline_at="next_start").add_working_days(friday, 1) == at(SHANGHAI, 2025, 3, 12, 9)
+
+
+def test_add_working_days_counts_back_to_the_end_of_an_earlier_working_day() -> None:
+    thursday_visit = at(SHANGHAI, 2025, 3, 13, 10)
+    # "contact the customer two working days before the visit": by the end of Tuesday
+    assert OFFICE.add_working_days(thursday_visit, -2) == at(SHANGHAI, 2025, 3, 11, 18)
+    assert NEXT_START.add_working_days(thursday_visit, -2) == at(SHANGHAI, 2025, 3, 12, 9)
+    monday = at(SHANGHAI, 2025, 3, 10, 10)
+    assert OFFICE.add_working_days(monday, -1) == at(SHANGHAI, 2025, 3, 7, 18), "the weekend is skipped"
+    assert OFFICE.working_day(date(2025, 3, 10), -1) == date(2025, 3, 7)
+    assert OFFICE.working_day(date(2025, 3, 8), 0) == date(2025, 3, 8)
+
+
+def test_a_day_with_no_working_time_left_ends_at_the_next_working_instant() -> None:
+    evening = at(SHANGHAI, 2025, 3, 7, 19)
+    assert OFFICE.add_working_days(evening, 0) == at(SHANGHAI, 2025, 3, 10, 9)
+    assert OFFICE.add(evening, timedelta(0)) == at(SHANGHAI, 2025, 3, 10, 9)
 
 
 # --- midnight, 24:00 and daylight saving ----------------------------------------------
@@ -109,9 +147,11 @@ def test_an_interval_ending_at_24_00_runs_into_one_starting_at_midnight() -> Non
     assert not night.is_working(at(SHANGHAI, 2025, 3, 4, 6))
 
 
-def test_a_result_never_lands_at_the_midnight_that_ends_a_24_00_interval() -> None:
+def test_a_result_at_the_midnight_that_ends_a_24_00_interval() -> None:
     evening = BusinessCalendar(time_zone="Asia/Shanghai", week={"mon": ["18:00-24:00"], "tue": ["09:00-12:00"]})
-    assert evening.add(at(SHANGHAI, 2025, 3, 3, 18), 6 * H) == at(SHANGHAI, 2025, 3, 4, 9)
+    assert evening.add(at(SHANGHAI, 2025, 3, 3, 18), 6 * H) == at(SHANGHAI, 2025, 3, 4, 0)  # Monday 24:00
+    later = attrs.evolve(evening, deadline_at="next_start")
+    assert later.add(at(SHANGHAI, 2025, 3, 3, 18), 6 * H) == at(SHANGHAI, 2025, 3, 4, 9)
 
 
 def test_the_skipped_spring_hour_is_not_worked() -> None:
@@ -143,7 +183,10 @@ def test_24x7_days_are_23_and_25_hours_long_in_new_york() -> None:
     sundays = BusinessCalendar(time_zone="America/New_York", week={"sun": ["00:00-24:00"]})
     assert sundays.between(at(NEW_YORK, 2025, 3, 8, 12), at(NEW_YORK, 2025, 3, 10, 12)) == 23 * H
     assert sundays.between(at(NEW_YORK, 2025, 11, 1, 12), at(NEW_YORK, 2025, 11, 3, 12)) == 25 * H
-    assert sundays.add(at(NEW_YORK, 2025, 11, 1, 12), 25 * H) == at(NEW_YORK, 2025, 11, 9)
+    assert sundays.add(at(NEW_YORK, 2025, 11, 1, 12), 25 * H) == at(NEW_YORK, 2025, 11, 3)  # Sunday 24:00
+    assert attrs.evolve(sundays, deadline_at="next_start").add(at(NEW_YORK, 2025, 11, 1, 12), 25 * H) == at(
+        NEW_YORK, 2025, 11, 9
+    )
 
 
 def test_24x7_is_plain_elapsed_time() -> None:
@@ -257,13 +300,24 @@ def test_adding_then_measuring_gives_the_duration(case: Case, start: datetime) -
     assert cal.between(start, end) == d
 
 
+def closes_a_window(cal: BusinessCalendar, instant: datetime) -> bool:
+    """True if working time stops at ``instant``: the microsecond before it is worked, it is not."""
+    return not cal.is_working(instant) and cal.between(instant - timedelta(microseconds=1), instant) > timedelta(0)
+
+
 @PROPERTIES
 @given(calendar_and_durations(), instants())
-def test_results_land_inside_working_time(case: Case, start: datetime) -> None:
+def test_results_land_inside_working_time_or_at_the_close_with_window_end(case: Case, start: datetime) -> None:
     cal, (d,) = case
-    assert cal.is_working(cal.add(start, d))
-    assert cal.is_working(cal.subtract(start, d))
     assert cal.is_working(cal.next_working_instant(start))
+    for result in (cal.add(start, d), cal.subtract(start, d)):
+        if d and cal.deadline_at is DeadlineAt.WINDOW_END:
+            assert cal.is_working(result) or closes_a_window(cal, result)
+            assert not cal.is_working(result) or cal.between(result - timedelta(microseconds=1), result), (
+                "never at the start of a window: that is the previous close"
+            )
+        else:
+            assert cal.is_working(result)
 
 
 @PROPERTIES
@@ -277,11 +331,39 @@ def test_subtracting_then_measuring_gives_the_duration(case: Case, end: datetime
 
 @PROPERTIES
 @given(calendar_and_durations(), instants())
-def test_add_and_subtract_undo_each_other_up_to_the_next_working_instant(case: Case, t: datetime) -> None:
+def test_add_and_subtract_undo_each_other_up_to_settling(case: Case, t: datetime) -> None:
     cal, (d,) = case
-    settled = cal.next_working_instant(t)
+    settled = cal.settle(t) if d else cal.next_working_instant(t)
     assert cal.add(cal.subtract(t, d), d) == settled
     assert cal.subtract(cal.add(t, d), d) == settled
+    assert cal.between(settled, t) == timedelta(0) or cal.between(t, settled) == timedelta(0)
+
+
+@PROPERTIES
+@given(calendars, instants())
+def test_settle_follows_the_deadline_setting(cal: BusinessCalendar, t: datetime) -> None:
+    settled = cal.settle(t)
+    assert cal.between(settled, t) == timedelta(0)
+    if cal.deadline_at is DeadlineAt.NEXT_START:
+        assert settled == cal.next_working_instant(t)
+    elif cal.is_working(t) and cal.between(t - timedelta(microseconds=1), t):
+        assert settled == t
+    else:
+        assert settled <= t
+        assert closes_a_window(cal, settled) or cal.is_working(settled)
+
+
+@PROPERTIES
+@given(calendar_and_durations(), instants())
+def test_the_two_settings_differ_only_where_working_time_stops(case: Case, start: datetime) -> None:
+    cal, (d,) = case
+    other = attrs.evolve(
+        cal,
+        deadline_at=DeadlineAt.NEXT_START if cal.deadline_at is DeadlineAt.WINDOW_END else DeadlineAt.WINDOW_END,
+    )
+    a, b = sorted((cal.add(start, d), other.add(start, d)))
+    assert cal.between(a, b) == timedelta(0)
+    assert a == b or (closes_a_window(cal, a) and cal.next_working_instant(a) == b)
 
 
 @PROPERTIES

@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 import servicecore as sc
 from servicecore.plugins import Plugins
-from servicecore.sla import BusinessCalendar, WorkingHours
+from servicecore.sla import BusinessCalendar, Target, WorkingHours
 from servicecore_adapters.calendars import china_calendar, holiday_calendar, latest_make_up_year
+from servicecore_adapters.calendars.providers import CHINA_HOURS
 
 CN = china_calendar(years=range(2024, 2028))
 SH = ZoneInfo("Asia/Shanghai")
@@ -101,7 +103,40 @@ def test_mid_autumn_and_national_day_2026() -> None:
 
 def test_working_days_around_national_day_2025() -> None:
     # a rectification ordered Fri 26 Sep with 3 working days: Sun 28 (make-up), Mon 29, Tue 30 Sep
-    assert CN.add_working_days(at(2025, 9, 26, 15), 3) == at(2025, 10, 9, 9)
+    assert CN.add_working_days(at(2025, 9, 26, 15), 3) == at(2025, 9, 30, 18), "the close of Tuesday"
+    assert attrs.evolve(CN, deadline_at="next_start").add_working_days(at(2025, 9, 26, 15), 3) == at(2025, 10, 9, 9)
+    # 7.5 business hours from Tue 30 Sep 10:30 end at 10:30 on 9 Oct; from 09:00 at Tuesday's close
+    assert CN.add(at(2025, 9, 30, 9), DAY) == at(2025, 9, 30, 18)
+    assert CN.add(at(2025, 9, 30, 10, 30), DAY) == at(2025, 10, 9, 10, 30)
+
+
+def test_counting_working_days_back_across_holidays_and_make_up_days() -> None:
+    # a visit on Thu 9 Oct 2025, the first day after the holiday: two working days before is Mon 29 Sep
+    assert CN.add_working_days(at(2025, 10, 9, 10), -2) == at(2025, 9, 29, 18)
+    assert CN.add_working_days(at(2025, 9, 29, 10), -1) == at(2025, 9, 28, 18), "the make-up Sunday counts"
+    # after Spring Festival 2026 the working day before Tue 24 Feb is the make-up Saturday 14 Feb
+    assert CN.add_working_days(at(2026, 2, 24, 9), -1) == at(2026, 2, 14, 18)
+    assert CN.working_day(date(2026, 2, 24), -2) == date(2026, 2, 13)
+
+
+def test_day_and_month_targets_on_the_chinese_calendar() -> None:
+    installed = at(2025, 4, 27, 15)  # the make-up Sunday before Labour Day
+    # five calendar days later is Fri 2 May, a holiday: the period ends with Tue 6 May
+    assert sc.sla.initial_due(CN, Target.calendar_days(5), installed) == at(2025, 5, 7)
+    assert sc.sla.initial_due(CN, Target.calendar_days(5, end_of_day=False), installed) == at(2025, 5, 6, 15)
+    assert sc.sla.initial_due(CN, Target.calendar_days(5, roll_forward=False), installed) == at(2025, 5, 3)
+    ordered = at(2025, 9, 26, 15)
+    assert sc.sla.initial_due(CN, Target.business_days(3, end_of_day=False), ordered) == at(2025, 9, 30, 15)
+    visit = at(2025, 10, 9, 10)
+    assert sc.sla.initial_due(CN, Target.business_days(-2, end_of_day=False), visit) == at(2025, 9, 29, 10)
+    assert sc.sla.initial_due(CN, Target.business_days(-2), visit) == at(2025, 9, 29, 18)
+    # counting back, a holiday moves the last day earlier: 4 Oct is a holiday, 30 Sep the working day before
+    assert sc.sla.initial_due(CN, Target.calendar_days(-5), visit) == at(2025, 10, 1)
+    # go-live on Wed 31 Dec 2025: two months later is Sat 28 Feb 2026, a make-up working day
+    assert sc.sla.initial_due(CN, Target.calendar_months(2), at(2025, 12, 31, 16)) == at(2026, 3, 1)
+    # go-live on Thu 31 Dec 2026: 28 Feb 2027 is a Sunday, rolled to Monday unless the agreement says not
+    assert sc.sla.initial_due(CN, Target.calendar_months(2), at(2026, 12, 31, 16)) == at(2027, 3, 2)
+    assert sc.sla.initial_due(CN, Target.calendar_months(2, roll_forward=False), at(2026, 12, 31, 16)) == at(2027, 3, 1)
 
 
 def test_the_package_carries_official_make_up_days_through_2026() -> None:
@@ -151,6 +186,20 @@ def test_builtin_calendar_providers(plugins: Plugins) -> None:
     )
 
 
+def test_every_provider_takes_the_deadline_setting(plugins: Plugins) -> None:
+    for name, options in [
+        ("cn", {"years": [2025]}),
+        ("holidays", {"country": "CN", "time_zone": "Asia/Shanghai", "years": [2025], "hours": list(CHINA_HOURS)}),
+        ("weekly", {"time_zone": "Asia/Shanghai", "hours": ["09:00-12:00", "13:30-18:00"]}),
+    ]:
+        default = plugins.calendar(name, options)
+        later = plugins.calendar(name, {**options, "deadline_at": "next_start"})
+        assert default.deadline_at is sc.sla.DeadlineAt.WINDOW_END
+        assert default.add(at(2025, 9, 30, 9), DAY) == at(2025, 9, 30, 18)
+        assert later.add(at(2025, 9, 30, 9), DAY) == (at(2025, 10, 9, 9) if name != "weekly" else at(2025, 10, 1, 9))
+    assert plugins.calendar("24x7", {"deadline_at": "next_start"}).deadline_at == "next_start"
+
+
 def test_an_unknown_calendar_lists_the_known_ones(plugins: Plugins) -> None:
     with pytest.raises(sc.BackendNotFoundError) as caught:
         plugins.calendar("mars")
@@ -172,6 +221,8 @@ def test_an_unknown_calendar_lists_the_known_ones(plugins: Plugins) -> None:
         ("weekly", {"hours": ["09:00-17:00"]}, "time_zone"),
         ("weekly", {"time_zone": "UTC", "week": {"mon": ["09:00-17:00"]}, "hours": ["09:00-17:00"]}, "either"),
         ("24x7", {"hours": ["09:00-17:00"]}, "hours"),
+        ("cn", {"deadline_at": "close_of_business"}, "deadline_at"),
+        ("weekly", {"time_zone": "UTC", "deadline_at": ["next_start"]}, "deadline_at"),
     ],
 )
 def test_bad_options_are_configuration_errors_naming_the_option(

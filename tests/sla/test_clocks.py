@@ -293,7 +293,7 @@ def test_a_new_policy_keeps_start_and_pauses_and_applies_its_settings() -> None:
 # --- days-based targets -------------------------------------------------------------------------------------
 
 
-def test_a_rectification_deadline_in_working_days_skips_national_day() -> None:
+def test_a_rectification_deadline_in_working_days_ends_before_national_day() -> None:
     policy = SlaPolicy(
         name="acceptance",
         clocks=[
@@ -306,6 +306,10 @@ def test_a_rectification_deadline_in_working_days_skips_national_day() -> None:
         ],
     )
     clocks = Clocks().observe("ordered", at(2025, 9, 26, 15), calendar=CN, policy=policy, priority="normal")
+    # Sun 28 Sep (make-up), Mon 29 and Tue 30 Sep: due at Tuesday's close, not after the holiday week
+    assert clock(clocks, "rectification").due_at == at(2025, 9, 30, 18)
+    later = attrs.evolve(CN, deadline_at="next_start")
+    clocks = Clocks().observe("ordered", at(2025, 9, 26, 15), calendar=later, policy=policy, priority="normal")
     assert clock(clocks, "rectification").due_at == at(2025, 10, 9, 9)
 
 
@@ -504,7 +508,13 @@ def test_clocks_round_trip_through_the_converter_with_duration_hooks() -> None:
         at(2025, 3, 3, 10)
     )
     data = conv.unstructure(clocks)
-    assert data["clocks"][1]["target"] == {"unit": "business_time", "amount": "PT8H", "roll_forward": True}
+    assert data["clocks"][1]["target"] == {
+        "unit": "business_time",
+        "amount": "PT8H",
+        "roll_forward": True,
+        "end_of_day": True,
+        "months": 0,
+    }
     assert conv.structure(data, Clocks) == clocks
 
 
@@ -543,7 +553,10 @@ def test_next_check_at_is_exact(events: list[tuple[str, int, str]], calendar: Bu
 class ClockMachine(RuleBasedStateMachine):
     """Random observations and scans: alerts are never repeated and the clocks stay consistent."""
 
-    @initialize(calendar=st.sampled_from([OFFICE, CN]), priority=st.sampled_from(["urgent", "normal", "low"]))
+    @initialize(
+        calendar=st.sampled_from([OFFICE, CN, attrs.evolve(OFFICE, deadline_at="next_start")]),
+        priority=st.sampled_from(["urgent", "normal", "low"]),
+    )
     def start(self, calendar: BusinessCalendar, priority: str) -> None:
         self.calendar = calendar
         self.now = datetime(2025, 9, 25, 9, tzinfo=SH)
@@ -575,10 +588,15 @@ class ClockMachine(RuleBasedStateMachine):
     @invariant()
     def running_clocks_are_consistent(self) -> None:
         for item in self.clocks.clocks:
-            assert self.calendar.is_working(item.due_at) or item.target.unit is not sc.sla.TargetUnit.BUSINESS_TIME
+            assert (
+                self.calendar.is_working(item.due_at)
+                or self.calendar.settle(item.due_at) == item.due_at
+                or item.target.unit is not sc.sla.TargetUnit.BUSINESS_TIME
+            )
             for checkpoint in item.checkpoints:
                 assert checkpoint.at >= item.started_at
-                assert self.calendar.is_working(checkpoint.at)
+                # inside working time, or at the close of a window (the calendar's window_end setting)
+                assert self.calendar.is_working(checkpoint.at) or self.calendar.settle(checkpoint.at) == checkpoint.at
             if item.is_running:
                 assert (item.state(self.now) is ClockState.BREACHED) == (self.now >= item.due_at)
                 assert item.remaining(self.now, self.calendar) == self.calendar.between(self.now, item.due_at)

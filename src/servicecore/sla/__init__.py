@@ -11,7 +11,7 @@ Calendars with public holidays come from calendar providers (the ``servicecore_c
 hook; ``Plugins().calendar("cn")`` for mainland China).
 """
 
-from servicecore.sla.calendar import WEEKDAY_NAMES, BusinessCalendar, WorkingHours, day_hours
+from servicecore.sla.calendar import WEEKDAY_NAMES, BusinessCalendar, DeadlineAt, WorkingHours, day_hours
 from servicecore.sla.clocks import (
     Alert,
     AlertKind,
@@ -49,6 +49,7 @@ __all__ = [
     "ClockSpec",
     "ClockState",
     "Clocks",
+    "DeadlineAt",
     "EscalationLevel",
     "HoldTime",
     "OnReopen",

@@ -15,9 +15,16 @@ Rules, in the calendar's own time zone (never the server's):
   works ``extra_day_hours`` (by default the hours of the first working weekday).
 * Business time is real elapsed time inside working hours: on a daylight-saving day the
   skipped hour is not worked and a repeated hour is worked twice.
-* :meth:`~BusinessCalendar.add` returns the *latest* instant at which exactly that much
-  business time has passed, so a result is always inside working time or at its start:
-  3 business hours from 09:00 with a 09:00–12:00 morning end at 13:30, after lunch, not at 12:00.
+* A result that falls exactly where working time stops — the close of a window — is
+  reported as the calendar's ``deadline_at`` (:class:`DeadlineAt`) says: ``window_end``
+  (the default, as ERPNext, Frappe Helpdesk and GLPI do) keeps it there, so 6 business
+  hours from 12:00 on a 10:00–18:00 day end at 18:00 that day, "by close of business";
+  ``next_start`` moves it to the start of the next working time (10:00 the next morning).
+  The two instants hold the same business time; only the one reported differs.
+  :meth:`~BusinessCalendar.add`, :meth:`~BusinessCalendar.subtract`,
+  :meth:`~BusinessCalendar.add_working_days` and :meth:`~BusinessCalendar.settle` follow it.
+* Calendar months (:meth:`~BusinessCalendar.add_months`) keep the day of the month and clamp
+  to the month's end: 31 December + 2 months is 28 February (29 in a leap year).
 * Naive datetimes are refused with :class:`~servicecore.ValidationError` naming the argument.
 * Results are local wall time with a fixed UTC offset (see :func:`fixed_offset`):
   ``result.astimezone(calendar.time_zone)`` gives the zone-aware form.
@@ -29,6 +36,10 @@ Rules, in the calendar's own time zone (never the server's):
 datetime.datetime(2025, 3, 10, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(seconds=28800)))
 >>> cal.between(friday, cal.add(friday, timedelta(hours=3)))
 datetime.timedelta(seconds=10800)
+>>> cal.add(friday, timedelta(hours=2)).isoformat()  # exactly at Friday's close
+'2025-03-07T18:00:00+08:00'
+>>> attrs.evolve(cal, deadline_at="next_start").add(friday, timedelta(hours=2)).isoformat()
+'2025-03-10T09:00:00+08:00'
 
 The arithmetic works a day at a time on cached 64-day blocks with running totals,
 so adding a year of business time costs a few block look-ups, not a walk over minutes.
@@ -37,6 +48,8 @@ so adding a year of business time costs a few block look-ups, not a walk over mi
 from __future__ import annotations
 
 import bisect
+import calendar as _gregorian
+import enum
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,7 +60,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from servicecore.domain.errors import ValidationError
-from servicecore.domain.values import check_aware
+from servicecore.domain.values import check_aware, parse_enum
 
 _US = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,6 +72,41 @@ _MAX_CACHED_BLOCKS = 4096
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 WEEKDAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys accepted in a ``week`` mapping (as are ``0``–``6``, Monday first)."""
+
+
+class DeadlineAt(enum.StrEnum):
+    """Which instant a calendar reports for a result that falls where working time stops.
+
+    Between the close of one working window and the start of the next no business time
+    passes, so both instants hold the same amount of it; this setting picks the one a
+    person is shown and a clock is due at.
+    """
+
+    WINDOW_END = "window_end"
+    """The close of the window: 6 business hours from 12:00 on a 10:00–18:00 day end at 18:00
+    that day ("by close of business"). The default, as in ERPNext, Frappe Helpdesk and GLPI."""
+    NEXT_START = "next_start"
+    """The start of the next working time: the same example ends at 10:00 the next working morning."""
+
+
+def _deadline_at(value: DeadlineAt | str) -> DeadlineAt:
+    return parse_enum(DeadlineAt, "deadline_at", value)
+
+
+def add_months_to_date(day: date, months: int) -> date:
+    """``day`` moved by whole calendar ``months`` (negative: back), clamped to the month's last day.
+
+    >>> add_months_to_date(date(2026, 12, 31), 2), add_months_to_date(date(2027, 12, 31), 2)
+    (datetime.date(2027, 2, 28), datetime.date(2028, 2, 29))
+    """
+    day = _check_date("day", day)
+    if isinstance(months, bool) or not isinstance(months, int):
+        raise ValidationError("months", f"must be a whole number of months (negative counts back), got {months!r}")
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise ValidationError("months", f"moving {day.isoformat()} by {months} months leaves the years 1-9999")
+    return date(year, month + 1, min(day.day, _gregorian.monthrange(year, month + 1)[1]))
 
 
 # --- working hours --------------------------------------------------------------
@@ -316,7 +364,9 @@ class BusinessCalendar:
     (``"09:00-12:00"``), or lists seven days from Monday. ``holidays`` are dates with no
     working time; ``extra_working_days`` are dates worked despite the weekly pattern, on
     ``extra_day_hours`` (default: the hours of the first weekday that has any). Results of
-    the arithmetic are in the calendar's ``time_zone``.
+    the arithmetic are in the calendar's ``time_zone``. ``deadline_at`` (:class:`DeadlineAt`,
+    default ``window_end``) says whether a result at the close of a working window stays
+    there or moves to the next start.
 
     >>> cal = BusinessCalendar(time_zone="Europe/Berlin", week={"mon": ["08:00-16:00"]})
     >>> cal.is_working_day(date(2025, 3, 3)), cal.is_working_day(date(2025, 3, 4))
@@ -329,6 +379,7 @@ class BusinessCalendar:
     extra_working_days: frozenset[date] = attrs.field(default=frozenset(), converter=_extra_days)
     extra_day_hours: tuple[WorkingHours, ...] | None = attrs.field(default=None, converter=_optional_hours)
     name: str = ""
+    deadline_at: DeadlineAt = attrs.field(default=DeadlineAt.WINDOW_END, converter=_deadline_at)
     _week_s: tuple[tuple[tuple[int, int], ...], ...] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _extra_s: tuple[tuple[int, int], ...] = attrs.field(init=False, repr=False, eq=False, hash=False)
     _always: bool = attrs.field(init=False, repr=False, eq=False, hash=False)
@@ -348,9 +399,15 @@ class BusinessCalendar:
     # --- constructors ---------------------------------------------------------
 
     @classmethod
-    def always_open(cls, time_zone: str | ZoneInfo = "UTC", name: str = "24x7") -> BusinessCalendar:
+    def always_open(
+        cls,
+        time_zone: str | ZoneInfo = "UTC",
+        name: str = "24x7",
+        *,
+        deadline_at: DeadlineAt | str = DeadlineAt.WINDOW_END,
+    ) -> BusinessCalendar:
         """The 24×7 calendar: every instant is working time; business time is elapsed time."""
-        return cls(time_zone=time_zone, week=[["00:00-24:00"]] * 7, name=name)
+        return cls(time_zone=time_zone, week=[["00:00-24:00"]] * 7, name=name, deadline_at=deadline_at)
 
     @classmethod
     def weekdays(
@@ -361,6 +418,7 @@ class BusinessCalendar:
         holidays: Iterable[date | str] = (),
         extra_working_days: Iterable[date | str] = (),
         name: str = "",
+        deadline_at: DeadlineAt | str = DeadlineAt.WINDOW_END,
     ) -> BusinessCalendar:
         """Monday to Friday on the same ``hours``, with optional holidays and extra working days."""
         day = day_hours(hours)
@@ -370,6 +428,7 @@ class BusinessCalendar:
             holidays=holidays,
             extra_working_days=extra_working_days,
             name=name,
+            deadline_at=deadline_at,
         )
 
     # --- questions about days ---------------------------------------------------
@@ -391,6 +450,31 @@ class BusinessCalendar:
         """The instant a local date begins (its first instant; after a gap if midnight is skipped)."""
         return self._from_us(self._day_start(_check_date("day", day).toordinal()))
 
+    def end_of_day(self, day: date) -> datetime:
+        """The instant a local date ends: 24:00 that day, which is 00:00 of the next.
+
+        A deadline "by the end of 28 February" is this instant for 28 February; it is
+        written ``…-03-01T00:00``, and anything done before it is on time.
+        """
+        return self._from_us(self._day_start(_check_date("day", day).toordinal() + 1))
+
+    def working_day(self, day: date, days: int) -> date:
+        """The local date ``days`` working days after ``day`` (before it, if negative).
+
+        ``day`` itself is not counted: the first working day after (or before) it is
+        number one. ``days=0`` gives ``day`` itself, working day or not.
+        """
+        ordinal = _check_date("day", day).toordinal()
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise ValidationError("days", f"must be a whole number of days (negative counts back), got {days!r}")
+        step = 1 if days >= 0 else -1
+        remaining = abs(days)
+        while remaining:
+            ordinal += step
+            if self._spans_of(ordinal):
+                remaining -= 1
+        return date.fromordinal(ordinal)
+
     # --- questions about instants -------------------------------------------------
 
     def between(self, start: datetime, end: datetime) -> timedelta:
@@ -402,10 +486,12 @@ class BusinessCalendar:
         return self._between_us(a, b) * _US
 
     def add(self, instant: datetime, duration: timedelta) -> datetime:
-        """The latest instant ``duration`` of business time after ``instant`` (before it, if negative).
+        """The instant ``duration`` of business time after ``instant`` (before it, if negative).
 
-        ``between(instant, add(instant, d)) == d``; the result is inside working time or at
-        its start. ``add(instant, timedelta(0))`` is :meth:`next_working_instant`.
+        ``between(instant, add(instant, d)) == d``. The result is inside working time or,
+        when it falls where working time stops, at the close of that window
+        (``deadline_at="window_end"``) or the start of the next working time
+        (``"next_start"``). ``add(instant, timedelta(0))`` is :meth:`next_working_instant`.
         """
         u = _to_us(check_aware("instant", instant))
         if not isinstance(duration, timedelta):
@@ -413,7 +499,13 @@ class BusinessCalendar:
         return self._result(*self._add_us(u, duration // _US))
 
     def subtract(self, instant: datetime, duration: timedelta) -> datetime:
-        """The latest instant with ``duration`` of business time between it and ``instant``."""
+        """The instant with ``duration`` of business time between it and ``instant``.
+
+        Where several instants qualify (a gap without working time), ``deadline_at`` picks
+        the close of the earlier window (``window_end``) or the start of the later one
+        (``next_start``): 1 business hour before Monday 10:00 on a 09:00–18:00 week is
+        Friday 18:00 or Monday 09:00.
+        """
         if not isinstance(duration, timedelta):
             raise ValidationError("duration", f"must be a timedelta, got {type(duration).__name__}")
         return self.add(instant, -duration)
@@ -422,6 +514,41 @@ class BusinessCalendar:
         """``instant`` itself if it is working time, else the start of the next working interval."""
         return self._result(*self._add_us(_to_us(check_aware("instant", instant)), 0))
 
+    def settle(self, instant: datetime) -> datetime:
+        """The instant this calendar reports for the place of ``instant`` in business time.
+
+        Inside a working window it is ``instant``. Between windows (and at a window's
+        start, which holds the same business time as the previous close) it is the close
+        of the last window before it with ``window_end``, and the next working instant
+        with ``next_start``. ``add(subtract(t, d), d)`` and ``subtract(add(t, d), d)``
+        both give ``settle(t)`` for any positive ``d``.
+        """
+        u = _to_us(check_aware("instant", instant))
+        if self._always or self.deadline_at is DeadlineAt.NEXT_START:
+            return self._result(*self._add_us(u, 0))
+        number, need = self._position(u)
+        return self._result(*self._at(number, need, earliest=True))
+
+    def add_months(self, instant: datetime, months: int, *, end_of_day: bool = False) -> datetime:
+        """``instant`` moved by whole calendar ``months`` in the calendar's zone (negative: back).
+
+        The day of the month is kept and clamped to the month's end (31 January + 1 month
+        is 28 or 29 February); the local time of day is kept, or with ``end_of_day`` the
+        result is the end of that date (:meth:`end_of_day`). Working time plays no part:
+        this is calendar arithmetic. A wall time skipped by a daylight-saving change is
+        read with the offset in force before it.
+        """
+        local = check_aware("instant", instant).astimezone(self.time_zone)
+        day = add_months_to_date(local.date(), months)
+        if end_of_day:
+            return self.end_of_day(day)
+        return self.at_wall_time(day, local.timetz().replace(tzinfo=None))
+
+    def at_wall_time(self, day: date, wall: time) -> datetime:
+        """The instant of wall-clock time ``wall`` on the local date ``day`` (fold 0 when ambiguous)."""
+        local = datetime.combine(_check_date("day", day), wall).replace(tzinfo=self.time_zone)
+        return fixed_offset(local.astimezone(UTC).astimezone(self.time_zone))
+
     def is_working(self, instant: datetime) -> bool:
         """True if ``instant`` falls inside a working interval (start included, end excluded)."""
         u = _to_us(check_aware("instant", instant))
@@ -429,24 +556,28 @@ class BusinessCalendar:
         return any(start <= u < end for start, end, _ in block.spans[index])
 
     def add_working_days(self, instant: datetime, days: int) -> datetime:
-        """When ``days`` working days after the local date of ``instant`` are over.
+        """When the working day ``days`` working days after the local date of ``instant`` is over.
 
-        The date of ``instant`` is not counted (a period starts the next day). The result
-        is the start of the first working time after the last of those days, so, like
-        :meth:`add`, it never falls at night or on a holiday. ``days=0`` means the end of
-        the date of ``instant``.
+        The date of ``instant`` is not counted (a period starts the next day); a negative
+        ``days`` counts back the same way, so ``-2`` from a Thursday visit is the end of
+        Tuesday ("contact the customer two working days before"). ``days=0`` means the end
+        of the date of ``instant``. The end of a working day is the close of its last
+        window with ``deadline_at="window_end"`` and the start of the next working time
+        with ``"next_start"``, so, like :meth:`add`, a result never falls at night or on a
+        holiday. From an instant with no working time left that day, ``days=0`` is
+        :meth:`next_working_instant`.
         """
         u = _to_us(check_aware("instant", instant))
-        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-            raise ValidationError("days", f"must be a whole number of days, 0 or more, got {days!r}")
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise ValidationError("days", f"must be a whole number of days (negative counts back), got {days!r}")
         number, index, _ = self._locate(u)
-        ordinal = number * _BLOCK + index
-        remaining = days
-        while remaining:
-            ordinal += 1
-            if self._spans_of(ordinal):
-                remaining -= 1
-        return self._result(*self._add_us(self._day_start(ordinal + 1), 0))
+        last = self.working_day(date.fromordinal(number * _BLOCK + index), days)
+        boundary = self._day_start(last.toordinal() + 1)
+        nothing_left = days == 0 and self._between_us(u, boundary) == 0
+        if self._always or self.deadline_at is DeadlineAt.NEXT_START or nothing_left:
+            return self._result(*self._add_us(boundary, 0))
+        block_number, need = self._position(boundary)
+        return self._result(*self._at(block_number, need, earliest=True))
 
     # --- internals ------------------------------------------------------------------
 
@@ -565,8 +696,27 @@ class BusinessCalendar:
         if self._always:
             return u + duration, None
         number, need = self._position(u)
-        need += duration
+        return self._at(number, need + duration, earliest=duration != 0 and self.deadline_at is DeadlineAt.WINDOW_END)
+
+    def _at(self, number: int, need: int, *, earliest: bool) -> tuple[int, int | None]:
+        """The earliest or latest instant ``need`` business time after the start of block ``number``."""
         block = self._block(number)
+        if earliest:  # the instant the last microsecond is used up: inside a window or at its close
+            while need <= 0:
+                number -= 1
+                block = self._block(number)
+                need += block.total
+            while need > block.total:
+                need -= block.total
+                number += 1
+                block = self._block(number)
+            index = bisect.bisect_left(block.cum, need) - 1
+            rest = need - block.cum[index]
+            for start, end, offset in block.spans[index]:
+                if rest <= end - start:
+                    return start + rest, offset
+                rest -= end - start
+            raise AssertionError("unreachable: the day holds the business time left")  # pragma: no cover
         while need < 0:
             number -= 1
             block = self._block(number)
@@ -590,4 +740,13 @@ def _check_date(field: str, value: object) -> date:
     return value
 
 
-__all__ = ["WEEKDAY_NAMES", "BusinessCalendar", "WorkingHours", "date_set", "day_hours", "fixed_offset"]
+__all__ = [
+    "WEEKDAY_NAMES",
+    "BusinessCalendar",
+    "DeadlineAt",
+    "WorkingHours",
+    "add_months_to_date",
+    "date_set",
+    "day_hours",
+    "fixed_offset",
+]

@@ -21,7 +21,8 @@ Semantics, all in business time on the calendar passed in:
   :meth:`Clock.failed_by` counts only the time the clock actually ran late.
 * Checkpoints (warning, breach, escalation levels) are computed when the clock is
   (re)scheduled and stored with the roles to notify; they always fall inside working
-  time or at its start. A recorded checkpoint stays recorded when the clock is
+  time, or at the close of a working window with the calendar's ``window_end`` setting
+  (:class:`~servicecore.sla.calendar.DeadlineAt`). A recorded checkpoint stays recorded when the clock is
   rescheduled; only a restart (:attr:`~servicecore.sla.policy.OnReopen.RESTART`) re-arms them.
 * Scans only record checkpoints of running clocks: a paused or stopped clock sends
   nothing (its state still tells whether it was late).
@@ -39,7 +40,7 @@ import attrs
 
 from servicecore.domain.errors import ValidationError
 from servicecore.domain.values import aware, check_aware, non_empty, optional_aware
-from servicecore.sla.calendar import BusinessCalendar, fixed_offset
+from servicecore.sla.calendar import BusinessCalendar, add_months_to_date, fixed_offset
 from servicecore.sla.policy import ClockSpec, HoldTime, OnReopen, PausedStart, SlaPolicy, Target, TargetUnit
 
 _US = timedelta(microseconds=1)
@@ -110,13 +111,15 @@ def _wall_between(start: datetime, end: datetime) -> timedelta:
 
 
 def _measure(calendar: BusinessCalendar, unit: TargetUnit, start: datetime, end: datetime) -> timedelta:
-    if unit is TargetUnit.CALENDAR_DAYS:
+    """Time from ``start`` to ``end`` as ``unit`` counts it: elapsed for calendar days and months."""
+    if unit.is_calendar:
         return _wall_between(start, end)
     return calendar.between(start, end)
 
 
 def _shift(calendar: BusinessCalendar, unit: TargetUnit, instant: datetime, amount: timedelta) -> datetime:
-    if unit is TargetUnit.CALENDAR_DAYS:
+    """``instant`` moved by ``amount`` as ``unit`` counts time (see :func:`_measure`)."""
+    if unit.is_calendar:
         return fixed_offset((instant.astimezone(UTC) + amount).astimezone(calendar.time_zone))
     return calendar.add(instant, amount)
 
@@ -127,23 +130,42 @@ def _fraction_of(amount: timedelta, fraction: Decimal) -> timedelta:
 
 
 def initial_due(calendar: BusinessCalendar, target: Target, start: datetime) -> datetime:
-    """When a clock started at ``start`` runs out if it never pauses.
+    """When a clock started at ``start`` runs out if it never pauses (before ``start`` if counted back).
 
-    Business time: :meth:`BusinessCalendar.add`. Working days:
-    :meth:`BusinessCalendar.add_working_days`. Calendar days: the local midnight that
-    ends the last day (rolled to the end of the next working day if ``roll_forward``
-    and the last day is not one).
+    Business time: :meth:`BusinessCalendar.add`. Working days with ``end_of_day``:
+    :meth:`BusinessCalendar.add_working_days` (the close of the last working day, as the
+    calendar's ``deadline_at`` says); without it, the time of day of ``start`` on the last
+    working day, or, if that is outside working hours, :meth:`BusinessCalendar.settle` of
+    it (20:00 becomes that day's close). Calendar days and months: the last day is the
+    start date moved by the days or (clamped) months, rolled to the next working day if
+    ``roll_forward`` and it is not one (to the previous one when counting back); the
+    target ends at the midnight that ends it (:meth:`BusinessCalendar.end_of_day`), or at
+    the time of day of ``start`` on it.
+
+    Months are counted like calendar days everywhere else: remaining and paused time of a
+    month clock is elapsed time, and a pause moves its due time by the pause's length.
     """
     check_aware("start", start)
-    if target.unit is TargetUnit.BUSINESS_TIME:
+    unit = target.unit
+    if unit is TargetUnit.BUSINESS_TIME:
         return calendar.add(start, target.amount)
-    if target.unit is TargetUnit.BUSINESS_DAYS:
+    if unit is TargetUnit.BUSINESS_DAYS and target.end_of_day:
         return calendar.add_working_days(start, target.days)
-    last = start.astimezone(calendar.time_zone).date() + timedelta(days=target.days)
-    if target.roll_forward:
-        while not calendar.is_working_day(last):
-            last += timedelta(days=1)
-    return calendar.start_of_day(last + timedelta(days=1))
+    local = start.astimezone(calendar.time_zone)
+    wall = local.timetz().replace(tzinfo=None)
+    if unit is TargetUnit.BUSINESS_DAYS:  # a time of day outside working hours settles like any deadline
+        kept = calendar.at_wall_time(calendar.working_day(local.date(), target.days), wall)
+        return kept if calendar.is_working(kept) else calendar.settle(kept)
+    if unit is TargetUnit.CALENDAR_MONTHS:
+        last, back = add_months_to_date(local.date(), target.months), target.months < 0
+    else:
+        last, back = local.date() + timedelta(days=target.days), target.days < 0
+    step = timedelta(days=-1 if back else 1)
+    while target.roll_forward and not calendar.is_working_day(last):
+        last += step
+    if target.end_of_day:
+        return calendar.end_of_day(last)
+    return calendar.at_wall_time(last, wall)
 
 
 def _replay(
@@ -159,9 +181,9 @@ def _replay(
     for pause in pauses:
         if pause.ended_at is None or (not signed and pause.started_at >= point):
             break
-        if hold is HoldTime.WALL_CLOCK or unit is TargetUnit.CALENDAR_DAYS:
+        if hold is HoldTime.WALL_CLOCK or unit.is_calendar:
             point = _shift(calendar, TargetUnit.CALENDAR_DAYS, point, _wall_between(pause.started_at, pause.ended_at))
-            if unit is not TargetUnit.CALENDAR_DAYS:
+            if not unit.is_calendar:
                 point = calendar.next_working_instant(point)
         else:  # the business time left at the pause's start is what is left at its end
             point = calendar.add(pause.ended_at, calendar.between(pause.started_at, point))
@@ -196,6 +218,17 @@ class Clock:
         """True while a pause is open."""
         return self.stopped_at is None and bool(self.pauses) and self.pauses[-1].ended_at is None
 
+    def is_paused_at(self, at: datetime) -> bool:
+        """True if ``at`` lies in a pause: from its first instant (included) to its end (excluded).
+
+        A clock that starts in a pausing status is paused from its start. For ``at`` not
+        earlier than the last observation this is :attr:`is_paused` once its pause has begun.
+        """
+        check_aware("at", at)
+        if self.stopped_at is not None and self.stopped_at <= at:
+            return False
+        return any(p.started_at <= at and (p.ended_at is None or at < p.ended_at) for p in self.pauses)
+
     @property
     def is_running(self) -> bool:
         """True if the clock is neither stopped nor paused."""
@@ -219,26 +252,28 @@ class Clock:
     # --- questions at an instant ---------------------------------------------------
 
     def _reference(self, at: datetime) -> datetime:
-        """The instant the clock's running time is measured to: ``at``, or its stop or pause."""
+        """The instant the clock's running time is measured to: ``at``, or its stop or the pause around ``at``."""
         check_aware("at", at)
         if self.stopped_at is not None and self.stopped_at <= at:
             return self.stopped_at
-        if self.pauses and self.pauses[-1].ended_at is None and self.pauses[-1].started_at <= at:
-            return self.pauses[-1].started_at
+        for pause in reversed(self.pauses):
+            if pause.started_at <= at and (pause.ended_at is None or at < pause.ended_at):
+                return pause.started_at
         return at
 
     def state(self, at: datetime) -> ClockState:
         """Running, warning, paused, met or breached at ``at``.
 
         Met means stopped before ``due_at``; a clock running at ``due_at`` or later, or
-        paused or stopped after it, is breached; a paused clock that is not late is paused.
+        paused or stopped after it, is breached; a paused clock that is not late is paused,
+        from the instant its pause begins (:meth:`is_paused_at`).
         """
         reference = self._reference(at)
         if self.stopped_at is not None and self.stopped_at <= at:
             return ClockState.MET if self.stopped_at < self.due_at else ClockState.BREACHED
         if reference >= self.due_at:
             return ClockState.BREACHED
-        if reference != at:
+        if self.is_paused_at(at):
             return ClockState.PAUSED
         warning = self.checkpoint("warning")
         if warning is not None and at >= warning.at:
@@ -294,7 +329,7 @@ def schedule(clock: Clock, calendar: BusinessCalendar, policy: SlaPolicy) -> Clo
         amount = max(amount, timedelta(0))
         point = first_due if amount == budget else _shift(calendar, unit, start, amount)
         point = _replay(calendar, unit, hold, point, clock.pauses, signed=False)
-        if unit is TargetUnit.CALENDAR_DAYS:  # business arithmetic already lands on working time
+        if unit.is_calendar:  # business arithmetic already lands on working time
             point = calendar.next_working_instant(point)
         return max(point, start)
 
@@ -307,7 +342,7 @@ def schedule(clock: Clock, calendar: BusinessCalendar, policy: SlaPolicy) -> Clo
     for level in policy.levels(clock.name):
         if level.elapsed is not None:
             at = reached(_fraction_of(budget, level.elapsed))
-        elif unit is TargetUnit.CALENDAR_DAYS:  # offsets are business time even on a calendar-day clock
+        elif unit.is_calendar:  # offsets are business time even on a calendar-day clock
             raw_due = _replay(calendar, unit, hold, first_due, clock.pauses, signed=False)
             at = max(calendar.add(raw_due, level.after_due), start)
         else:

@@ -28,8 +28,8 @@ change                   elapsed and paused time are replayed against the new ta
 ...         )
 ...     ],
 ... )
->>> policy.target("first_response", "normal")
-Target(unit=<TargetUnit.BUSINESS_TIME: 'business_time'>, amount=datetime.timedelta(seconds=14400), roll_forward=True)
+>>> policy.target("first_response", "normal")  # doctest: +ELLIPSIS
+Target(unit=<TargetUnit.BUSINESS_TIME: 'business_time'>, amount=datetime.timedelta(seconds=14400), ...)
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import attrs
 
 from servicecore.domain.errors import ConfigurationError, ValidationError
 from servicecore.domain.values import as_tuple, is_bool, non_empty, parse_decimal, parse_enum
-from servicecore.sla.durations import parse_duration
+from servicecore.sla.durations import format_duration, parse_duration
 
 ANY_PRIORITY = "*"
 """The ``targets`` key used when a clock has no target for the case's own priority."""
@@ -60,6 +60,14 @@ class TargetUnit(enum.StrEnum):
     """Whole working days after the start date (rectify within 5 working days)."""
     CALENDAR_DAYS = "calendar_days"
     """Whole calendar days after the start date (appeal within 15 days)."""
+    CALENDAR_MONTHS = "calendar_months"
+    """Whole calendar months after the start date, clamped to the month's end (acceptance
+    two months after go-live: 31 December + 2 months is 28 February, 29 in a leap year)."""
+
+    @property
+    def is_calendar(self) -> bool:
+        """True for calendar days and months: elapsed time, whatever the working hours."""
+        return self in (TargetUnit.CALENDAR_DAYS, TargetUnit.CALENDAR_MONTHS)
 
 
 class HoldTime(enum.StrEnum):
@@ -107,33 +115,100 @@ def _paused_start(value: PausedStart | str) -> PausedStart:
     return parse_enum(PausedStart, "paused_start", value)
 
 
-def _amount(value: object) -> timedelta:
-    return parse_duration(value, "amount")
+def _amount(value: object, unit: TargetUnit) -> timedelta:
+    if unit is TargetUnit.BUSINESS_TIME:
+        if isinstance(value, timedelta | str):
+            return parse_duration(value, "amount")
+        raise ValidationError(
+            "amount", f"a business_time target is a duration: a timedelta or ISO 8601 text like 'PT4H', got {value!r}"
+        )
+    if unit is TargetUnit.CALENDAR_MONTHS:
+        if isinstance(value, timedelta) and not value:
+            return value
+        raise ValidationError(
+            "amount",
+            f"a calendar_months target counts months in 'months', not 'amount': "
+            f"Target.calendar_months(2) or Target('calendar_months', months=2), got amount {value!r}",
+        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        return timedelta(days=value)
+    if isinstance(value, timedelta | str):
+        try:
+            return parse_duration(value, "amount")
+        except ValidationError:
+            pass
+    raise ValidationError(
+        "amount", f"a {unit.value} target counts whole days: give a number of days like 15 (or 'P15D'), got {value!r}"
+    )
 
 
-@attrs.frozen
+def _months(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("months", f"must be a whole number of months (negative counts back), got {value!r}")
+    return value
+
+
+@attrs.frozen(init=False)
 class Target:
-    """How long a clock may run: business time, working days or calendar days.
+    """How long a clock may run: business time, working days, calendar days or calendar months.
 
-    Days are counted from the day after the start (the start date itself is not counted)
-    and end when the last day does. With ``roll_forward`` (calendar days only, on by
-    default) a window whose last day is not a working day ends with the next working
-    day, as Chinese procedural law counts periods ending on a holiday.
+    Days are counted from the day after the start (the start date itself is not counted);
+    a negative number counts back from the start (to be due before an anchor, "two working
+    days before the visit"). Months keep the day of the month, clamped to the month's end.
+
+    ``end_of_day`` (default) makes a day or month target due when its last day ends, as an
+    agreement that says "within five days" or "two months after go-live" means it: for
+    calendar units the midnight that ends the last day (24:00 local time, written as 00:00
+    of the next day — read it "by the end of 28 February"); for working days the close of
+    that day's last working window (or the next start, with a ``next_start`` calendar).
+    Without it, the target keeps the time of day of the start: 14:00 + 2 working days is
+    14:00 on the second working day.
+
+    With ``roll_forward`` (calendar units, on by default) a last day that is not a working
+    day moves to the next working day, as Chinese procedural law counts periods ending on
+    a holiday; counting back, it moves to the working day before, so a notice is never
+    shorter. Business-time targets ignore both settings.
 
     >>> Target.business_days(5).days
     5
+    >>> Target("calendar_days", 61).amount
+    datetime.timedelta(days=61)
+    >>> Target.calendar_months(2).months
+    2
     """
 
-    unit: TargetUnit = attrs.field(converter=_unit)
-    amount: timedelta = attrs.field(converter=_amount)
+    unit: TargetUnit
+    amount: timedelta = timedelta(0)
     roll_forward: bool = attrs.field(default=True, validator=is_bool)
+    end_of_day: bool = attrs.field(default=True, validator=is_bool)
+    months: int = 0
+
+    def __init__(
+        self,
+        unit: TargetUnit | str,
+        amount: timedelta | str | int = timedelta(0),
+        roll_forward: bool = True,
+        end_of_day: bool = True,
+        months: int = 0,
+    ) -> None:
+        """A target of ``amount`` (or ``months``) in ``unit``; the amount is read as the unit counts."""
+        checked = _unit(unit)
+        self.__attrs_init__(checked, _amount(amount, checked), roll_forward, end_of_day, _months(months))
 
     def __attrs_post_init__(self) -> None:
         if self.unit is TargetUnit.BUSINESS_TIME:
             if self.amount <= timedelta(0):
-                raise ValidationError("amount", f"a business-time target must be positive, got {self.amount}")
-        elif self.amount < timedelta(0) or self.amount % timedelta(days=1):
-            raise ValidationError("amount", f"a {self.unit.value} target must be whole days, got {self.amount}")
+                raise ValidationError(
+                    "amount", f"a business_time target must be a positive duration like 'PT4H', got {self.amount}"
+                )
+            if not self.end_of_day:
+                raise ValidationError("end_of_day", "a business_time target ends when its time is used up")
+        elif self.amount % timedelta(days=1):
+            raise ValidationError(
+                "amount", f"a {self.unit.value} target counts whole days, got {format_duration(self.amount)}"
+            )
+        if self.months and self.unit is not TargetUnit.CALENDAR_MONTHS:
+            raise ValidationError("months", f"only a calendar_months target counts months, not {self.unit.value}")
 
     @classmethod
     def business(cls, amount: timedelta | str) -> Target:
@@ -141,24 +216,33 @@ class Target:
         return cls(TargetUnit.BUSINESS_TIME, amount)
 
     @classmethod
-    def business_days(cls, days: int) -> Target:
-        """A target of whole working days after the start date."""
-        return cls(TargetUnit.BUSINESS_DAYS, timedelta(days=_days(days)))
+    def business_days(cls, days: int, *, end_of_day: bool = True) -> Target:
+        """A target of whole working days after the start date (before it, if negative)."""
+        return cls(TargetUnit.BUSINESS_DAYS, timedelta(days=_days(days)), end_of_day=end_of_day)
 
     @classmethod
-    def calendar_days(cls, days: int, *, roll_forward: bool = True) -> Target:
-        """A target of whole calendar days after the start date."""
-        return cls(TargetUnit.CALENDAR_DAYS, timedelta(days=_days(days)), roll_forward)
+    def calendar_days(cls, days: int, *, roll_forward: bool = True, end_of_day: bool = True) -> Target:
+        """A target of whole calendar days after the start date (before it, if negative)."""
+        return cls(TargetUnit.CALENDAR_DAYS, timedelta(days=_days(days)), roll_forward, end_of_day)
+
+    @classmethod
+    def calendar_months(cls, months: int, *, roll_forward: bool = True, end_of_day: bool = True) -> Target:
+        """A target of whole calendar months after the start date (before it, if negative).
+
+        31 December + 2 months ends with 28 February (29 in a leap year); with
+        ``roll_forward`` a last day that is not a working day moves to the next one.
+        """
+        return cls(TargetUnit.CALENDAR_MONTHS, roll_forward=roll_forward, end_of_day=end_of_day, months=_months(months))
 
     @property
     def days(self) -> int:
-        """Whole days of a day-based target (``amount`` in days)."""
+        """Whole days of a day-based target (``amount`` in days; 0 for a month target)."""
         return self.amount.days
 
 
 def _days(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError("days", f"must be a whole number of days, 0 or more, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("days", f"must be a whole number of days (negative counts back), got {value!r}")
     return value
 
 

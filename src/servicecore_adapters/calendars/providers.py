@@ -11,6 +11,11 @@ yearly notice, published around November for the next year) from 2001 up to the 
 only *estimates* the statutory days and has no make-up days. Until a ``holidays``
 release carries a new notice, pass its dates through ``extra_holidays``,
 ``extra_working_days`` and ``not_holidays``.
+
+Every provider takes the option ``deadline_at``: ``"window_end"`` (the default) reports a
+deadline that falls where working time stops at the close of that window (18:00, "by close
+of business"); ``"next_start"`` reports it at the start of the next working time (09:00 the
+next working morning). See :class:`~servicecore.sla.calendar.DeadlineAt`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 import holidays as holidays_package
 
 from servicecore.domain.errors import ConfigurationError, ValidationError
-from servicecore.sla.calendar import WEEKDAY_NAMES, BusinessCalendar, WorkingHours, date_set, day_hours
+from servicecore.sla.calendar import WEEKDAY_NAMES, BusinessCalendar, DeadlineAt, WorkingHours, date_set, day_hours
 
 CHINA_TIME_ZONE = "Asia/Shanghai"
 """Mainland China's time zone."""
@@ -63,13 +68,15 @@ def holiday_calendar(
     extra_working_days: Iterable[date | str] = (),
     not_holidays: Iterable[date | str] = (),
     name: str = "",
+    deadline_at: DeadlineAt | str = DeadlineAt.WINDOW_END,
 ) -> BusinessCalendar:
     """A calendar from ``holidays``: public holidays and make-up working days of ``country``.
 
     ``workdays`` defaults to the days that are not the country's weekend in ``holidays``
     (Sunday to Thursday for Saudi Arabia). The make-up working days work ``hours``.
     ``extra_holidays``, ``extra_working_days`` and ``not_holidays`` correct or extend the
-    package's data (an announced schedule it does not carry yet).
+    package's data (an announced schedule it does not carry yet). ``deadline_at`` is the
+    calendar's :class:`~servicecore.sla.calendar.DeadlineAt` setting.
     """
     return _holiday_calendar(
         country,
@@ -82,6 +89,7 @@ def holiday_calendar(
         date_set("extra_working_days", extra_working_days),
         date_set("not_holidays", not_holidays),
         name or country.lower(),
+        deadline_at,
     )
 
 
@@ -97,6 +105,7 @@ def _holiday_calendar(
     extra_working_days: frozenset[date],
     not_holidays: frozenset[date],
     name: str,
+    deadline_at: DeadlineAt | str,
 ) -> BusinessCalendar:
     data = _load(country, subdivision, _with_neighbours(years))
     working = [d for d in range(7) if d not in data.weekend] if workdays is None else list(workdays)
@@ -109,6 +118,7 @@ def _holiday_calendar(
         extra_working_days=made_up,
         extra_day_hours=hours,
         name=name,
+        deadline_at=deadline_at,
     )
 
 
@@ -121,6 +131,7 @@ def china_calendar(
     extra_working_days: Iterable[date | str] = (),
     not_holidays: Iterable[date | str] = (),
     name: str = "cn",
+    deadline_at: DeadlineAt | str = DeadlineAt.WINDOW_END,
 ) -> BusinessCalendar:
     """Mainland China: public holidays and 调休 make-up working days, Monday to Friday office hours.
 
@@ -138,6 +149,7 @@ def china_calendar(
         extra_working_days=extra_working_days,
         not_holidays=not_holidays,
         name=name,
+        deadline_at=deadline_at,
     )
 
 
@@ -212,7 +224,26 @@ def _build(provider: str, build: Any, **kwargs: Any) -> BusinessCalendar:
     return calendar
 
 
-_COMMON = ("years", "hours", "extra_holidays", "extra_working_days", "not_holidays", "name", "time_zone")
+_COMMON = (
+    "years",
+    "hours",
+    "extra_holidays",
+    "extra_working_days",
+    "not_holidays",
+    "name",
+    "time_zone",
+    "deadline_at",
+)
+
+
+def _deadline_at(provider: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    if "deadline_at" not in options:
+        return {}
+    value = options["deadline_at"]
+    if not isinstance(value, str) or value not in {m.value for m in DeadlineAt}:
+        choices = ", ".join(repr(m.value) for m in DeadlineAt)
+        raise ConfigurationError(f"calendar {provider!r} option 'deadline_at': must be one of {choices}, got {value!r}")
+    return {"deadline_at": DeadlineAt(value)}
 
 
 def _common(provider: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -227,12 +258,14 @@ def _common(provider: str, options: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(options[option], str):
                 raise ConfigurationError(f"calendar {provider!r} option {option!r}: expected a string")
             kwargs[option] = options[option]
+    kwargs.update(_deadline_at(provider, options))
     return kwargs
 
 
 def china_from_options(options: Mapping[str, Any]) -> BusinessCalendar:
     """The ``cn`` provider: :func:`china_calendar` with options ``time_zone``, ``years``, ``hours``,
-    ``extra_holidays``, ``extra_working_days``, ``not_holidays`` and ``name``."""
+    ``extra_holidays``, ``extra_working_days``, ``not_holidays``, ``name`` and ``deadline_at``
+    (``"window_end"``, the default, or ``"next_start"``)."""
     _check_options("cn", options, _COMMON)
     return _build("cn", china_calendar, **_common("cn", options))
 
@@ -258,8 +291,11 @@ def holidays_from_options(options: Mapping[str, Any]) -> BusinessCalendar:
 
 
 def always_open_from_options(options: Mapping[str, Any]) -> BusinessCalendar:
-    """The ``24x7`` provider: every instant is working time. Options: ``time_zone`` (default UTC), ``name``."""
-    _check_options("24x7", options, ("time_zone", "name"))
+    """The ``24x7`` provider: every instant is working time. Options: ``time_zone`` (default UTC), ``name``.
+
+    ``deadline_at`` is accepted for uniformity; a calendar that never stops has no window ends.
+    """
+    _check_options("24x7", options, ("time_zone", "name", "deadline_at"))
     kwargs = _common("24x7", options)
     return _build("24x7", BusinessCalendar.always_open, **kwargs)
 
@@ -269,11 +305,13 @@ def weekly_from_options(options: Mapping[str, Any]) -> BusinessCalendar:
 
     Options: ``time_zone`` (required), ``week`` (``{"mon": ["09:00-18:00"], ...}``) or
     ``hours`` with ``workdays`` (default Monday to Friday), ``holidays``,
-    ``extra_working_days``, ``name``.
+    ``extra_working_days``, ``name``, ``deadline_at`` (``"window_end"`` or ``"next_start"``).
     """
     provider = "weekly"
     _check_options(
-        provider, options, ("time_zone", "week", "hours", "workdays", "holidays", "extra_working_days", "name")
+        provider,
+        options,
+        ("time_zone", "week", "hours", "workdays", "holidays", "extra_working_days", "name", "deadline_at"),
     )
     if not isinstance(options.get("time_zone"), str):
         raise ConfigurationError("calendar 'weekly' needs the option 'time_zone' (a string)")
@@ -293,6 +331,7 @@ def weekly_from_options(options: Mapping[str, Any]) -> BusinessCalendar:
         week=week,
         name=str(options.get("name", provider)),
         **dates,
+        **_deadline_at(provider, options),
     )
 
 

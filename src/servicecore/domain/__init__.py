@@ -49,6 +49,7 @@ from servicecore.domain.errors import (
     RenderingError,
     SeparationOfDutiesError,
     ServiceCoreError,
+    StorageError,
     ValidationError,
 )
 from servicecore.domain.events import DomainEvent
@@ -195,6 +196,7 @@ __all__ = [
     "StepCompletion",
     "StepStatus",
     "StepTemplate",
+    "StorageError",
     "ValidationError",
     "Violation",
     "ViolationCategory",

@@ -347,7 +347,8 @@ class SQLAlchemyStorage:
 
     def _is_disconnect(self, exc: BaseException, connection: PoolProxiedConnection | None) -> bool:
         raw = connection.dbapi_connection if connection is not None else None
-        return isinstance(exc, self._errors) and self._dialect.is_disconnect(exc, raw, None)
+        error: Any = exc  # the dialect's DB-API error type, checked on the line below
+        return isinstance(exc, self._errors) and self._dialect.is_disconnect(error, raw, None)
 
     def _checkin(self, connection: PoolProxiedConnection) -> None:
         if len(self._idle) < _IDLE_CONNECTIONS:

@@ -80,6 +80,6 @@ def test_outbox_dispatch_delivers_what_commands_queued(tmp_path: Path) -> None:
     ],
 )
 def test_outbox_dispatch_reports_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(main, ["outbox", "dispatch", "--path", str(tmp_path / "x.sqlite3"), *args])
+    result = CliRunner().invoke(main, ["outbox", "dispatch", "--create", "--path", str(tmp_path / "x.sqlite3"), *args])
     assert result.exit_code != 0
     assert message in result.output

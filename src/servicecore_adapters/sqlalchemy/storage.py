@@ -535,7 +535,7 @@ def _sla_scan() -> ClauseElement:
 
 
 def _outbox_get() -> ClauseElement:
-    return select(_O.attempts, _O.document).where(_O.id == _param("i"))
+    return select(_O.version, _O.document).where(_O.id == _param("i"))
 
 
 def _outbox_insert() -> ClauseElement:
@@ -545,8 +545,8 @@ def _outbox_insert() -> ClauseElement:
 def _outbox_update() -> ClauseElement:
     return (
         update(outbox)
-        .where(_O.id == _param("i"), _O.attempts == _param("base"))
-        .values(status=_param("s"), attempts=_param("a"), due_at=_param("due"), document=_param("doc"))
+        .where(_O.id == _param("i"), _O.version == _param("base"))
+        .values(status=_param("s"), version=_param("v"), due_at=_param("due"), document=_param("doc"))
     )
 
 
@@ -760,7 +760,7 @@ def _id_of(aggregate: Any) -> str:
 @attrs.define
 class _OutboxWrite:
     new: bool
-    base_attempts: int  # the attempts the stored row must still have
+    base_version: int  # the version the stored row must still have
     message: OutboxMessage
 
 
@@ -779,6 +779,7 @@ class SQLAlchemyOutbox:
         self._uow = uow
         self._storage = uow._storage
         self._staged: dict[str, _OutboxWrite] = {}
+        self._versions: dict[str, int] = {}  # row versions as read by get, the base of the writes staged after it
 
     def add(self, notification: Notification) -> None:
         """Queue a notification; a notification id already queued fails (here or at commit)."""
@@ -795,6 +796,7 @@ class SQLAlchemyOutbox:
         row = self._uow._fetch_one(self._storage._sql("outbox-get", _outbox_get), {"i": notification_id})
         if row is None:
             raise NotFoundError("OutboxMessage", notification_id)
+        self._versions[notification_id] = int(row[0])
         return structure(json.loads(row[1]), OutboxMessage)
 
     def pending(self, *, limit: int = 100) -> Sequence[OutboxMessage]:
@@ -843,18 +845,7 @@ class SQLAlchemyOutbox:
         """Record a delivery."""
         check_instant("at", at)
         message = self.get(notification_id)
-        self._stage(
-            message,
-            attrs.evolve(
-                message,
-                status=DeliveryStatus.DELIVERED,
-                attempts=message.attempts + 1,
-                delivered_at=at,
-                last_attempt_at=at,
-                last_error="",
-                next_attempt_at=None,
-            ),
-        )
+        self._stage(message, message.delivered(at=at))
 
     def mark_failed(
         self,
@@ -870,17 +861,15 @@ class SQLAlchemyOutbox:
         if retry_at is not None:
             check_instant("retry_at", retry_at)
         message = self.get(notification_id)
-        self._stage(
-            message,
-            attrs.evolve(
-                message,
-                status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
-                attempts=message.attempts + 1,
-                last_error=error,
-                last_attempt_at=at,
-                next_attempt_at=None if final else retry_at,
-            ),
-        )
+        self._stage(message, message.failed(at=at, error=error, final=final, retry_at=retry_at))
+
+    def mark_claimed(self, notification_id: str, *, until: datetime | None) -> None:
+        """Hold the message for a dispatcher until ``until`` (``None``: release it); the row's version moves on,
+        so a dispatcher whose claim was taken over cannot record over the new one."""
+        if until is not None:
+            check_instant("until", until)
+        message = self.get(notification_id)
+        self._stage(message, message.claimed(until=until))
 
     def _stage(self, before: OutboxMessage, after: OutboxMessage) -> None:
         self._uow._check_open()
@@ -889,7 +878,7 @@ class SQLAlchemyOutbox:
         if staged is not None:
             staged.message = after
         else:
-            self._staged[notification_id] = _OutboxWrite(False, before.attempts, after)
+            self._staged[notification_id] = _OutboxWrite(False, self._versions[notification_id], after)
 
     def _flush(self) -> None:
         uow, storage = self._uow, self._storage
@@ -902,7 +891,7 @@ class SQLAlchemyOutbox:
                 values = {
                     "id": notification_id,
                     "status": message.status.value,
-                    "attempts": message.attempts,
+                    "version": 0,
                     "created_at": to_micros(message.notification.created_at),
                     "due_at": due,
                     "document": document,
@@ -912,17 +901,18 @@ class SQLAlchemyOutbox:
             else:
                 values = {
                     "i": notification_id,
-                    "base": write.base_attempts,
+                    "base": write.base_version,
                     "s": message.status.value,
-                    "a": message.attempts,
+                    "v": write.base_version + 1,
                     "due": due,
                     "doc": document,
                 }
                 if uow._write(storage._sql("outbox-update", _outbox_update), values) != 1:
-                    raise _Conflict("OutboxMessage", notification_id, write.base_attempts, outbox_message=True)
+                    raise _Conflict("OutboxMessage", notification_id, write.base_version, outbox_message=True)
 
     def _reset(self) -> None:
         self._staged.clear()
+        self._versions.clear()
 
 
 class SQLAlchemyUnitOfWork:

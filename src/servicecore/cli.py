@@ -126,18 +126,34 @@ def upgrade(url: str | None, path: Path | None, revision: str) -> None:
 @_url_option
 @_path_option
 def current(url: str | None, path: Path | None) -> None:
-    """Show the database's schema revision and the newest one this servicecore ships."""
+    """Show the database's schema revision and the newest one this servicecore ships (changes nothing)."""
     from servicecore_adapters.sqlalchemy import migrate
+    from servicecore_adapters.sqlalchemy.engine import DEFAULT_SQLITE_PATH, inspect_sqlite_file, parse_url, sqlite_url
+    from servicecore_adapters.sqlalchemy.schema import VERSION_TABLE
 
-    engine = _engine_for(url, path)
+    if url and path:
+        raise click.UsageError("give either --url or --path, not both")
     try:
-        found = migrate.current_revision(engine)
-    except Exception as exc:
+        target = parse_url(url) if url else sqlite_url(path or Path(DEFAULT_SQLITE_PATH))
+    except ServiceCoreError as exc:
         raise _fail_on_errors("reading the revision", exc) from exc
-    finally:
-        engine.dispose()
+    if target.get_backend_name() == "sqlite":  # looked at read-only: the file stays as it is
+        file = inspect_sqlite_file(target.database or "", VERSION_TABLE)
+        if file.kind in {"foreign", "not-sqlite"}:
+            raise click.ClickException(file.describe())
+        found = file.revision
+    else:
+        engine = _engine_for(url, None)
+        try:
+            found = migrate.current_revision(engine)
+        except Exception as exc:
+            raise _fail_on_errors("reading the revision", exc) from exc
+        finally:
+            engine.dispose()
     click.echo(f"current: {found or 'none (no servicecore schema)'}")
     click.echo(f"newest:  {migrate.head_revision()}")
+    if found is not None and found not in migrate.known_revisions():
+        click.echo(f"note: revision {found} was written by a servicecore newer than {migrate.package_version()}")
 
 
 # --- outbox --------------------------------------------------------------------------------------

@@ -143,16 +143,11 @@ def _cut(text: str) -> str:
 def describe_error(exc: BaseException) -> str:
     """``"TypeName: message"`` for a stored error, cut to :data:`MAX_ERROR_LENGTH`; never raises, whatever
     the exception's ``str()`` does."""
-    try:
-        name = type(exc).__qualname__
-    except Exception:  # a hostile metaclass
-        name = "exception"
+    name = type(exc).__name__
     try:
         text = str(exc)
-    except Exception as broken:
+    except Exception as broken:  # the notifier's exception class may be broken in any way
         text = f"(its message could not be read: str() raised {type(broken).__name__})"
-    if not isinstance(text, str):  # pragma: no cover - str() returns str or raises
-        text = "(no readable message)"
     return _cut(f"{name}: {text[:MAX_ERROR_LENGTH]}" if text else name)
 
 

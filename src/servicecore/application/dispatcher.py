@@ -43,6 +43,7 @@ True
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -160,6 +161,60 @@ class _Interrupted(Exception):
 
 
 @attrs.frozen
+class _TimedOut:
+    text: str
+
+
+_Job = tuple[Notification, list["str | _Interrupted | None"], threading.Event]
+
+
+class _Sender:
+    """Calls the notifier on a worker thread, waiting at most ``timeout``; one thread per dispatch run,
+    replaced when a call hangs (the hung thread is a daemon and ends whenever the call returns)."""
+
+    def __init__(self, notifier: Notifier, timeout: timedelta) -> None:
+        self._send: Any = notifier.send  # typed to return None; what it really returns is checked
+        self._seconds = timeout.total_seconds()
+        self._jobs: queue.SimpleQueue[_Job | None] | None = None
+
+    def send(self, notification: Notification) -> str | _Interrupted | _TimedOut | None:
+        if self._jobs is None:
+            self._jobs = queue.SimpleQueue()
+            worker = threading.Thread(target=self._work, args=(self._jobs,), name="servicecore-notify", daemon=True)
+            worker.start()
+        outcome: list[str | _Interrupted | None] = []
+        done = threading.Event()
+        self._jobs.put((notification, outcome, done))
+        if not done.wait(self._seconds):
+            self.close()  # that worker is stuck in the call: the next message gets a new one
+            return _TimedOut(f"{self._seconds:g} s")
+        return outcome[0]
+
+    def close(self) -> None:
+        if self._jobs is not None:
+            self._jobs.put(None)
+            self._jobs = None
+
+    def _work(self, jobs: queue.SimpleQueue[_Job | None]) -> None:
+        while (job := jobs.get()) is not None:
+            notification, outcome, done = job
+            try:
+                returned = self._send(notification)
+            except KeyboardInterrupt as interrupt:
+                outcome.append(_Interrupted(interrupt))
+            except BaseException as exc:  # SystemExit and other BaseExceptions too: the run must go on
+                outcome.append(describe_error(exc))
+            else:
+                outcome.append(
+                    None
+                    if returned is None
+                    else f"UnexpectedReturn: the notifier returned a {type(returned).__name__}, not None"
+                )
+            finally:
+                done.set()
+
+
+@attrs.frozen
 class _Claim:
     message: OutboxMessage
     until: datetime | None  # None: the claim found was stale and has been recorded as a failed attempt
@@ -198,19 +253,23 @@ class Dispatcher:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError("limit", f"expected a whole number of at least 1, got {limit!r}")
         delivered = failed = 0
-        for _ in range(limit):
-            claim = self._claim()
-            if claim is None:
-                break
-            if claim.until is None:
-                failed += 1
-                continue
-            outcome = self._send(claim)
-            recorded = self._record(claim, outcome)
-            if recorded is True:
-                delivered += 1
-            elif recorded is False:
-                failed += 1
+        sender = _Sender(self._notifier, self._retry.timeout)
+        try:
+            for _ in range(limit):
+                claim = self._claim()
+                if claim is None:
+                    break
+                if claim.until is None:
+                    failed += 1
+                    continue
+                outcome = self._send(sender, claim)
+                recorded = self._record(claim, outcome)
+                if recorded is True:
+                    delivered += 1
+                elif recorded is False:
+                    failed += 1
+        finally:
+            sender.close()
         return DispatchResult(delivered=delivered, failed=failed)
 
     def _claim(self) -> _Claim | None:
@@ -234,45 +293,20 @@ class Dispatcher:
             uow.commit()
             return _Claim(message, until)
 
-    def _send(self, claim: _Claim) -> str | None:
-        """Hand the message to the notifier on a worker thread: ``None`` if it was accepted, else why not."""
+    def _send(self, sender: _Sender, claim: _Claim) -> str | None:
+        """Hand the message to the notifier: ``None`` if it was accepted, else why not."""
         notification = claim.message.notification
-        outcome: list[str | _Interrupted | None] = []
-        done = threading.Event()
-        send: Any = self._notifier.send  # typed to return None; what it really returns is checked
-
-        def run() -> None:
-            try:
-                returned = send(notification)
-            except KeyboardInterrupt as interrupt:
-                outcome.append(_Interrupted(interrupt))
-            except BaseException as exc:  # SystemExit and other BaseExceptions too: the run must go on
-                outcome.append(describe_error(exc))
-            else:
-                outcome.append(
-                    None
-                    if returned is None
-                    else f"UnexpectedReturn: the notifier returned a {type(returned).__name__}, not None"
-                )
-            finally:
-                done.set()
-
-        # a daemon thread: a notifier that never returns must not keep the process alive at exit
-        worker = threading.Thread(target=run, name=f"servicecore-notify-{notification.id}"[:60], daemon=True)
-        seconds = self._retry.timeout.total_seconds()
         try:
-            worker.start()
-            finished = done.wait(seconds)
+            result = sender.send(notification)
         except BaseException:  # KeyboardInterrupt while waiting
             self._release(claim)
             raise
-        if not finished:
-            logger.warning("notification %s: the notifier did not return within %s s", notification.id, seconds)
-            return f"TimeoutError: the notifier did not return within {seconds:g} s"
-        result = outcome[0]
         if isinstance(result, _Interrupted):
             self._release(claim)
             raise result.interrupt
+        if isinstance(result, _TimedOut):
+            logger.warning("notification %s: the notifier did not return within %s", notification.id, result.text)
+            return f"TimeoutError: the notifier did not return within {result.text}"
         return result
 
     def _release(self, claim: _Claim) -> None:

@@ -551,13 +551,13 @@ def _outbox_update() -> ClauseElement:
 
 
 def _outbox_pending() -> ClauseElement:
-    return select(_O.id, _O.document).where(_IS_PENDING).order_by(_O.created_at, _O.id).limit(_param("lim"))
+    return select(_O.id, _O.document, _O.version).where(_IS_PENDING).order_by(_O.created_at, _O.id).limit(_param("lim"))
 
 
 def _outbox_due(lock: bool) -> Callable[[], ClauseElement]:
     def build() -> ClauseElement:
         statement = (
-            select(_O.id, _O.document)
+            select(_O.id, _O.document, _O.version)
             .where(_IS_PENDING, _O.due_at <= _param("at"))
             .order_by(_O.due_at, _O.created_at, _O.id)
             .limit(_param("lim"))
@@ -779,7 +779,8 @@ class SQLAlchemyOutbox:
         self._uow = uow
         self._storage = uow._storage
         self._staged: dict[str, _OutboxWrite] = {}
-        self._versions: dict[str, int] = {}  # row versions as read by get, the base of the writes staged after it
+        # messages as this unit of work read them, with their row versions: the base of the writes staged after
+        self._read: dict[str, tuple[int, OutboxMessage]] = {}
 
     def add(self, notification: Notification) -> None:
         """Queue a notification; a notification id already queued fails (here or at commit)."""
@@ -793,11 +794,15 @@ class SQLAlchemyOutbox:
         staged = self._staged.get(notification_id)
         if staged is not None:
             return staged.message
+        read = self._read.get(notification_id)
+        if read is not None:
+            return read[1]
         row = self._uow._fetch_one(self._storage._sql("outbox-get", _outbox_get), {"i": notification_id})
         if row is None:
             raise NotFoundError("OutboxMessage", notification_id)
-        self._versions[notification_id] = int(row[0])
-        return structure(json.loads(row[1]), OutboxMessage)
+        message = structure(json.loads(row[1]), OutboxMessage)
+        self._read[notification_id] = (int(row[0]), message)
+        return message
 
     def pending(self, *, limit: int = 100) -> Sequence[OutboxMessage]:
         """Undelivered messages, oldest first."""
@@ -823,7 +828,13 @@ class SQLAlchemyOutbox:
 
     def _query(self, sql: _Sql, values: Mapping[str, Any], count: int) -> list[OutboxMessage]:
         rows = self._uow._fetch_all(sql, {**values, "lim": count + len(self._staged)})
-        return [structure(json.loads(row[1]), OutboxMessage) for row in rows if row[0] not in self._staged]
+        found = []
+        for row in rows:
+            if row[0] not in self._staged:
+                message = structure(json.loads(row[1]), OutboxMessage)
+                self._read[row[0]] = (int(row[2]), message)
+                found.append(message)
+        return found
 
     def _merged(
         self,
@@ -878,7 +889,7 @@ class SQLAlchemyOutbox:
         if staged is not None:
             staged.message = after
         else:
-            self._staged[notification_id] = _OutboxWrite(False, self._versions[notification_id], after)
+            self._staged[notification_id] = _OutboxWrite(False, self._read[notification_id][0], after)
 
     def _flush(self) -> None:
         uow, storage = self._uow, self._storage
@@ -912,7 +923,7 @@ class SQLAlchemyOutbox:
 
     def _reset(self) -> None:
         self._staged.clear()
-        self._versions.clear()
+        self._read.clear()
 
 
 class SQLAlchemyUnitOfWork:

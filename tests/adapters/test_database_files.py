@@ -234,3 +234,11 @@ def test_an_outbox_written_at_revision_0001_is_upgraded_and_delivered(
     assert retried is not None
     assert (retried.status, retried.attempts) == (DeliveryStatus.DELIVERED, 2)
     storage.close()
+
+
+def test_a_path_that_cannot_be_read_is_a_storage_error(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder.sqlite3"
+    folder.mkdir()
+    with pytest.raises(sc.StorageError, match="cannot read"):
+        SQLAlchemyStorage(folder)
+    assert list(folder.iterdir()) == []

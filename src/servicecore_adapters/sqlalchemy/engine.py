@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from servicecore.domain.errors import ConfigurationError
+from servicecore.domain.errors import ConfigurationError, StorageError
 
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 """SQLite ``PRAGMA synchronous`` values accepted by the ``synchronous`` option."""
@@ -142,7 +142,8 @@ def inspect_sqlite_file(path: str | Path, version_table: str) -> SqliteFile:
     """Look at the SQLite file at ``path`` read-only: what it holds (see :class:`SqliteFile`).
 
     The file is opened with ``mode=ro`` and no pragma is set, so a file that
-    is then refused is left exactly as it was.
+    is then refused is left exactly as it was. A file that cannot be read
+    (locked, a folder, no permission) is a :class:`~servicecore.StorageError`.
     """
     where = Path(path).expanduser()
     if not where.exists():
@@ -152,7 +153,7 @@ def inspect_sqlite_file(path: str | Path, version_table: str) -> SqliteFile:
     try:
         connection = sqlite3.connect(_file_uri(where, "ro"), uri=True, timeout=5.0)
     except sqlite3.Error as exc:
-        return SqliteFile(where, "not-sqlite", problem=str(exc))
+        raise StorageError(f"cannot read {where}: {exc}") from exc
     try:
         tables = tuple(
             row[0]
@@ -166,7 +167,9 @@ def inspect_sqlite_file(path: str | Path, version_table: str) -> SqliteFile:
             return SqliteFile(where, "foreign", tables=tables)
         row = connection.execute(f"SELECT version_num FROM {version_table}").fetchone()  # our own table name
         return SqliteFile(where, "servicecore", revision=None if row is None else str(row[0]), tables=tables)
-    except sqlite3.Error as exc:
+    except sqlite3.OperationalError as exc:  # locked, unreadable: a failure, not a verdict on the file
+        raise StorageError(f"cannot read {where}: {exc}") from exc
+    except sqlite3.DatabaseError as exc:  # "file is not a database"
         return SqliteFile(where, "not-sqlite", problem=str(exc))
     finally:
         connection.close()

@@ -444,3 +444,8 @@ def test_a_bad_timeout_or_lease_names_the_field(arguments: dict[str, object], fi
 def test_the_dispatcher_refuses_a_retry_policy_that_is_not_one() -> None:
     with pytest.raises(sc.ValidationError, match="retry"):
         Dispatcher(storage=MemoryStorage(), notifier=RecordingNotifier(), clock=ManualClock(START), retry=1)  # type: ignore[arg-type]
+
+
+def test_the_dispatcher_refuses_a_notifier_without_send() -> None:
+    with pytest.raises(sc.ValidationError, match="notifier"):
+        Dispatcher(storage=MemoryStorage(), notifier=object(), clock=ManualClock(START))  # type: ignore[arg-type]

@@ -152,12 +152,11 @@ def describe_error(exc: BaseException) -> str:
     return _cut(f"{name}: {text[:MAX_ERROR_LENGTH]}" if text else name)
 
 
-class _Interrupted(Exception):
-    """The send was interrupted (KeyboardInterrupt): release the claim, then re-raise ``interrupt``."""
+@attrs.frozen
+class _Interrupted:
+    """The notifier raised KeyboardInterrupt: release the claim, then raise ``interrupt`` in the caller's thread."""
 
-    def __init__(self, interrupt: BaseException) -> None:
-        super().__init__("interrupted")
-        self.interrupt = interrupt
+    interrupt: BaseException
 
 
 @attrs.frozen
@@ -238,6 +237,8 @@ class Dispatcher:
     ) -> None:
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ValidationError("retry", f"expected a RetryPolicy, got {type(retry).__name__}")
+        if not callable(getattr(notifier, "send", None)):
+            raise ValidationError("notifier", f"expected a Notifier with a send method, got {type(notifier).__name__}")
         self._storage = storage
         self._notifier = notifier
         self._clock = clock
@@ -310,11 +311,16 @@ class Dispatcher:
         return result
 
     def _release(self, claim: _Claim) -> None:
-        with self._storage.unit_of_work() as uow:
-            current = uow.outbox.get(claim.message.notification.id)
-            if current.claimed_until == claim.until:
-                uow.outbox.mark_claimed(claim.message.notification.id, until=None)
-                uow.commit()
+        """Give the message back as it was (on the way out of an interrupt; a failure here must not hide it:
+        the claim then simply runs out)."""
+        try:
+            with self._storage.unit_of_work() as uow:
+                current = uow.outbox.get(claim.message.notification.id)
+                if current.claimed_until == claim.until:
+                    uow.outbox.mark_claimed(claim.message.notification.id, until=None)
+                    uow.commit()
+        except Exception:
+            logger.exception("notification %s: could not release the claim", claim.message.notification.id)
 
     def _record(self, claim: _Claim, error: str | None) -> bool | None:
         """Record the attempt; ``None`` if the claim was lost meanwhile (another dispatcher records instead)."""

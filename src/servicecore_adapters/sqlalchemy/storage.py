@@ -14,7 +14,10 @@ How a unit of work runs:
 * :meth:`SQLAlchemyOutbox.claim_due` locks the due outbox rows it returns:
   ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so other dispatchers skip
   them; on SQLite it opens the write transaction, which dispatchers then take
-  one at a time.
+  one at a time. The dispatcher holds that lock only to mark the message
+  claimed (:meth:`SQLAlchemyOutbox.mark_claimed`) and commits before sending;
+  the outbox row's ``version`` column makes every mark a compare-and-set;
+* every driver error becomes a :class:`~servicecore.StorageError`.
 
 Statements are SQLAlchemy Core constructs, compiled once per dialect and run
 on the pooled driver connection: SQLAlchemy's per-call execution machinery

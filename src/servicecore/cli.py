@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +58,24 @@ _path_option = click.option(
 )
 
 
-def _storage_choice(url: str | None, path: Path | None) -> tuple[str, dict[str, Any]]:
-    """The storage backend name and options for ``--url`` / ``--path``."""
+_create_option = click.option(
+    "--create",
+    is_flag=True,
+    help="Create and migrate the SQLite file if it is missing or empty (default: refuse, so a mistyped path "
+    "is an error rather than a new empty database).",
+)
+
+
+def _storage_choice(url: str | None, path: Path | None, *, create: bool = False) -> tuple[str, dict[str, Any]]:
+    """The storage backend name and options for ``--url`` / ``--path``; a missing SQLite file is created only
+    with ``create``."""
     if url and path:
         raise click.UsageError("give either --url or --path, not both")
     if url:
-        name = "postgresql" if url.startswith("postgres") else "sqlite"
-        return name, {"url": url}
-    return "sqlite", {"path": str(path)} if path else {}
+        if url.startswith("postgres"):
+            return "postgresql", {"url": url}
+        return "sqlite", {"url": url, "create": create}
+    return "sqlite", {"path": str(path), "create": create} if path else {"create": create}
 
 
 def _engine_for(url: str | None, path: Path | None) -> Any:
@@ -116,18 +126,34 @@ def upgrade(url: str | None, path: Path | None, revision: str) -> None:
 @_url_option
 @_path_option
 def current(url: str | None, path: Path | None) -> None:
-    """Show the database's schema revision and the newest one this servicecore ships."""
+    """Show the database's schema revision and the newest one this servicecore ships (changes nothing)."""
     from servicecore_adapters.sqlalchemy import migrate
+    from servicecore_adapters.sqlalchemy.engine import DEFAULT_SQLITE_PATH, inspect_sqlite_file, parse_url, sqlite_url
+    from servicecore_adapters.sqlalchemy.schema import VERSION_TABLE
 
-    engine = _engine_for(url, path)
+    if url and path:
+        raise click.UsageError("give either --url or --path, not both")
     try:
-        found = migrate.current_revision(engine)
-    except Exception as exc:
+        target = parse_url(url) if url else sqlite_url(path or Path(DEFAULT_SQLITE_PATH))
+    except ServiceCoreError as exc:
         raise _fail_on_errors("reading the revision", exc) from exc
-    finally:
-        engine.dispose()
+    if target.get_backend_name() == "sqlite":  # looked at read-only: the file stays as it is
+        file = inspect_sqlite_file(target.database or "", VERSION_TABLE)
+        if file.kind in {"foreign", "not-sqlite"}:
+            raise click.ClickException(file.describe())
+        found = file.revision
+    else:
+        engine = _engine_for(url, None)
+        try:
+            found = migrate.current_revision(engine)
+        except Exception as exc:
+            raise _fail_on_errors("reading the revision", exc) from exc
+        finally:
+            engine.dispose()
     click.echo(f"current: {found or 'none (no servicecore schema)'}")
     click.echo(f"newest:  {migrate.head_revision()}")
+    if found is not None and found not in migrate.known_revisions():
+        click.echo(f"note: revision {found} was written by a servicecore newer than {migrate.package_version()}")
 
 
 # --- outbox --------------------------------------------------------------------------------------
@@ -156,6 +182,14 @@ def outbox() -> None:
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Messages per batch.")
 @click.option("--max-attempts", default=5, show_default=True, type=click.IntRange(min=1), help="Attempts per message.")
 @click.option("--once", is_flag=True, help="Run one batch only (default: batches until nothing is due).")
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds one notifier call may take before it counts as a failed attempt.",
+)
+@_create_option
 def dispatch(
     url: str | None,
     path: Path | None,
@@ -164,6 +198,8 @@ def dispatch(
     batch_size: int,
     max_attempts: int,
     once: bool,
+    timeout: float,
+    create: bool,
 ) -> None:
     """Deliver due notifications through the notifier, with retries and back-off.
 
@@ -175,7 +211,7 @@ def dispatch(
     from servicecore_adapters.clocks import SystemClock
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    storage_name, storage_options = _storage_choice(url, path)
+    storage_name, storage_options = _storage_choice(url, path, create=create)
     plugins = Plugins()
     try:
         storage = plugins.storage(storage_name, storage_options)
@@ -184,7 +220,10 @@ def dispatch(
     try:
         sender = plugins.notifier(notifier, _key_values(notifier_options))
         dispatcher = Dispatcher(
-            storage=storage, notifier=sender, clock=SystemClock(), retry=RetryPolicy(max_attempts=max_attempts)
+            storage=storage,
+            notifier=sender,
+            clock=SystemClock(),
+            retry=RetryPolicy(max_attempts=max_attempts, timeout=timedelta(seconds=timeout)),
         )
         result = dispatcher.dispatch_all(batch_size=batch_size, max_batches=1 if once else None)
     except ServiceCoreError as exc:
@@ -228,6 +267,7 @@ def sla() -> None:
     "--now", "now", callback=_instant, help="Scan as of this instant, ISO 8601 with offset (default: the system clock)."
 )
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Cases per query.")
+@_create_option
 def scan(
     url: str | None,
     path: Path | None,
@@ -235,6 +275,7 @@ def scan(
     calendar_options: tuple[str, ...],
     now: datetime | None,
     batch_size: int,
+    create: bool,
 ) -> None:
     """Record every SLA warning, breach and escalation reached, and queue their notifications.
 
@@ -247,7 +288,7 @@ def scan(
     from servicecore.application.service_desk import ServiceDesk
     from servicecore.application.sla import SlaAlert
 
-    storage_name, storage_options = _storage_choice(url, path)
+    storage_name, storage_options = _storage_choice(url, path, create=create)
     config = ServiceDeskConfig(
         storage=storage_name,
         storage_options=storage_options,

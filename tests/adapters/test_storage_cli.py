@@ -60,7 +60,19 @@ def test_outbox_dispatch_delivers_what_commands_queued(tmp_path: Path) -> None:
             uow.outbox.add(sample_notification(f"NTF-{n}"))
         uow.commit()
     result = CliRunner().invoke(
-        main, ["outbox", "dispatch", "--path", str(path), "--notifier", "logging", "--notifier-option", "level=DEBUG"]
+        main,
+        [
+            "outbox",
+            "dispatch",
+            "--path",
+            str(path),
+            "--notifier",
+            "logging",
+            "--notifier-option",
+            "level=DEBUG",
+            "--timeout",
+            "2.5",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "delivered 3, failed attempts 0" in result.output
@@ -77,9 +89,10 @@ def test_outbox_dispatch_delivers_what_commands_queued(tmp_path: Path) -> None:
         (["--notifier-option", "oops"], "KEY=VALUE"),
         (["--notifier", "carrier-pigeon"], "no notifier backend named 'carrier-pigeon'"),
         (["--batch-size", "0"], "0"),
+        (["--timeout", "0"], "--timeout"),
     ],
 )
 def test_outbox_dispatch_reports_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(main, ["outbox", "dispatch", "--path", str(tmp_path / "x.sqlite3"), *args])
+    result = CliRunner().invoke(main, ["outbox", "dispatch", "--create", "--path", str(tmp_path / "x.sqlite3"), *args])
     assert result.exit_code != 0
     assert message in result.output

@@ -10,6 +10,10 @@
   (aggregates and notifications alike); every aggregate is consistent; the
   dispatcher delivers the notifications of committed commands, and only those;
   and a new process carries on on the same database.
+* A dispatcher killed with SIGKILL while its notifier is sending: commands
+  commit meanwhile (no transaction is open during a send), the message it held
+  is not sent by anybody else until its claim runs out, then the lost attempt
+  is recorded and the message delivered; nothing else is lost or sent twice.
 """
 
 from __future__ import annotations
@@ -21,18 +25,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 import servicecore as sc
-from servicecore.application.dispatcher import Dispatcher
-from servicecore.ports.notification import OutboxMessage
+from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
+from servicecore.ports.notification import DeliveryStatus, OutboxMessage
 from servicecore.ports.storage import AGGREGATE_KINDS
-from servicecore.testing import full_lifecycle
-from servicecore.testing.storage_contract import save
-from servicecore_adapters.clocks import SystemClock
+from servicecore.testing import full_lifecycle, sample_notification
+from servicecore.testing.storage_contract import outbox_message, save
+from servicecore_adapters.clocks import ManualClock, SystemClock
 from servicecore_adapters.notifiers import RecordingNotifier
 from servicecore_adapters.sqlalchemy import SQLAlchemyStorage
 
@@ -228,4 +233,52 @@ def test_a_process_killed_mid_stream_leaves_only_whole_commands(target: str, tmp
     new_notifier = RecordingNotifier()
     Dispatcher(storage=storage, notifier=new_notifier, clock=SystemClock()).dispatch_all()
     assert sorted(n.id for n in new_notifier.sent) == sorted(i for c in later for k, i in c.ids if k == "notification")
+    storage.close()
+
+
+# --- a dispatcher killed while sending ------------------------------------------------------------
+
+
+def test_a_dispatcher_killed_while_sending_loses_nothing_and_blocks_nobody(target: str, tmp_path: Path) -> None:
+    storage = _open(target)
+    queued = datetime.now(UTC) - timedelta(minutes=1)
+    with storage.unit_of_work() as uow:
+        for n, notification_id in enumerate(["NTF-first", "NTF-hang", "NTF-last"]):
+            uow.outbox.add(sample_notification(notification_id, created_at=queued + timedelta(seconds=n)))
+        uow.commit()
+    marker = tmp_path / "sending"
+    process = subprocess.Popen(
+        [sys.executable, str(WORKER), "dispatch", target, str(marker)], stderr=subprocess.PIPE, text=True
+    )
+    _wait_for(lambda: marker.exists() or process.poll() is not None, "the dispatcher to reach the hanging send")
+    assert process.poll() is None, process.communicate()[1]
+
+    # while the notifier hangs, a command commits on the same database (SQLite: no write lock is held)
+    writer = SQLAlchemyStorage(target if "://" in target else Path(target), busy_timeout=2.0)
+    save(writer, full_lifecycle("1").requests[0])
+    writer.close()
+
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=TIMEOUT)
+    assert process.returncode == -signal.SIGKILL
+
+    held = outbox_message(storage, "NTF-hang")
+    assert held is not None
+    assert held.claimed_until is not None, "the claim survives its dispatcher"
+    notifier = RecordingNotifier()
+    assert Dispatcher(storage=storage, notifier=notifier, clock=SystemClock()).dispatch_all() == DispatchResult(1, 0)
+    assert [n.id for n in notifier.sent] == ["NTF-last"], "the held message is left alone while the claim lasts"
+
+    policy = RetryPolicy(first_delay=timedelta(minutes=1))
+    clock = ManualClock(held.claimed_until)
+    assert Dispatcher(storage=storage, notifier=notifier, clock=clock, retry=policy).dispatch() == DispatchResult(0, 1)
+    clock.advance(timedelta(minutes=1))
+    assert Dispatcher(storage=storage, notifier=notifier, clock=clock, retry=policy).dispatch() == DispatchResult(1, 0)
+    assert [n.id for n in notifier.sent] == ["NTF-last", "NTF-hang"]
+    delivered = outbox_message(storage, "NTF-hang")
+    assert delivered is not None
+    assert (delivered.status, delivered.attempts) == (DeliveryStatus.DELIVERED, 2)
+    first = outbox_message(storage, "NTF-first")
+    assert first is not None
+    assert (first.status, first.attempts) == (DeliveryStatus.DELIVERED, 1), "delivered once, before the kill"
     storage.close()

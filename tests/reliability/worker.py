@@ -2,6 +2,7 @@
 
     python worker.py conflict TARGET WORKER COUNT READY_DIR ORDER_ID...
     python worker.py stream TARGET RUN CASES LOG_FILE
+    python worker.py dispatch TARGET MARKER_FILE
 
 TARGET is a SQLite file path or a PostgreSQL URL. ``conflict`` waits for a
 ``go`` file in READY_DIR (after writing ``ready-WORKER``), then reassigns the
@@ -10,7 +11,10 @@ of accepted commands, of rejected ones (ConcurrencyError) and any other error.
 ``stream`` takes CASES requests through intake and the agreement steps and
 logs, line by line and flushed, each id it hands out, each command it begins
 (with the versions it starts from) and each command that committed (with the
-versions it stored); the test kills it with SIGKILL half-way.
+versions it stored); the test kills it with SIGKILL half-way. ``dispatch`` runs
+the outbox dispatcher with a notifier that delivers every message but
+``NTF-hang``: for that one it creates MARKER_FILE and never returns; the test
+kills the process while it waits.
 """
 
 from __future__ import annotations
@@ -143,6 +147,22 @@ def stream(target: str, run: str, cases: str, log_file: str) -> None:
         log.write("finished\n")
 
 
+def dispatch(target: str, marker_file: str) -> None:
+    from servicecore.application.dispatcher import Dispatcher, RetryPolicy
+    from servicecore.ports.notification import Notification
+
+    class Hangs(RecordingNotifier):
+        def send(self, notification: Notification) -> None:
+            if notification.id == "NTF-hang":
+                Path(marker_file).touch()
+                time.sleep(3600)
+            super().send(notification)
+
+    storage = _storage(target)
+    policy = RetryPolicy(timeout=timedelta(minutes=10))
+    Dispatcher(storage=storage, notifier=Hangs(), clock=SystemClock(), retry=policy).dispatch_all()
+
+
 if __name__ == "__main__":
     mode, *arguments = sys.argv[1:]
-    {"conflict": conflict, "stream": stream}[mode](*arguments)
+    {"conflict": conflict, "stream": stream, "dispatch": dispatch}[mode](*arguments)

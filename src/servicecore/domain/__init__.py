@@ -50,6 +50,7 @@ from servicecore.domain.errors import (
     RenderingError,
     SeparationOfDutiesError,
     ServiceCoreError,
+    StorageError,
     ValidationError,
 )
 from servicecore.domain.events import DomainEvent
@@ -197,6 +198,7 @@ __all__ = [
     "StepCompletion",
     "StepStatus",
     "StepTemplate",
+    "StorageError",
     "ValidationError",
     "Violation",
     "ViolationCategory",

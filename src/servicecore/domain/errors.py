@@ -139,6 +139,13 @@ class RenderingError(ServiceCoreError):
     """A document could not be rendered (missing template, template error)."""
 
 
+class StorageError(ServiceCoreError):
+    """The storage backend failed (unreachable, locked for too long, out of space...); the command wrote nothing.
+
+    The backend's own exception is the ``__cause__``; retrying later is safe.
+    """
+
+
 __all__ = [
     "BackendNotFoundError",
     "BusinessRuleError",
@@ -152,5 +159,6 @@ __all__ = [
     "RenderingError",
     "SeparationOfDutiesError",
     "ServiceCoreError",
+    "StorageError",
     "ValidationError",
 ]

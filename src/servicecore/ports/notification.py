@@ -50,7 +50,10 @@ class OutboxMessage:
     ``attempts`` counts delivery attempts, successful or not; ``last_attempt_at``
     and ``last_error`` describe the latest one. A pending message is due again
     from ``next_attempt_at`` (``None``: as soon as it is queued). A message whose
-    status is ``failed`` was given up on and is never attempted again.
+    status is ``failed`` was given up on (parked) and is never attempted again.
+    ``claimed_until`` is set while a dispatcher is sending it: the message is not
+    due before then, so no other dispatcher sends it meanwhile, and a claim whose
+    dispatcher died simply runs out.
     """
 
     notification: Notification
@@ -60,10 +63,16 @@ class OutboxMessage:
     delivered_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     last_attempt_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     next_attempt_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    claimed_until: datetime | None = attrs.field(default=None, validator=optional_aware)
 
     def due_from(self) -> datetime:
-        """The instant from which a pending message may be attempted."""
-        return self.next_attempt_at or self.notification.created_at
+        """The instant from which a pending message may be attempted (not before a dispatcher's claim ends)."""
+        due = self.next_attempt_at or self.notification.created_at
+        return due if self.claimed_until is None or self.claimed_until <= due else self.claimed_until
+
+    def claimed(self, *, until: datetime | None) -> OutboxMessage:
+        """The record while a dispatcher holds the message until ``until`` (``None``: released, as before)."""
+        return attrs.evolve(self, claimed_until=until)
 
     def delivered(self, *, at: datetime) -> OutboxMessage:
         """The record after a successful attempt at ``at``."""
@@ -75,6 +84,7 @@ class OutboxMessage:
             last_attempt_at=at,
             last_error="",
             next_attempt_at=None,
+            claimed_until=None,
         )
 
     def failed(
@@ -88,13 +98,22 @@ class OutboxMessage:
             last_error=error,
             last_attempt_at=at,
             next_attempt_at=None if final else retry_at,
+            claimed_until=None,
         )
 
 
 @runtime_checkable
 class Notifier(Protocol):
-    """Delivers one notification. Raise any exception to signal failure; it is recorded."""
+    """Delivers one notification. Raise any exception to signal failure; it is recorded.
+
+    The dispatcher calls :meth:`send` on a worker thread and waits at most its
+    retry policy's ``timeout``; a call that has not returned by then counts as a
+    failed attempt (the thread is left to finish on its own, so keep the
+    notifier's own network timeouts below that). Anything other than ``None``
+    returned is a failed attempt too: an ``async def send`` returns a coroutine
+    that would never run.
+    """
 
     def send(self, notification: Notification) -> None:
-        """Deliver ``notification`` to its recipients."""
+        """Deliver ``notification`` to its recipients; return ``None``, or raise."""
         ...

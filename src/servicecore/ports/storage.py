@@ -341,6 +341,15 @@ class Outbox(Protocol):
         message is due again from ``retry_at`` (immediately when ``None``)."""
         ...
 
+    def mark_claimed(self, notification_id: str, *, until: datetime | None) -> None:
+        """Record that a dispatcher holds the message until ``until``: it is not due before then
+        (whatever its retry time), and no attempt is counted. ``until=None`` releases it as it was.
+
+        Dispatchers claim a message in one short transaction, send it with no
+        transaction open, and record the result in another, which clears the claim.
+        """
+        ...
+
 
 @runtime_checkable
 class UnitOfWork(Protocol):

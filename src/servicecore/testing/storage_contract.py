@@ -41,7 +41,8 @@ What is checked (see :mod:`servicecore.ports.storage` for the contract itself):
 * the outbox: queueing, oldest-first ``pending`` (by instant, not by local
   time), ``mark_delivered``, ``mark_failed`` with and without ``final`` and with
   a ``retry_at``, ``due`` ordered by due time, ``claim_due`` handing a message to
-  one unit of work at a time, all of it inside the transaction;
+  one unit of work at a time, ``mark_claimed`` holding a message past the
+  transaction (a dispatcher's lease), all of it inside the transaction;
 * hostile strings (quotes, SQL, Unicode, emoji, long text, Markdown/HTML) and
   hostile ids are stored as data and returned unchanged.
 
@@ -1009,6 +1010,55 @@ class StorageContract:
             delivered = outbox_message(storage, f"NTF-{n}")
             assert delivered is not None
             assert (delivered.status, delivered.attempts) == (DeliveryStatus.DELIVERED, 1), f"twice: {delivered!r}"
+
+    def test_a_claimed_message_is_not_due_until_the_claim_ends(self, storage: StorageBackend) -> None:
+        """``mark_claimed`` holds a message past its transaction without counting an attempt; a result clears it."""
+        with storage.unit_of_work() as uow:
+            uow.outbox.add(sample_notification("NTF-1"))
+            uow.outbox.add(sample_notification("NTF-2"))
+            uow.commit()
+        until = _LATER + timedelta(minutes=5)
+        with storage.unit_of_work() as uow:
+            uow.outbox.mark_claimed("NTF-1", until=until)
+            uow.outbox.mark_claimed("NTF-2", until=until)
+            uow.commit()
+
+        def due(at: datetime) -> list[str]:
+            with storage.unit_of_work() as uow:
+                return [m.notification.id for m in uow.outbox.claim_due(at=at)]
+
+        assert due(until - timedelta(microseconds=1)) == [], "a claimed message is not due before its claim ends"
+        assert due(until) == ["NTF-1", "NTF-2"], "a claim that ran out is due again"
+        claimed = outbox_message(storage, "NTF-1")
+        assert claimed is not None
+        assert (claimed.claimed_until, claimed.attempts, claimed.status) == (until, 0, DeliveryStatus.PENDING)
+        assert _pending_ids(storage) == ["NTF-1", "NTF-2"], "a claimed message is still pending"
+        with storage.unit_of_work() as uow:
+            uow.outbox.mark_delivered("NTF-1", at=_LATER)
+            uow.outbox.mark_claimed("NTF-2", until=None)
+            uow.commit()
+        delivered, released = outbox_message(storage, "NTF-1"), outbox_message(storage, "NTF-2")
+        assert delivered is not None
+        assert released is not None
+        assert (delivered.claimed_until, delivered.attempts) == (None, 1), "recording a result clears the claim"
+        assert released == OutboxMessage(notification=released.notification), "a release restores the message"
+        assert due(_LATER) == ["NTF-2"]
+
+    def test_a_claim_taken_over_cannot_be_overwritten(self, storage: StorageBackend) -> None:
+        """Two units of work mark one message; the one that commits second is refused, claims included."""
+        with storage.unit_of_work() as uow:
+            uow.outbox.add(sample_notification("NTF-1"))
+            uow.commit()
+        with storage.unit_of_work() as late:
+            late.outbox.mark_claimed("NTF-1", until=_LATER + timedelta(minutes=1))
+            with storage.unit_of_work() as first:
+                first.outbox.mark_claimed("NTF-1", until=_LATER)
+                first.commit()
+            with pytest.raises(ConcurrencyError):
+                late.commit()
+        message = outbox_message(storage, "NTF-1")
+        assert message is not None
+        assert message.claimed_until == _LATER
 
     def test_claims_end_with_a_rollback(self, storage: StorageBackend) -> None:
         """Messages claimed by a unit of work that rolls back are due and claimable again, unchanged."""

@@ -298,6 +298,13 @@ class MemoryOutbox:
         message = self.get(notification_id)
         self._stage(notification_id, message.failed(at=at, error=error, final=final, retry_at=retry_at))
 
+    def mark_claimed(self, notification_id: str, *, until: datetime | None) -> None:
+        """Hold the message for a dispatcher until ``until`` (``None``: release it)."""
+        if until is not None:
+            check_instant("until", until)
+        message = self.get(notification_id)
+        self._stage(notification_id, message.claimed(until=until))
+
     def _verify(self) -> None:
         committed = self._uow.storage._outbox
         for notification_id, base in self._based_on.items():

@@ -8,14 +8,17 @@ upgrade to a write lock.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import attrs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from servicecore.domain.errors import ConfigurationError
+from servicecore.domain.errors import ConfigurationError, StorageError
 
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 """SQLite ``PRAGMA synchronous`` values accepted by the ``synchronous`` option."""
@@ -48,22 +51,37 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
-def make_engine(url: str | URL, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str | URL,
+    *,
+    synchronous: str = "NORMAL",
+    busy_timeout: float = 30.0,
+    create: bool = True,
+    **kwargs: Any,
+) -> Engine:
     """An engine for ``url`` set up the way the storage expects.
 
     SQLite: WAL journal, ``PRAGMA synchronous`` as given (``NORMAL`` survives a
     crash of the application but may lose the last commits on power loss;
     ``FULL`` does not, at a price per commit), foreign keys on, and
     ``busy_timeout`` seconds of waiting for another writer before giving up.
+    ``create=False`` opens the file only if it exists (a connection never
+    creates it, so a file deleted or mistyped is an error, not a new empty
+    database). PostgreSQL: connections taken from the pool are checked first
+    (``pool_pre_ping``), so a restarted server costs no failed command.
     """
     parsed = parse_url(url)
     level = synchronous.upper()
     if level not in SYNCHRONOUS_LEVELS:
         raise ConfigurationError(f"synchronous: expected one of {', '.join(SYNCHRONOUS_LEVELS)}, got {synchronous!r}")
     if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
         return create_engine(parsed, **kwargs)
-    if parsed.database:
+    if parsed.database and create:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not create and parsed.database:
+        uri = _file_uri(Path(parsed.database), "rw")
+        kwargs["creator"] = lambda: sqlite3.connect(uri, uri=True, timeout=busy_timeout, check_same_thread=False)
     engine = create_engine(parsed, connect_args={"timeout": busy_timeout, "check_same_thread": False}, **kwargs)
     timeout_ms = int(busy_timeout * 1000)
 
@@ -85,4 +103,85 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-__all__ = ["DEFAULT_SQLITE_PATH", "SYNCHRONOUS_LEVELS", "is_sqlite", "make_engine", "parse_url", "sqlite_url"]
+def _file_uri(path: Path, mode: str) -> str:
+    return f"file:{quote(str(path.expanduser().absolute()))}?mode={mode}"
+
+
+@attrs.frozen
+class SqliteFile:
+    """What a SQLite path holds, as seen without changing a byte of it.
+
+    ``kind`` is ``"missing"`` (no file), ``"empty"`` (a file without tables),
+    ``"servicecore"`` (servicecore's revision table is there; ``revision`` is
+    the revision it records), ``"foreign"`` (tables, but not servicecore's;
+    ``tables`` names them) or ``"not-sqlite"`` (not a SQLite database;
+    ``problem`` says what SQLite said).
+    """
+
+    path: Path
+    kind: str
+    revision: str | None = None
+    tables: tuple[str, ...] = ()
+    problem: str = ""
+
+    def describe(self) -> str:
+        """One line for an error message: what was found at the path."""
+        if self.kind == "foreign":
+            shown = ", ".join(self.tables[:8]) + (f" and {len(self.tables) - 8} more" if len(self.tables) > 8 else "")
+            return f"{self.path} is a SQLite database of something else (tables: {shown}), not servicecore's"
+        if self.kind == "not-sqlite":
+            return f"{self.path} is not a SQLite database ({self.problem})"
+        if self.kind == "missing":
+            return f"there is no database file at {self.path}"
+        if self.kind == "empty":
+            return f"{self.path} is an empty database"
+        return f"{self.path} is a servicecore database at revision {self.revision}"
+
+
+def inspect_sqlite_file(path: str | Path, version_table: str) -> SqliteFile:
+    """Look at the SQLite file at ``path`` read-only: what it holds (see :class:`SqliteFile`).
+
+    The file is opened with ``mode=ro`` and no pragma is set, so a file that
+    is then refused is left exactly as it was. A file that cannot be read
+    (locked, a folder, no permission) is a :class:`~servicecore.StorageError`.
+    """
+    where = Path(path).expanduser()
+    if not where.exists():
+        return SqliteFile(where, "missing")
+    if where.is_file() and where.stat().st_size == 0:
+        return SqliteFile(where, "empty")
+    try:
+        connection = sqlite3.connect(_file_uri(where, "ro"), uri=True, timeout=5.0)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read {where}: {exc}") from exc
+    try:
+        tables = tuple(
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        )
+        if not tables:
+            return SqliteFile(where, "empty")
+        if version_table not in tables:
+            return SqliteFile(where, "foreign", tables=tables)
+        row = connection.execute(f"SELECT version_num FROM {version_table}").fetchone()  # our own table name
+        return SqliteFile(where, "servicecore", revision=None if row is None else str(row[0]), tables=tables)
+    except sqlite3.OperationalError as exc:  # locked, unreadable: a failure, not a verdict on the file
+        raise StorageError(f"cannot read {where}: {exc}") from exc
+    except sqlite3.DatabaseError as exc:  # "file is not a database"
+        return SqliteFile(where, "not-sqlite", problem=str(exc))
+    finally:
+        connection.close()
+
+
+__all__ = [
+    "DEFAULT_SQLITE_PATH",
+    "SYNCHRONOUS_LEVELS",
+    "SqliteFile",
+    "inspect_sqlite_file",
+    "is_sqlite",
+    "make_engine",
+    "parse_url",
+    "sqlite_url",
+]

@@ -5,18 +5,22 @@ the newest revision. Upgrades are serialised: on SQLite inside one
 ``BEGIN IMMEDIATE`` transaction, on PostgreSQL under a transaction-scoped
 advisory lock, so several processes starting on a fresh database at once are
 safe. Revisions are recorded in ``servicecore_alembic_version``, apart from any
-Alembic history the application keeps itself.
+Alembic history the application keeps itself. A database at a revision this
+package does not ship was written by a newer servicecore: it is refused with
+a :class:`~servicecore.ConfigurationError` naming the revision, never touched.
 """
 
 from __future__ import annotations
 
 import functools
+from importlib import metadata
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine
 
 from servicecore.domain.errors import ConfigurationError
@@ -45,6 +49,36 @@ def head_revision() -> str:
     return head
 
 
+@functools.cache
+def known_revisions() -> frozenset[str]:
+    """Every revision the package ships."""
+    return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
+def package_version() -> str:
+    """The installed servicecore version (for messages)."""
+    try:
+        return metadata.version("servicecore")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "(source tree)"
+
+
+def newer_schema_error(where: str, revision: str) -> ConfigurationError:
+    """The error for a database at ``revision``, which this package does not ship: a newer servicecore wrote it."""
+    return ConfigurationError(
+        f"the database {where} is at schema revision {revision!r}, which servicecore {package_version()} does not "
+        f"know (it ships revisions up to {head_revision()}): a newer servicecore version created or upgraded it. "
+        "Use that servicecore version or a later one; `servicecore db upgrade` of this version cannot help and "
+        "leaves the database as it is"
+    )
+
+
+def check_known(engine: Engine, revision: str | None) -> None:
+    """Raise :func:`newer_schema_error` if ``revision`` is not one this package ships."""
+    if revision is not None and revision not in known_revisions():
+        raise newer_schema_error(engine.url.render_as_string(hide_password=True), revision)
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None``: no servicecore schema yet)."""
     with engine.connect() as connection:
@@ -59,13 +93,19 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK})")
-        command.upgrade(alembic_config(connection), revision)
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        check_known(engine, context.get_current_revision())
+        try:
+            command.upgrade(alembic_config(connection), revision)
+        except CommandError as exc:
+            raise ConfigurationError(f"revision: {exc}") from None
         connection.commit()
 
 
 def require_current(engine: Engine) -> None:
     """Raise :class:`ConfigurationError` unless the database is at the newest revision."""
     current, head = current_revision(engine), head_revision()
+    check_known(engine, current)
     if current != head:
         found = "has no servicecore schema" if current is None else f"is at revision {current}"
         raise ConfigurationError(
@@ -74,4 +114,15 @@ def require_current(engine: Engine) -> None:
         )
 
 
-__all__ = ["SCRIPT_LOCATION", "alembic_config", "current_revision", "head_revision", "require_current", "upgrade"]
+__all__ = [
+    "SCRIPT_LOCATION",
+    "alembic_config",
+    "check_known",
+    "current_revision",
+    "head_revision",
+    "known_revisions",
+    "newer_schema_error",
+    "package_version",
+    "require_current",
+    "upgrade",
+]

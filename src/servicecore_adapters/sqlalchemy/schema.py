@@ -86,7 +86,7 @@ outbox = Table(
     metadata,
     Column("id", String(), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),  # also the row's version: every mark adds one
+    Column("version", Integer, nullable=False),  # the row's version: every write (claim, mark) adds one
     Column("created_at", BigInteger, nullable=False),  # UTC microseconds
     Column("due_at", BigInteger, nullable=False),  # UTC microseconds: next attempt, or created_at
     Column("document", Text, nullable=False),

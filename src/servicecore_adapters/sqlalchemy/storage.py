@@ -14,7 +14,10 @@ How a unit of work runs:
 * :meth:`SQLAlchemyOutbox.claim_due` locks the due outbox rows it returns:
   ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so other dispatchers skip
   them; on SQLite it opens the write transaction, which dispatchers then take
-  one at a time.
+  one at a time. The dispatcher holds that lock only to mark the message
+  claimed (:meth:`SQLAlchemyOutbox.mark_claimed`) and commits before sending;
+  the outbox row's ``version`` column makes every mark a compare-and-set;
+* every driver error becomes a :class:`~servicecore.StorageError`.
 
 Statements are SQLAlchemy Core constructs, compiled once per dialect and run
 on the pooled driver connection: SQLAlchemy's per-call execution machinery
@@ -30,6 +33,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import json
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,14 +45,20 @@ from typing import Any, Generic, Self, TypeVar
 import attrs
 from sqlalchemy import BigInteger, Engine, Integer, bindparam, delete, insert, literal_column, select, update
 from sqlalchemy.engine import URL, Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.expression import ClauseElement
 
 from servicecore.domain.acceptance import Acceptance
 from servicecore.domain.aggregate import as_stored
 from servicecore.domain.agreement import ServiceAgreement
-from servicecore.domain.errors import ConcurrencyError, ConfigurationError, NotFoundError, ServiceCoreError
+from servicecore.domain.errors import (
+    ConcurrencyError,
+    ConfigurationError,
+    NotFoundError,
+    ServiceCoreError,
+    StorageError,
+)
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.notification import DeliveryStatus, Notification, OutboxMessage
@@ -66,20 +76,21 @@ from servicecore.ports.storage import (
 from servicecore.serialization import structure, unstructure
 from servicecore_adapters.sqlalchemy import migrate as migrations
 from servicecore_adapters.sqlalchemy.documents import DocumentEncoder, Encoded, dumps
-from servicecore_adapters.sqlalchemy.engine import DEFAULT_SQLITE_PATH, is_sqlite, make_engine, parse_url, sqlite_url
-from servicecore_adapters.sqlalchemy.schema import aggregates, assignees, outbox
+from servicecore_adapters.sqlalchemy.engine import (
+    DEFAULT_SQLITE_PATH,
+    inspect_sqlite_file,
+    is_sqlite,
+    make_engine,
+    parse_url,
+    sqlite_url,
+)
+from servicecore_adapters.sqlalchemy.schema import VERSION_TABLE, aggregates, assignees, outbox
 
 A = TypeVar("A")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _IDLE_CONNECTIONS = 4
-
-
-class StorageError(ServiceCoreError):
-    """The database failed (unreachable, locked for longer than the busy timeout, out of space...).
-
-    The driver's exception is the ``__cause__``. Nothing of the unit of work was written.
-    """
+_RECONNECTS = 2  # a dead kept connection, then possibly a dead pooled one (engines without pre-ping)
 
 
 def to_micros(instant: datetime) -> int:
@@ -154,6 +165,7 @@ _OPTION_TYPES: Mapping[str, tuple[type[Any], ...]] = {
     "synchronous": (str,),
     "busy_timeout": (int, float),
     "cache_size": (int,),
+    "create": (bool,),
 }
 
 
@@ -173,6 +185,20 @@ class SQLAlchemyStorage:
     ``synchronous`` and ``busy_timeout`` (seconds) apply to SQLite; see
     :func:`~servicecore_adapters.sqlalchemy.engine.make_engine`. ``cache_size``
     bounds the cache of loaded aggregates (0 turns it off).
+
+    SQLite files are looked at read-only before anything else: a file holding
+    some other application's tables (no ``servicecore_alembic_version``), a
+    file that is not a SQLite database, and a file at a schema revision this
+    package does not know (a newer servicecore wrote it) are refused with a
+    :class:`~servicecore.ConfigurationError` and left byte for byte as they
+    were. ``create`` (default yes): a missing or empty file is created and
+    migrated; with ``create=False`` it is refused instead.
+
+    Every failure of the database or its driver, at connect, in a statement
+    or at commit, is a :class:`~servicecore.StorageError` with the driver's
+    exception as ``__cause__``. A connection found dead when a unit of work
+    starts (the server restarted) is replaced and the statement run again,
+    so a restart costs no failed command.
     """
 
     def __init__(
@@ -183,8 +209,10 @@ class SQLAlchemyStorage:
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         cache_size: int = 512,
+        create: bool = True,
     ) -> None:
         if isinstance(target, Engine):
+            _check_sqlite_file(target.url, create)
             self._engine = target
         else:
             url: str | URL
@@ -192,7 +220,13 @@ class SQLAlchemyStorage:
                 url = sqlite_url(target)
             else:
                 url = target
-            self._engine = make_engine(url, synchronous=synchronous, busy_timeout=busy_timeout)
+            parsed = parse_url(url)
+            # a refused file is never opened for writing: no WAL switch, no tables, not a byte changed
+            _check_sqlite_file(parsed, create)
+            if parsed.get_backend_name() == "sqlite" and parsed.database:
+                _create_file(Path(parsed.database).expanduser())
+            # once there, the file is never created again: deleted behind our back, it is an error, not a new database
+            self._engine = make_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout, create=False)
         self._sqlite = is_sqlite(self._engine)
         self._cache = _LoadedCache(cache_size)
         self._encoder = DocumentEncoder()
@@ -200,17 +234,21 @@ class SQLAlchemyStorage:
         self._dialect: Dialect = dialect
         self._errors: type[Exception] = dialect.loaded_dbapi.Error
         self._integrity_errors: type[Exception] = dialect.loaded_dbapi.IntegrityError
+        # what a driver or the pool may raise: every one of them becomes a StorageError
+        self._driver_errors: tuple[type[Exception], ...] = (SQLAlchemyError, self._errors)
         self._statements: dict[Any, _Sql] = {}
         self._idle: list[PoolProxiedConnection] = []  # checked-out driver connections kept for the next unit of work
         try:
+            current = migrations.current_revision(self._engine)
+            migrations.check_known(self._engine, current)
             if migrate if migrate is not None else self._sqlite:
-                if migrations.current_revision(self._engine) != migrations.head_revision():
+                if current != migrations.head_revision():
                     migrations.upgrade(self._engine)
             else:
                 migrations.require_current(self._engine)
-        except DBAPIError as exc:
+        except self._driver_errors as exc:
             self._engine.dispose()
-            raise StorageError(f"cannot open the database: {exc.orig}") from exc
+            raise StorageError(f"cannot open the database: {_driver_message(exc)}") from exc
         except BaseException:
             self._engine.dispose()
             raise
@@ -228,7 +266,8 @@ class SQLAlchemyStorage:
     @classmethod
     def sqlite_from_options(cls, options: Mapping[str, Any]) -> SQLAlchemyStorage:
         """Factory for the ``sqlite`` name: ``path`` (default ``servicecore.sqlite3`` in the working
-        directory) or a ``sqlite:///`` ``url``, plus ``synchronous``, ``busy_timeout``, ``migrate``, ``cache_size``."""
+        directory) or a ``sqlite:///`` ``url``, plus ``synchronous``, ``busy_timeout``, ``migrate``, ``cache_size``
+        and ``create``."""
         checked = _check_options(options)
         if "url" in checked and "path" in checked:
             raise ConfigurationError("path: give either path or url, not both")
@@ -262,6 +301,7 @@ class SQLAlchemyStorage:
             synchronous=options.get("synchronous", "NORMAL"),
             busy_timeout=float(options.get("busy_timeout", 30.0)),
             cache_size=options.get("cache_size", 512),
+            create=options.get("create", True),
         )
 
     # --- the port ---------------------------------------------------------------
@@ -278,7 +318,9 @@ class SQLAlchemyStorage:
     def close(self) -> None:
         """Close every pooled connection."""
         while self._idle:
-            self._idle.pop().close()
+            connection = self._idle.pop()
+            with contextlib.suppress(*self._driver_errors):  # a connection the server already dropped
+                connection.close()
         self._engine.dispose()
 
     # --- shared by units of work ---------------------------------------------------
@@ -296,8 +338,20 @@ class SQLAlchemyStorage:
             pass
         try:
             return self._engine.raw_connection()
-        except DBAPIError as exc:
-            raise StorageError(f"cannot connect to the database: {exc.orig}") from exc
+        except self._driver_errors as exc:  # the pool re-raises the driver's own error when it reconnects
+            raise StorageError(f"cannot connect to the database: {_driver_message(exc)}") from exc
+
+    def _drop_idle(self) -> None:
+        """Close the kept connections: after one was found dead (a restarted server), the others are too."""
+        while self._idle:
+            connection = self._idle.pop()
+            with contextlib.suppress(*self._driver_errors):
+                connection.invalidate()
+
+    def _is_disconnect(self, exc: BaseException, connection: PoolProxiedConnection | None) -> bool:
+        raw = connection.dbapi_connection if connection is not None else None
+        error: Any = exc  # the dialect's DB-API error type, checked on the line below
+        return isinstance(exc, self._errors) and self._dialect.is_disconnect(error, raw, None)
 
     def _checkin(self, connection: PoolProxiedConnection) -> None:
         if len(self._idle) < _IDLE_CONNECTIONS:
@@ -316,6 +370,43 @@ class SQLAlchemyStorage:
         self._cache.put(key, version, document, aggregate, None)
         loaded: A = aggregate
         return loaded
+
+
+def _driver_message(exc: BaseException) -> str:
+    """The driver's own message (without SQLAlchemy's wrapping and links)."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
+def _create_file(path: Path) -> None:
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(path).close()  # an empty file: SQLite writes nothing until the first table
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(f"cannot create the database file {path}: {exc}") from exc
+
+
+def _check_sqlite_file(url: URL, create: bool) -> None:
+    """Refuse what must not be opened, before opening it (SQLite files only; a PostgreSQL database is
+    checked by its revision once connected)."""
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return
+    found = inspect_sqlite_file(url.database, VERSION_TABLE)
+    if found.kind in {"foreign", "not-sqlite"}:
+        raise ConfigurationError(
+            f"{found.describe()}; servicecore refuses it and leaves it untouched. Check the path; to add "
+            f"servicecore's tables to this file on purpose, run `servicecore db upgrade --path {found.path}`"
+        )
+    if found.kind in {"missing", "empty"} and not create:
+        raise ConfigurationError(
+            f"{found.describe()} and creating one was not asked for: check the path, or create it "
+            "(`--create` on the command line, the storage option create=true)"
+        )
+    if found.revision is not None and found.revision not in migrations.known_revisions():
+        raise migrations.newer_schema_error(str(found.path), found.revision)
 
 
 def _check_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -447,7 +538,7 @@ def _sla_scan() -> ClauseElement:
 
 
 def _outbox_get() -> ClauseElement:
-    return select(_O.attempts, _O.document).where(_O.id == _param("i"))
+    return select(_O.version, _O.document).where(_O.id == _param("i"))
 
 
 def _outbox_insert() -> ClauseElement:
@@ -457,19 +548,19 @@ def _outbox_insert() -> ClauseElement:
 def _outbox_update() -> ClauseElement:
     return (
         update(outbox)
-        .where(_O.id == _param("i"), _O.attempts == _param("base"))
-        .values(status=_param("s"), attempts=_param("a"), due_at=_param("due"), document=_param("doc"))
+        .where(_O.id == _param("i"), _O.version == _param("base"))
+        .values(status=_param("s"), version=_param("v"), due_at=_param("due"), document=_param("doc"))
     )
 
 
 def _outbox_pending() -> ClauseElement:
-    return select(_O.id, _O.document).where(_IS_PENDING).order_by(_O.created_at, _O.id).limit(_param("lim"))
+    return select(_O.id, _O.document, _O.version).where(_IS_PENDING).order_by(_O.created_at, _O.id).limit(_param("lim"))
 
 
 def _outbox_due(lock: bool) -> Callable[[], ClauseElement]:
     def build() -> ClauseElement:
         statement = (
-            select(_O.id, _O.document)
+            select(_O.id, _O.document, _O.version)
             .where(_IS_PENDING, _O.due_at <= _param("at"))
             .order_by(_O.due_at, _O.created_at, _O.id)
             .limit(_param("lim"))
@@ -672,7 +763,7 @@ def _id_of(aggregate: Any) -> str:
 @attrs.define
 class _OutboxWrite:
     new: bool
-    base_attempts: int  # the attempts the stored row must still have
+    base_version: int  # the version the stored row must still have
     message: OutboxMessage
 
 
@@ -691,6 +782,8 @@ class SQLAlchemyOutbox:
         self._uow = uow
         self._storage = uow._storage
         self._staged: dict[str, _OutboxWrite] = {}
+        # messages as this unit of work read them, with their row versions: the base of the writes staged after
+        self._read: dict[str, tuple[int, OutboxMessage]] = {}
 
     def add(self, notification: Notification) -> None:
         """Queue a notification; a notification id already queued fails (here or at commit)."""
@@ -704,10 +797,15 @@ class SQLAlchemyOutbox:
         staged = self._staged.get(notification_id)
         if staged is not None:
             return staged.message
+        read = self._read.get(notification_id)
+        if read is not None:
+            return read[1]
         row = self._uow._fetch_one(self._storage._sql("outbox-get", _outbox_get), {"i": notification_id})
         if row is None:
             raise NotFoundError("OutboxMessage", notification_id)
-        return structure(json.loads(row[1]), OutboxMessage)
+        message = structure(json.loads(row[1]), OutboxMessage)
+        self._read[notification_id] = (int(row[0]), message)
+        return message
 
     def pending(self, *, limit: int = 100) -> Sequence[OutboxMessage]:
         """Undelivered messages, oldest first."""
@@ -733,7 +831,13 @@ class SQLAlchemyOutbox:
 
     def _query(self, sql: _Sql, values: Mapping[str, Any], count: int) -> list[OutboxMessage]:
         rows = self._uow._fetch_all(sql, {**values, "lim": count + len(self._staged)})
-        return [structure(json.loads(row[1]), OutboxMessage) for row in rows if row[0] not in self._staged]
+        found = []
+        for row in rows:
+            if row[0] not in self._staged:
+                message = structure(json.loads(row[1]), OutboxMessage)
+                self._read[row[0]] = (int(row[2]), message)
+                found.append(message)
+        return found
 
     def _merged(
         self,
@@ -755,18 +859,7 @@ class SQLAlchemyOutbox:
         """Record a delivery."""
         check_instant("at", at)
         message = self.get(notification_id)
-        self._stage(
-            message,
-            attrs.evolve(
-                message,
-                status=DeliveryStatus.DELIVERED,
-                attempts=message.attempts + 1,
-                delivered_at=at,
-                last_attempt_at=at,
-                last_error="",
-                next_attempt_at=None,
-            ),
-        )
+        self._stage(message, message.delivered(at=at))
 
     def mark_failed(
         self,
@@ -782,17 +875,15 @@ class SQLAlchemyOutbox:
         if retry_at is not None:
             check_instant("retry_at", retry_at)
         message = self.get(notification_id)
-        self._stage(
-            message,
-            attrs.evolve(
-                message,
-                status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
-                attempts=message.attempts + 1,
-                last_error=error,
-                last_attempt_at=at,
-                next_attempt_at=None if final else retry_at,
-            ),
-        )
+        self._stage(message, message.failed(at=at, error=error, final=final, retry_at=retry_at))
+
+    def mark_claimed(self, notification_id: str, *, until: datetime | None) -> None:
+        """Hold the message for a dispatcher until ``until`` (``None``: release it); the row's version moves on,
+        so a dispatcher whose claim was taken over cannot record over the new one."""
+        if until is not None:
+            check_instant("until", until)
+        message = self.get(notification_id)
+        self._stage(message, message.claimed(until=until))
 
     def _stage(self, before: OutboxMessage, after: OutboxMessage) -> None:
         self._uow._check_open()
@@ -801,7 +892,7 @@ class SQLAlchemyOutbox:
         if staged is not None:
             staged.message = after
         else:
-            self._staged[notification_id] = _OutboxWrite(False, before.attempts, after)
+            self._staged[notification_id] = _OutboxWrite(False, self._read[notification_id][0], after)
 
     def _flush(self) -> None:
         uow, storage = self._uow, self._storage
@@ -814,7 +905,7 @@ class SQLAlchemyOutbox:
                 values = {
                     "id": notification_id,
                     "status": message.status.value,
-                    "attempts": message.attempts,
+                    "version": 0,
                     "created_at": to_micros(message.notification.created_at),
                     "due_at": due,
                     "document": document,
@@ -824,17 +915,18 @@ class SQLAlchemyOutbox:
             else:
                 values = {
                     "i": notification_id,
-                    "base": write.base_attempts,
+                    "base": write.base_version,
                     "s": message.status.value,
-                    "a": message.attempts,
+                    "v": write.base_version + 1,
                     "due": due,
                     "doc": document,
                 }
                 if uow._write(storage._sql("outbox-update", _outbox_update), values) != 1:
-                    raise _Conflict("OutboxMessage", notification_id, write.base_attempts, outbox_message=True)
+                    raise _Conflict("OutboxMessage", notification_id, write.base_version, outbox_message=True)
 
     def _reset(self) -> None:
         self._staged.clear()
+        self._read.clear()
 
 
 class SQLAlchemyUnitOfWork:
@@ -947,19 +1039,30 @@ class SQLAlchemyUnitOfWork:
 
     def _execute(self, sql: _Sql, values: Mapping[str, Any]) -> Any:
         self._check_open()
-        cursor = self._cursor
-        if cursor is None:
-            self._connection = self._storage._checkout()
-            cursor = self._cursor = self._connection.cursor()
-        self._active = True
-        try:
-            cursor.execute(sql.text, sql.bind(values))
-        except self._storage._integrity_errors:
-            raise
-        except self._storage._errors as exc:
-            self._broken(exc)
-            raise StorageError(f"the database failed a statement: {exc}") from exc
-        return cursor
+        storage = self._storage
+        # a connection that died while idle (a restarted server) fails the first statement of a transaction;
+        # nothing of the transaction reached the server then, so it is safe to run it again on a new connection
+        retries = 0 if self._active else _RECONNECTS
+        while True:
+            cursor = self._cursor
+            try:
+                if cursor is None:
+                    self._connection = storage._checkout()
+                    cursor = self._cursor = self._connection.cursor()
+                self._active = True
+                cursor.execute(sql.text, sql.bind(values))
+                return cursor
+            except storage._integrity_errors:
+                raise
+            except storage._driver_errors as exc:
+                connection = self._connection
+                disconnected = storage._is_disconnect(exc, connection)
+                self._broken(exc)
+                if disconnected and retries > 0:
+                    retries -= 1
+                    storage._drop_idle()
+                    continue
+                raise StorageError(f"the database failed a statement: {_driver_message(exc)}") from exc
 
     def _fetch_one(self, sql: _Sql, values: Mapping[str, Any]) -> Any:
         row = self._execute(sql, values).fetchone()
@@ -1000,18 +1103,19 @@ class SQLAlchemyUnitOfWork:
                 connection.commit()
             else:
                 connection.rollback()
-        except self._storage._errors as exc:
+        except self._storage._driver_errors as exc:
             self._broken(exc)
-            raise StorageError(f"the database failed to end the transaction: {exc}") from exc
+            raise StorageError(f"the database failed to end the transaction: {_driver_message(exc)}") from exc
 
     def _broken(self, exc: BaseException) -> None:
         """After a driver error: roll back what can be, and never reuse a connection that may be dead."""
         connection, self._connection, self._cursor, self._writing = self._connection, None, None, False
         self._dirty = self._active = False
         if connection is not None:
-            with contextlib.suppress(self._storage._errors):
+            with contextlib.suppress(*self._storage._driver_errors):
                 connection.rollback()
-            connection.invalidate(exc if isinstance(exc, Exception) else None)
+            with contextlib.suppress(*self._storage._driver_errors):
+                connection.invalidate(exc if isinstance(exc, Exception) else None)
 
     def _release(self) -> None:
         connection, self._connection, self._cursor = self._connection, None, None

@@ -139,29 +139,50 @@ class TemporaryPostgres:
         init = self._run("initdb", "-D", str(folder / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8")
         if init.returncode != 0:
             self._fail("initdb", init)
+        for _ in range(3):  # the free port may be taken between probing and binding
+            self.port = _free_port()
+            started = self._pg_ctl_start()
+            if started.returncode == 0:
+                return
+        self._fail("pg_ctl start", started)
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess[str]:
+        folder = self._folder
+        assert folder is not None
         settings = ["-c listen_addresses=127.0.0.1", f"-k {folder}", "-c max_connections=200"]
         if self.durable:
             settings.append("-c synchronous_commit=off")
         else:
             settings += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        for _ in range(3):  # the free port may be taken between probing and binding
-            self.port = _free_port()
-            started = self._run(
-                "pg_ctl",
-                "-D",
-                str(folder / "data"),
-                "-l",
-                str(folder / "server.log"),
-                "-w",
-                "-t",
-                "120",
-                "-o",
-                " ".join([f"-p {self.port}", *settings]),
-                "start",
-            )
-            if started.returncode == 0:
-                return
-        self._fail("pg_ctl start", started)
+        return self._run(
+            "pg_ctl",
+            "-D",
+            str(folder / "data"),
+            "-l",
+            str(folder / "server.log"),
+            "-w",
+            "-t",
+            "120",
+            "-o",
+            " ".join([f"-p {self.port}", *settings]),
+            "start",
+        )
+
+    def halt(self) -> None:
+        """Shut the server down cleanly, keeping its data, as an administrator stopping it would
+        (connections are dropped; new ones are refused until :meth:`resume`)."""
+        folder = self._folder
+        if folder is None:
+            raise PostgresUnavailable("the server was never started")
+        result = self._run("pg_ctl", "-D", str(folder / "data"), "-m", "fast", "-w", "stop")
+        if result.returncode != 0:
+            self._fail("pg_ctl stop", result)
+
+    def resume(self) -> None:
+        """Start the server stopped by :meth:`halt` again, on the same port, with its data."""
+        started = self._pg_ctl_start()
+        if started.returncode != 0:
+            self._fail("pg_ctl start", started)
 
     def stop(self) -> None:
         """Stop the server at once and delete its folder."""

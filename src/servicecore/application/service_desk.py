@@ -817,13 +817,16 @@ class ServiceDesk(DisciplineCommands):
         retry: RetryPolicy | None = None,
         actor: Actor | None = None,
     ) -> DispatchResult:
-        """Deliver up to ``limit`` due outbox messages through the notifier, at least once, one transaction each.
+        """Deliver up to ``limit`` due outbox messages through the notifier, at least once.
 
         Delegates to :class:`~servicecore.application.dispatcher.Dispatcher`: each
-        message is marked delivered, or failed with the error and retried after
-        an exponential back-off; after ``max_attempts`` attempts (default: the
-        ``retry`` policy's, 5) it is marked finally failed. A notifier failure
-        never touches the state change that produced the message.
+        message is claimed, sent with no transaction open (the notifier call is
+        bounded by the ``retry`` policy's ``timeout``) and its result recorded: it
+        is marked delivered, or failed with the error and retried after an
+        exponential back-off; after ``max_attempts`` attempts (default: the
+        ``retry`` policy's, 5) it is parked as finally failed and never holds up
+        the others. A notifier failure never touches the state change that
+        produced the message.
         """
         policy = retry or RetryPolicy()
         if max_attempts is not None:

@@ -37,9 +37,12 @@ from servicecore.domain.values import (
     check_aware,
     check_text,
     evidence_tuple,
+    identifier,
     is_bool,
-    non_empty,
+    non_empty_line,
     optional_aware,
+    optional_line,
+    optional_text,
     parse_enum,
 )
 from servicecore.sla.clocks import Clocks, SlaTracked
@@ -62,16 +65,16 @@ class Inspector:
 
     person: ActorRef = attrs.field(validator=attrs.validators.instance_of(ActorRef))
     kind: InspectorKind = attrs.field(converter=_inspector_kind)
-    organisation: str = ""
+    organisation: str = attrs.field(default="", validator=optional_line)
 
 
 @attrs.frozen(kw_only=True)
 class CriterionResult:
     """Pass or fail for one criterion in one round, with a note and evidence."""
 
-    criterion_code: str = attrs.field(validator=non_empty)
+    criterion_code: str = attrs.field(validator=non_empty_line)
     passed: bool = attrs.field(validator=is_bool)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
     evidence: tuple[EvidenceRef, ...] = attrs.field(default=(), converter=evidence_tuple)
 
 
@@ -97,14 +100,14 @@ class RectificationOrder:
 
     round: int
     failed_criteria: tuple[str, ...]
-    responsible_party: str = attrs.field(validator=non_empty)
+    responsible_party: str = attrs.field(validator=non_empty_line)
     deadline: datetime = attrs.field(validator=aware)
     ordered_by: ActorRef
     ordered_at: datetime = attrs.field(validator=aware)
-    instructions: str = ""
+    instructions: str = attrs.field(default="", validator=optional_text)
     rectified_by: ActorRef | None = None
     rectified_at: datetime | None = attrs.field(default=None, validator=optional_aware)
-    rectification_note: str = ""
+    rectification_note: str = attrs.field(default="", validator=optional_text)
 
     @property
     def late(self) -> bool:
@@ -117,9 +120,9 @@ class AcceptanceReport:
     """The signed acceptance report (验收报告)."""
 
     round: int
-    signed_by: str = attrs.field(validator=non_empty)
+    signed_by: str = attrs.field(validator=non_empty_line)
     signed_at: datetime = attrs.field(validator=aware)
-    summary: str = ""
+    summary: str = attrs.field(default="", validator=optional_text)
 
 
 class AcceptanceStatus(enum.StrEnum):
@@ -149,9 +152,9 @@ def _criteria(_: Any, attribute: attrs.Attribute[Any], value: tuple[AcceptanceCr
 class Acceptance(SlaTracked):
     """Acceptance of the service delivered under an agreement. Create with :meth:`open`."""
 
-    id: AcceptanceId = attrs.field(validator=non_empty)
-    agreement_id: AgreementId = attrs.field(validator=non_empty)
-    request_id: RequestId = attrs.field(validator=non_empty)
+    id: AcceptanceId = attrs.field(validator=identifier)
+    agreement_id: AgreementId = attrs.field(validator=identifier)
+    request_id: RequestId = attrs.field(validator=identifier)
     work_order_ids: tuple[WorkOrderId, ...] = ()
     criteria: tuple[AcceptanceCriterion, ...] = attrs.field(converter=criterion_tuple, validator=_criteria)
     inspector: Inspector = attrs.field(validator=attrs.validators.instance_of(Inspector))

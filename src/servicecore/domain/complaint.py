@@ -45,7 +45,9 @@ from servicecore.domain.values import (
     check_aware,
     check_positive_money,
     check_text,
+    identifier,
     non_empty,
+    optional_text,
     parse_enum,
 )
 from servicecore.sla.clocks import Clocks, SlaTracked
@@ -72,7 +74,7 @@ def category_text(field: str, value: object, known: type[enum.StrEnum]) -> str:
     """
     if isinstance(value, known):
         return str(value.value)
-    return check_text(field, value)
+    return check_text(field, value, single_line=True)
 
 
 def _category(value: ComplaintCategory | str) -> str:
@@ -151,7 +153,7 @@ class Remedy:
     kind: RemedyKind = attrs.field(converter=_remedy_kind)
     amount: Money | None = None
     work_order_id: WorkOrderId | None = attrs.field(default=None, validator=_optional_id)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.kind in _PAID:
@@ -207,7 +209,7 @@ class ComplaintClosure:
     how: ComplaintClosureKind
     by: ActorRef
     at: datetime = attrs.field(validator=aware)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
 
 class ComplaintStatus(enum.StrEnum):
@@ -223,6 +225,8 @@ class ComplaintStatus(enum.StrEnum):
 
 TERMINAL_STATES = frozenset({ComplaintStatus.CLOSED, ComplaintStatus.WITHDRAWN})
 OPEN_STATES = frozenset(ComplaintStatus) - TERMINAL_STATES
+MAX_SILENCE = timedelta(days=366)
+"""The longest silence period after a reply that may close a complaint without the customer's answer."""
 
 
 def _work_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
@@ -233,7 +237,7 @@ def _work_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
 class Complaint(SlaTracked):
     """A customer's complaint. Create it with :meth:`receive`."""
 
-    id: ComplaintId = attrs.field(validator=non_empty)
+    id: ComplaintId = attrs.field(validator=identifier)
     complainant: Customer = attrs.field(validator=attrs.validators.instance_of(Customer))
     subject: ComplaintSubject = attrs.field(validator=attrs.validators.instance_of(ComplaintSubject))
     channel: Channel = attrs.field(converter=_channel)
@@ -251,7 +255,7 @@ class Complaint(SlaTracked):
     """Every resolution, oldest first; a reopened complaint keeps the ones the customer rejected."""
     reopen_count: int = 0
     closure: ComplaintClosure | None = None
-    withdrawal_reason: str = ""
+    withdrawal_reason: str = attrs.field(default="", validator=optional_text)
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
     clocks: Clocks = attrs.field(factory=Clocks)
@@ -531,10 +535,13 @@ def _silence(value: object) -> timedelta:
         raise ValidationError("silence", f"must be a timedelta, got {type(value).__name__}")
     if value <= timedelta(0):
         raise ValidationError("silence", f"must be longer than zero, got {value}")
+    if value > MAX_SILENCE:  # a reply date plus timedelta.max overflows
+        raise ValidationError("silence", f"may be at most {MAX_SILENCE.days} days, got {value}")
     return value
 
 
 __all__ = [
+    "MAX_SILENCE",
     "Complaint",
     "ComplaintAcknowledgement",
     "ComplaintCategory",

@@ -55,8 +55,11 @@ from servicecore.domain.values import (
     check_aware,
     check_positive_money,
     check_text,
+    identifier,
     non_empty,
     optional_aware,
+    optional_identifier,
+    optional_text,
     parse_enum,
 )
 from servicecore.sla.clocks import Clocks, SlaTracked
@@ -127,7 +130,7 @@ class ViolationSource:
     """
 
     kind: ViolationSourceKind = attrs.field(converter=_source_kind)
-    reference: str = ""
+    reference: str = attrs.field(default="", validator=optional_text)
     """The complaint id, or the acceptance/inspection id; optional for reports."""
     reported_by: ActorRef | None = None
 
@@ -210,7 +213,7 @@ class Finding:
 
     person: ActorRef = attrs.field(converter=_person)
     degree: ResponsibilityDegree = attrs.field(converter=_degree)
-    reason: str = ""
+    reason: str = attrs.field(default="", validator=optional_text)
 
     @property
     def responsible(self) -> bool:
@@ -260,7 +263,7 @@ class Sanction:
     person: ActorRef = attrs.field(converter=_person)
     kind: SanctionKind = attrs.field(converter=_sanction_kind)
     amount: Money | None = None
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.kind is SanctionKind.FINE:
@@ -275,7 +278,7 @@ class Compensation:
 
     person: ActorRef = attrs.field(converter=_person)
     amount: Money = attrs.field()
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
     @amount.validator
     def _amount(self, _: attrs.Attribute[Any], value: object) -> None:
@@ -321,7 +324,7 @@ class ViolationDecision:
     """The last moment an appeal may be filed (a correction keeps the original deadline)."""
     corrects: int | None = None
     """The number of the decision this one corrects, after an upheld appeal."""
-    appeal_id: AppealId | None = None
+    appeal_id: AppealId | None = attrs.field(default=None, validator=optional_identifier)
     """The upheld appeal that produced this correction."""
 
     @property
@@ -352,14 +355,14 @@ class Publication:
     decision_number: int
     published_by: ActorRef
     published_at: datetime = attrs.field(validator=aware)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
 
 @attrs.frozen(kw_only=True)
 class AppealRecord:
     """What the violation knows of one appeal against it."""
 
-    appeal_id: AppealId = attrs.field(validator=non_empty)
+    appeal_id: AppealId = attrs.field(validator=identifier)
     appellant: ActorRef
     decision_number: int
     filed_at: datetime = attrs.field(validator=aware)
@@ -380,7 +383,7 @@ class AppealConclusion:
     ``upheld`` (both empty: revoked); they are empty when rejected.
     """
 
-    appeal_id: AppealId = attrs.field(validator=non_empty)
+    appeal_id: AppealId = attrs.field(validator=identifier)
     appellant: ActorRef
     decision_number: int
     upheld: bool
@@ -415,7 +418,7 @@ def _optional_violation_id(_: Any, attribute: attrs.Attribute[Any], value: objec
 class Violation(SlaTracked):
     """A case against a staff member. Create it with :meth:`report`."""
 
-    id: ViolationId = attrs.field(validator=non_empty)
+    id: ViolationId = attrs.field(validator=identifier)
     subject: ActorRef = attrs.field(converter=_ref_converter)
     category: str = attrs.field(converter=_category)
     source: ViolationSource = attrs.field(validator=attrs.validators.instance_of(ViolationSource))

@@ -35,9 +35,13 @@ from servicecore.domain.values import (
     aware,
     check_text,
     evidence_tuple,
+    identifier,
     is_bool,
     non_empty,
+    non_empty_line,
     optional_aware,
+    optional_line,
+    optional_text,
     parse_decimal,
     parse_enum,
 )
@@ -74,9 +78,9 @@ def _measured_value(value: Decimal | int | str) -> Decimal:
 class Measurement:
     """A reading taken during a step (e.g. ``dosage 2.5 L``)."""
 
-    name: str = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=non_empty_line)
     value: Decimal = attrs.field(converter=_measured_value)
-    unit: str = attrs.field(validator=non_empty)
+    unit: str = attrs.field(validator=non_empty_line)
 
 
 def _measurement_tuple(value: Iterable[Measurement]) -> tuple[Measurement, ...]:
@@ -89,7 +93,7 @@ class StepCompletion:
 
     by: ActorRef
     at: datetime = attrs.field(validator=aware)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
     evidence: tuple[EvidenceRef, ...] = attrs.field(default=(), converter=evidence_tuple)
     measurements: tuple[Measurement, ...] = attrs.field(default=(), converter=_measurement_tuple)
 
@@ -98,13 +102,13 @@ class StepCompletion:
 class ChecklistStep:
     """One step of a work order's checklist, instantiated from a template."""
 
-    key: str = attrs.field(validator=non_empty)
+    key: str = attrs.field(validator=non_empty_line)
     title: str = attrs.field(validator=non_empty)
     required: bool = attrs.field(default=True, validator=is_bool)
-    title_zh: str = ""
+    title_zh: str = attrs.field(default="", validator=optional_text)
     status: StepStatus = StepStatus.PENDING
     completion: StepCompletion | None = None
-    skip_reason: str = ""
+    skip_reason: str = attrs.field(default="", validator=optional_text)
 
 
 class HoldReason(enum.StrEnum):
@@ -142,9 +146,9 @@ class Hold:
     stage: HoldStage = HoldStage.PAUSED
     supervisor: ActorRef | None = None
     reported_at: datetime | None = attrs.field(default=None, validator=optional_aware)
-    plan: str = ""
+    plan: str = attrs.field(default="", validator=optional_text)
     coordinated_at: datetime | None = attrs.field(default=None, validator=optional_aware)
-    customer_message: str = ""
+    customer_message: str = attrs.field(default="", validator=optional_text)
     customer_informed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     resumed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
 
@@ -153,9 +157,9 @@ class Hold:
 class SiteSignOff:
     """The site representative's signature on completion (登记签字)."""
 
-    name: str = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=non_empty_line)
     signed_at: datetime = attrs.field(validator=aware)
-    position: str = ""
+    position: str = attrs.field(default="", validator=optional_line)
 
 
 def _assignee_tuple(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
@@ -187,18 +191,18 @@ def _steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[ChecklistStep, 
 class WorkOrder(SlaTracked):
     """Work to be done for an active agreement. Create with :meth:`create`."""
 
-    id: WorkOrderId = attrs.field(validator=non_empty)
-    agreement_id: AgreementId = attrs.field(validator=non_empty)
-    request_id: RequestId = attrs.field(validator=non_empty)
+    id: WorkOrderId = attrs.field(validator=identifier)
+    agreement_id: AgreementId = attrs.field(validator=identifier)
+    request_id: RequestId = attrs.field(validator=identifier)
     title: str = attrs.field(validator=non_empty)
     assignees: tuple[ActorId, ...] = attrs.field(converter=_assignee_tuple, validator=_assignees)
     window: Schedule = attrs.field(validator=attrs.validators.instance_of(Schedule))
-    template_key: str = ""
+    template_key: str = attrs.field(default="", validator=optional_line)
     steps: tuple[ChecklistStep, ...] = attrs.field(converter=_step_tuple, validator=_steps, default=())
     status: WorkOrderStatus = WorkOrderStatus.SCHEDULED
     holds: tuple[Hold, ...] = ()
     sign_off: SiteSignOff | None = None
-    cancel_reason: str = ""
+    cancel_reason: str = attrs.field(default="", validator=optional_text)
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
     clocks: Clocks = attrs.field(factory=Clocks)

@@ -194,6 +194,10 @@ def index_fields(aggregate: Any) -> IndexFields:
 # --- query arguments ------------------------------------------------------------------
 
 
+MAX_PAGE_NUMBER = 2**62
+"""The largest ``limit`` or ``offset`` a query accepts: every backend handles it as a 64-bit integer."""
+
+
 def check_limit(value: object, field: str = "limit") -> int:
     """``value`` if it is a whole number not below zero, else :class:`ValidationError` naming ``field``."""
     return _page_number(field, value)
@@ -204,6 +208,8 @@ def _page_number(field: str, value: object) -> int:
         raise ValidationError(field, f"expected a whole number, got {value!r}")
     if value < 0:
         raise ValidationError(field, f"must not be negative, got {value}")
+    if value > MAX_PAGE_NUMBER:  # SQL LIMIT and OFFSET are 64-bit integers
+        raise ValidationError(field, f"must be at most {MAX_PAGE_NUMBER}, got {value}")
     return value
 
 
@@ -410,6 +416,7 @@ class StorageBackend(Protocol):
 
 __all__ = [
     "AGGREGATE_KINDS",
+    "MAX_PAGE_NUMBER",
     "AggregateKind",
     "IndexFields",
     "ListQuery",

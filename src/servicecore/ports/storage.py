@@ -39,6 +39,7 @@ from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
 from servicecore.domain.errors import ValidationError
 from servicecore.domain.service_request import ServiceRequest
+from servicecore.domain.values import check_text, describe
 from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.notification import Notification, OutboxMessage
@@ -51,7 +52,9 @@ T = TypeVar("T")
 
 def _text_or_none(field: str, value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value):
-        raise ValidationError(field, f"expected a non-empty string or None, got {value!r}")
+        raise ValidationError(field, f"expected a non-empty string or None, got {describe(value)}")
+    if value is not None:  # a NUL or a lone surrogate would reach the database driver
+        check_text(field, value, single_line=True, optional=True)
 
 
 def _aware_or_none(field: str, value: object) -> None:

@@ -38,6 +38,7 @@ from servicecore.domain.values import (
     check_text,
     evidence_tuple,
     identifier,
+    instance_of,
     is_bool,
     non_empty_line,
     optional_aware,
@@ -63,7 +64,7 @@ def _inspector_kind(value: InspectorKind | str) -> InspectorKind:
 class Inspector:
     """The person who inspects, and on whose behalf."""
 
-    person: ActorRef = attrs.field(validator=attrs.validators.instance_of(ActorRef))
+    person: ActorRef = attrs.field(validator=instance_of(ActorRef))
     kind: InspectorKind = attrs.field(converter=_inspector_kind)
     organisation: str = attrs.field(default="", validator=optional_line)
 
@@ -157,7 +158,7 @@ class Acceptance(SlaTracked):
     request_id: RequestId = attrs.field(validator=identifier)
     work_order_ids: tuple[WorkOrderId, ...] = ()
     criteria: tuple[AcceptanceCriterion, ...] = attrs.field(converter=criterion_tuple, validator=_criteria)
-    inspector: Inspector = attrs.field(validator=attrs.validators.instance_of(Inspector))
+    inspector: Inspector = attrs.field(validator=instance_of(Inspector))
     status: AcceptanceStatus = AcceptanceStatus.AWAITING_INSPECTION
     rounds: tuple[InspectionRound, ...] = ()
     rectifications: tuple[RectificationOrder, ...] = ()

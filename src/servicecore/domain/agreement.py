@@ -36,6 +36,7 @@ from servicecore.domain.values import (
     check_aware,
     check_text,
     identifier,
+    instance_of,
     is_bool,
     non_empty,
     non_empty_line,
@@ -145,7 +146,7 @@ class AgreementTerms:
     """The content of one revision: items, schedule, process and acceptance criteria."""
 
     items: tuple[ServiceItem, ...] = attrs.field(converter=_item_tuple, validator=_items)
-    schedule: Schedule = attrs.field(validator=attrs.validators.instance_of(Schedule))
+    schedule: Schedule = attrs.field(validator=instance_of(Schedule))
     criteria: tuple[AcceptanceCriterion, ...] = attrs.field(converter=criterion_tuple, validator=_criteria)
     process: str = attrs.field(default="", validator=optional_text)
     notes: str = attrs.field(default="", validator=optional_text)
@@ -175,7 +176,7 @@ class AgreementRevision:
     """One numbered version of the proposal, with its review and customer outcome."""
 
     number: int
-    terms: AgreementTerms = attrs.field(validator=attrs.validators.instance_of(AgreementTerms))
+    terms: AgreementTerms = attrs.field(validator=instance_of(AgreementTerms))
     author: ActorRef
     created_at: datetime = attrs.field(validator=aware)
     contributors: tuple[ActorRef, ...] = ()

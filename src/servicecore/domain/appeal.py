@@ -197,7 +197,7 @@ class Appeal:
             actor=actor,
             at=at,
             to=AppealStatus.UNDER_REVIEW,
-            note=note or f"panel: {', '.join(m.name for m in members)}",
+            note=check_text("note", note, optional=True) or f"panel: {', '.join(m.name for m in members)}",
             panel=members,
             events=[ev.AppealReviewStarted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, panel_ids=ids)],
         )

@@ -43,9 +43,12 @@ from servicecore.domain.values import (
     as_tuple,
     aware,
     check_aware,
+    check_id,
     check_positive_money,
     check_text,
+    describe,
     identifier,
+    instance_of,
     non_empty,
     optional_text,
     parse_enum,
@@ -101,8 +104,7 @@ def staff_id_tuple(field: str, value: Iterable[ActorId]) -> tuple[ActorId, ...]:
     """Staff ids as a tuple: each a non-blank string, no repeats."""
     ids = as_tuple(field, value)
     for index, item in enumerate(ids):
-        if not isinstance(item, str) or not item.strip():
-            raise ValidationError(f"{field}[{index}]", f"must be a non-empty id, got {item!r}")
+        check_id(f"{field}[{index}]", item)
     if len(set(ids)) != len(ids):
         raise ValidationError(field, f"must not repeat an id, got {list(ids)}")
     return ids
@@ -113,8 +115,8 @@ def _subject_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
 
 
 def _optional_id(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError(attribute.name, f"must be a non-empty id or None, got {value!r}")
+    if value is not None:
+        check_id(attribute.name, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -238,8 +240,8 @@ class Complaint(SlaTracked):
     """A customer's complaint. Create it with :meth:`receive`."""
 
     id: ComplaintId = attrs.field(validator=identifier)
-    complainant: Customer = attrs.field(validator=attrs.validators.instance_of(Customer))
-    subject: ComplaintSubject = attrs.field(validator=attrs.validators.instance_of(ComplaintSubject))
+    complainant: Customer = attrs.field(validator=instance_of(Customer))
+    subject: ComplaintSubject = attrs.field(validator=instance_of(ComplaintSubject))
     channel: Channel = attrs.field(converter=_channel)
     category: str = attrs.field(converter=_category)
     severity: ComplaintSeverity = attrs.field(converter=_severity)
@@ -364,6 +366,8 @@ class Complaint(SlaTracked):
     ) -> Complaint:
         """Begin the investigation; ``investigator`` (default: ``actor``) handles it from now on."""
         self._check(actor, at, "start_investigation", {ComplaintStatus.ACKNOWLEDGED})
+        if investigator is not None and not isinstance(investigator, Actor):
+            raise ValidationError("investigator", f"must be an Actor or None, got {describe(investigator)}")
         handler = actor if investigator is None else investigator
         self._require_independent(handler, "start_investigation", "investigate")
         return record(
@@ -372,7 +376,7 @@ class Complaint(SlaTracked):
             actor=actor,
             at=at,
             to=ComplaintStatus.INVESTIGATING,
-            note=note or f"investigator {handler.name}",
+            note=check_text("note", note, optional=True) or f"investigator {handler.name}",
             investigator=handler.ref,
             events=[
                 ev.ComplaintInvestigationStarted(
@@ -451,7 +455,11 @@ class Complaint(SlaTracked):
                 f"period of {silence} it may be closed without an answer only from {ends.isoformat()}",
             )
         return self._close(
-            actor, at, ComplaintClosureKind.SILENCE, note or f"no answer within {silence}", "close_after_silence"
+            actor,
+            at,
+            ComplaintClosureKind.SILENCE,
+            check_text("note", note, optional=True) or f"no answer within {silence}",
+            "close_after_silence",
         )
 
     def reopen(self, *, actor: Actor, at: datetime, reason: str) -> Complaint:
@@ -516,7 +524,7 @@ class Complaint(SlaTracked):
             actor=actor,
             at=at,
             to=ComplaintStatus.CLOSED,
-            note=note or how.value,
+            note=check_text("note", note, optional=True) or how.value,
             closure=closure,
             events=[
                 ev.ComplaintClosed(

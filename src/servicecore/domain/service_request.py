@@ -28,6 +28,7 @@ from servicecore.domain.values import (
     check_aware,
     check_text,
     identifier,
+    instance_of,
     is_bool,
     non_empty,
     non_empty_line,
@@ -114,7 +115,7 @@ class ServiceRequest(SlaTracked):
     """A customer's request for service. Create it with :meth:`receive`."""
 
     id: RequestId = attrs.field(validator=identifier)
-    customer: Customer = attrs.field(validator=attrs.validators.instance_of(Customer))
+    customer: Customer = attrs.field(validator=instance_of(Customer))
     channel: Channel = attrs.field(converter=_channel)
     category: str = attrs.field(validator=non_empty_line)
     priority: Priority = attrs.field(converter=_priority)

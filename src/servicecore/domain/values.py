@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NewType, TypeVar
@@ -146,6 +146,18 @@ def optional_identifier(_: Any, attribute: attrs.Attribute[Any], value: object) 
     """Like :func:`identifier`, but ``None`` is allowed."""
     if value is not None:
         check_id(attribute.name, value)
+
+
+def instance_of(*classes: type[Any]) -> Callable[[Any, attrs.Attribute[Any], object], None]:
+    """An attrs validator requiring an instance of one of ``classes``: a :class:`ValidationError` naming
+    the field, where ``attrs.validators.instance_of`` would raise a bare ``TypeError``."""
+    expected = " or ".join(cls.__name__ for cls in classes)
+
+    def validate(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, classes):
+            raise ValidationError(attribute.name, f"must be a {expected}, got {type(value).__name__} {describe(value)}")
+
+    return validate
 
 
 def aware(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -425,6 +437,7 @@ __all__ = [
     "describe",
     "evidence_tuple",
     "identifier",
+    "instance_of",
     "is_bool",
     "non_empty",
     "non_empty_line",

@@ -53,9 +53,11 @@ from servicecore.domain.values import (
     as_tuple,
     aware,
     check_aware,
+    check_id,
     check_positive_money,
     check_text,
     identifier,
+    instance_of,
     non_empty,
     optional_aware,
     optional_identifier,
@@ -410,8 +412,8 @@ APPEALABLE_STATES = frozenset({ViolationStatus.DECIDED, ViolationStatus.PUBLISHE
 
 
 def _optional_violation_id(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError(attribute.name, f"must be a non-empty id or None, got {value!r}")
+    if value is not None:
+        check_id(attribute.name, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -421,7 +423,7 @@ class Violation(SlaTracked):
     id: ViolationId = attrs.field(validator=identifier)
     subject: ActorRef = attrs.field(converter=_ref_converter)
     category: str = attrs.field(converter=_category)
-    source: ViolationSource = attrs.field(validator=attrs.validators.instance_of(ViolationSource))
+    source: ViolationSource = attrs.field(validator=instance_of(ViolationSource))
     description: str = attrs.field(validator=non_empty)
     reported_at: datetime = attrs.field(validator=aware)
     reported_by: ActorRef
@@ -606,7 +608,7 @@ class Violation(SlaTracked):
             actor=actor,
             at=at,
             to=ViolationStatus.INVESTIGATING,
-            note=note or ", ".join(p.name for p in added),
+            note=check_text("note", note, optional=True) or ", ".join(p.name for p in added),
             investigators=(*self.investigators, *added),
             events=[
                 ev.ViolationInvestigatorsAssigned(
@@ -798,7 +800,7 @@ class Violation(SlaTracked):
             actor=actor,
             at=at,
             to=ViolationStatus.PUBLISHED,
-            note=note or f"decision {decision.number} published",
+            note=check_text("note", note, optional=True) or f"decision {decision.number} published",
             publications=(*self.publications, publication),
             events=[
                 ev.ViolationPublished(
@@ -919,7 +921,7 @@ class Violation(SlaTracked):
             actor=actor,
             at=at,
             to=ViolationStatus.FINAL,
-            note=note or f"decision {decision.number} final",
+            note=check_text("note", note, optional=True) or f"decision {decision.number} final",
             events=[
                 ev.ViolationFinalized(
                     aggregate_id=self.id, occurred_at=at, actor=actor.ref, decision_number=decision.number

@@ -33,9 +33,11 @@ from servicecore.domain.values import (
     WorkOrderId,
     as_tuple,
     aware,
+    check_id,
     check_text,
     evidence_tuple,
     identifier,
+    instance_of,
     is_bool,
     non_empty,
     non_empty_line,
@@ -173,11 +175,10 @@ def _step_tuple(value: Iterable[ChecklistStep]) -> tuple[ChecklistStep, ...]:
 def _assignees(_: Any, attribute: attrs.Attribute[Any], value: tuple[ActorId, ...]) -> None:
     if not value:
         raise ValidationError(attribute.name, "a work order needs at least one assignee")
+    for assignee in value:  # before the set below: a list in the list is unhashable
+        check_id(attribute.name, assignee)
     if len(set(value)) != len(value):
         raise ValidationError(attribute.name, f"assignees must be unique, got {list(value)}")
-    for assignee in value:
-        if not isinstance(assignee, str) or not assignee.strip():
-            raise ValidationError(attribute.name, f"each assignee must be a non-empty id, got {assignee!r}")
 
 
 def _steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[ChecklistStep, ...]) -> None:
@@ -196,7 +197,7 @@ class WorkOrder(SlaTracked):
     request_id: RequestId = attrs.field(validator=identifier)
     title: str = attrs.field(validator=non_empty)
     assignees: tuple[ActorId, ...] = attrs.field(converter=_assignee_tuple, validator=_assignees)
-    window: Schedule = attrs.field(validator=attrs.validators.instance_of(Schedule))
+    window: Schedule = attrs.field(validator=instance_of(Schedule))
     template_key: str = attrs.field(default="", validator=optional_line)
     steps: tuple[ChecklistStep, ...] = attrs.field(converter=_step_tuple, validator=_steps, default=())
     status: WorkOrderStatus = WorkOrderStatus.SCHEDULED
@@ -285,7 +286,7 @@ class WorkOrder(SlaTracked):
             action="reassign",
             actor=actor,
             at=at,
-            note=note or ", ".join(new),
+            note=check_text("note", note, optional=True) or ", ".join(new),
             assignees=new,
             events=[ev.WorkOrderReassigned(aggregate_id=self.id, occurred_at=at, actor=actor.ref, assignees=new)],
         )
@@ -391,7 +392,7 @@ class WorkOrder(SlaTracked):
             action="report_hold",
             actor=actor,
             at=at,
-            note=note or f"reported to {supervisor.name}",
+            note=check_text("note", note, optional=True) or f"reported to {supervisor.name}",
             holds=(*self.holds[:-1], updated),
             events=[
                 ev.HoldReportedToSupervisor(
@@ -468,7 +469,7 @@ class WorkOrder(SlaTracked):
             actor=actor,
             at=at,
             to=WorkOrderStatus.COMPLETED,
-            note=note or f"signed off by {sign_off.name}",
+            note=check_text("note", note, optional=True) or f"signed off by {sign_off.name}",
             sign_off=sign_off,
             events=[
                 ev.WorkOrderCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, signed_by=sign_off.name)

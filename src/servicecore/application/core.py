@@ -152,7 +152,7 @@ def _check_argument(field: str, hint: Any, value: Any) -> Any:
             return _check_items(field, typing.get_args(option)[0], value)
         if option is str or option.__class__ is typing.NewType:
             if isinstance(value, str):
-                if field.endswith("_id") or option.__class__ is typing.NewType:
+                if field.split("[", 1)[0].endswith(("_id", "_ids")) or option.__class__ is typing.NewType:
                     return check_id(field, value)
                 check_text(field, value, optional=True)
                 return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,11 @@ from typing import Any
 import pytest
 
 import servicecore as sc
+from servicecore.application.core import command
 from servicecore.application.dispatcher import RetryPolicy
 from servicecore.application.permissions import DEFAULT_POLICY
+from servicecore_adapters.ids import SequentialIds
+from servicecore_adapters.markdown import MarkdownRenderer
 from servicecore_adapters.memory import MemoryStorage
 from servicecore_adapters.sqlalchemy import SQLAlchemyStorage
 from servicecore_adapters.sqlalchemy.testing import TemporaryPostgres, server_for_tests
@@ -82,11 +85,11 @@ def test_the_guard_can_generate_every_parameter_of_every_command() -> None:
     assert set(COMMANDS) == set(DEFAULT_POLICY.commands)
     world = World(MemoryStorage())
     cases = snapshot(world.storage)[0]
-    for command in COMMANDS:
-        hints = typing.get_type_hints(getattr(sc.ServiceDesk, command))
-        for name in inspect.signature(getattr(world.desk, command)).parameters:
-            if name != "actor":
-                good_values(command, name, hints[name], world, cases)
+    for name in COMMANDS:
+        hints = typing.get_type_hints(getattr(sc.ServiceDesk, name))
+        for parameter in inspect.signature(getattr(world.desk, name)).parameters:
+            if parameter != "actor":
+                good_values(name, parameter, hints[parameter], world, cases)
 
 
 # --- regressions -----------------------------------------------------------------------------
@@ -247,3 +250,43 @@ def test_a_lone_surrogate_in_an_id_or_a_filter_is_a_validation_error_on_postgres
                 call()
     finally:
         storage.close()
+
+
+class _ExtendedDesk(sc.ServiceDesk):
+    """A desk with a command added later, as an application or a future version would."""
+
+    @command
+    def count_tags(
+        self, request_id: str, *, tags: Sequence[str] = (), weight: int = 1, actor: sc.Actor | None = None
+    ) -> int:
+        """A read with typed arguments and no input checks of its own."""
+        return len(request_id) + len(tags) * weight
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"request_id": ["a"]}, "request_id"),
+        ({"request_id": "REQ-\ud800"}, "request_id"),
+        ({"request_id": "REQ-1", "tags": "a"}, "tags"),
+        ({"request_id": "REQ-1", "tags": ["a", b"b"]}, "tags[1]"),
+        ({"request_id": "REQ-1", "weight": 10**30}, "weight"),
+        ({"request_id": "REQ-1", "weight": "1"}, "weight"),
+        ({"request_id": "REQ-1", "colour": "red"}, "arguments"),
+    ],
+)
+def test_a_command_added_later_gets_its_arguments_checked_from_its_type_hints(
+    kwargs: dict[str, Any], field: str
+) -> None:
+    world = World(MemoryStorage())
+    desk = _ExtendedDesk(
+        storage=world.storage,
+        notifier=world.notifier,
+        renderer=MarkdownRenderer(),
+        clock=world.clock,
+        ids=SequentialIds(),
+    )
+    assert desk.count_tags("REQ-1", tags=("a", "b"), weight=2) == 9
+    with pytest.raises(sc.ValidationError) as caught:
+        desk.count_tags(**kwargs)
+    assert caught.value.field == field

@@ -71,6 +71,9 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
 
     The ``actor`` keyword argument is checked before anything else runs. Reads
     take ``actor`` optionally: without one, the caller is trusted application code.
+    Then every other argument is checked against the method's type hints
+    (:class:`_Arguments`), so a wrongly typed argument is a :class:`ValidationError`
+    naming it before the command touches storage.
     """
     name = method.__name__
     signature = inspect.signature(method)
@@ -140,7 +143,7 @@ class _Arguments:
 
 
 def _check_argument(field: str, hint: Any, value: Any) -> Any:
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
     if value is None:
         if type(None) in options:
             return None
@@ -148,8 +151,12 @@ def _check_argument(field: str, hint: Any, value: Any) -> Any:
     options = tuple(option for option in options if option is not type(None))
     for option in options:
         origin = typing.get_origin(option)
-        if origin is not None and origin in (collections.abc.Iterable, collections.abc.Sequence):
+        if origin in (collections.abc.Iterable, collections.abc.Sequence):
             return _check_items(field, typing.get_args(option)[0], value)
+        if origin is not None:  # another generic (a mapping, a callable): its class is what can be checked here
+            if isinstance(value, origin):
+                return value
+            continue
         if option is str or option.__class__ is typing.NewType:
             if isinstance(value, str):
                 if field.split("[", 1)[0].endswith(("_id", "_ids")) or option.__class__ is typing.NewType:

@@ -290,3 +290,12 @@ def test_a_command_added_later_gets_its_arguments_checked_from_its_type_hints(
     with pytest.raises(sc.ValidationError) as caught:
         desk.count_tags(**kwargs)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("amount", ["9e999999", "1e-999999", "1" * 61, 10**40])
+def test_an_amount_no_total_could_hold_is_refused(amount: Any) -> None:
+    """A price of 9e999999 used to be accepted, and the agreement's total then overflowed."""
+    with pytest.raises(sc.ValidationError) as caught:
+        sc.Money(amount, "CNY")
+    assert caught.value.field == "amount"
+    assert len(str(caught.value)) < 300

@@ -212,10 +212,19 @@ def as_tuple(field: str, value: Iterable[T], of: type[Any] | None = None) -> tup
     return items
 
 
+MAX_DECIMAL_EXPONENT = 30
+"""Decimals the domain accepts lie between ``1e-30`` and ``1e30`` in size (or are zero): sums and
+products of amounts and quantities then never overflow, and a total prints in a few dozen digits."""
+MAX_DECIMAL_DIGITS = 60
+"""The most significant digits a decimal the domain accepts may have."""
+
+
 def parse_decimal(field: str, value: object) -> Decimal:
     """Convert ints, strings and Decimals to :class:`Decimal`, naming ``field`` on error.
 
     Floats are refused because ``0.1`` is not a decimal number; pass ``"0.1"``.
+    So are NaN, infinities, sizes beyond :data:`MAX_DECIMAL_EXPONENT` and more than
+    :data:`MAX_DECIMAL_DIGITS` digits, which no sum or product of amounts should meet.
     """
     if isinstance(value, bool | float):
         raise ValidationError(field, f"must be a Decimal, int or decimal string, not {describe(value)}")
@@ -230,6 +239,13 @@ def parse_decimal(field: str, value: object) -> Decimal:
         raise ValidationError(field, f"must be a Decimal, int or decimal string, not {describe(value)}")
     if not result.is_finite():
         raise ValidationError(field, f"must be finite, got {describe(value)}")
+    if result and not -MAX_DECIMAL_EXPONENT <= result.adjusted() < MAX_DECIMAL_EXPONENT:
+        raise ValidationError(
+            field,
+            f"must lie between 1e-{MAX_DECIMAL_EXPONENT} and 1e{MAX_DECIMAL_EXPONENT} in size, got {describe(value)}",
+        )
+    if len(result.as_tuple().digits) > MAX_DECIMAL_DIGITS:
+        raise ValidationError(field, f"may have at most {MAX_DECIMAL_DIGITS} significant digits, got {describe(value)}")
     return result
 
 
@@ -410,6 +426,8 @@ class HistoryEntry:
 __all__ = [
     "EARLIEST_YEAR",
     "LATEST_YEAR",
+    "MAX_DECIMAL_DIGITS",
+    "MAX_DECIMAL_EXPONENT",
     "MAX_ID_LENGTH",
     "MAX_REPR",
     "MINOR_UNITS",

@@ -83,6 +83,9 @@ GOOD_TEXTS = (
     "",
 )
 
+MAX_MESSAGE = 2000
+"""The longest error message a refusal may have (the bad values include a string of a million characters)."""
+
 NOW = START + timedelta(days=400)  # the clock of a world is moved here once it is built
 
 
@@ -392,6 +395,7 @@ class Figures:
     non_library: list[str] = attrs.field(factory=list)
     unreadable: list[str] = attrs.field(factory=list)
     wrote_when_refused: list[str] = attrs.field(factory=list)
+    long_messages: list[str] = attrs.field(factory=list)
     commands: set[str] = attrs.field(factory=set)
 
     def line(self, backend: str) -> str:
@@ -400,7 +404,8 @@ class Figures:
             f"{backend}: {self.calls} calls of {len(self.commands)} commands, {self.accepted} accepted, "
             f"{sum(self.refused.values())} refused with a ServiceCoreError, "
             f"{len(self.non_library)} non-library exceptions, {len(self.unreadable)} unreadable cases, "
-            f"{len(self.wrote_when_refused)} refusals that wrote"
+            f"{len(self.wrote_when_refused)} refusals that wrote, {len(self.long_messages)} messages over "
+            f"{MAX_MESSAGE} characters"
         )
 
 
@@ -500,14 +505,18 @@ def one_call(world: World, data: st.DataObject, command: str, figures: Figures, 
     except sc.ServiceCoreError as error:
         figures.refused[type(error).__name__] += 1
         refusal = f"{type(error).__name__}: {str(error)[:200]}"
+        message_length = len(str(error))
     except Exception as error:
         figures.non_library.append(f"{call!r}: {type(error).__name__}: {str(error)[:200]}")
         if strict:
             raise AssertionError(f"{call!r} raised {type(error).__name__}, not a ServiceCoreError: {error}") from error
         return
     else:
-        refusal = None
+        refusal, message_length = None, 0
     if refusal is not None:
+        if message_length > MAX_MESSAGE:  # a refused megabyte must not come back in the message
+            figures.long_messages.append(f"{call!r}: {refusal}")
+            assert not strict, f"{call!r} was refused with a message of {message_length} characters"
         if snapshot(world.storage) != (before, outbox_before):
             figures.wrote_when_refused.append(f"{call!r}: refused ({refusal}) but wrote")
             assert not strict, f"{call!r} was refused ({refusal}) but changed storage"

@@ -27,6 +27,7 @@ def _run(backend: str, world: World, examples: int) -> Figures:
         ("non-library", figures.non_library),
         ("unreadable", figures.unreadable),
         ("wrote", figures.wrote_when_refused),
+        ("long message", figures.long_messages),
     ):
         for line in found[:5]:
             print(f"  {kind}: {line[:300]}")
@@ -51,7 +52,7 @@ def main(examples: int) -> int:
             world.storage.close()
     except PostgresUnavailable as why:
         print(f"postgresql: not run ({why})")
-    broken = any(f.non_library or f.unreadable or f.wrote_when_refused for f in results)
+    broken = any(f.non_library or f.unreadable or f.wrote_when_refused or f.long_messages for f in results)
     return 1 if broken else 0
 
 

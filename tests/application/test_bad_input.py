@@ -77,6 +77,7 @@ def test_every_command_refuses_bad_input_with_a_library_error_and_keeps_cases_lo
     assert figures.non_library == []
     assert figures.unreadable == []
     assert figures.wrote_when_refused == []
+    assert figures.long_messages == []
 
 
 def test_the_guard_can_generate_every_parameter_of_every_command() -> None:

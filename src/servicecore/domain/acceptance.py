@@ -36,6 +36,7 @@ from servicecore.domain.values import (
     aware,
     check_aware,
     check_text,
+    describe,
     evidence_tuple,
     identifier,
     instance_of,
@@ -357,10 +358,10 @@ class Acceptance(SlaTracked):
                 raise ValidationError("results", f"each result must be a CriterionResult, got {type(result).__name__}")
             if result.criterion_code not in known:
                 raise ValidationError(
-                    "results", f"unknown criterion {result.criterion_code!r}; criteria: {sorted(known)}"
+                    "results", f"unknown criterion {describe(result.criterion_code)}; criteria: {sorted(known)}"
                 )
             if result.criterion_code in seen:
-                raise ValidationError("results", f"criterion {result.criterion_code!r} appears twice")
+                raise ValidationError("results", f"criterion {describe(result.criterion_code)} appears twice")
             seen.add(result.criterion_code)
         missing = [c.code for c in self.criteria if c.required and c.code not in seen]
         if missing:

@@ -185,7 +185,9 @@ def check_aware(field: str, value: object) -> datetime:
     if not isinstance(value, datetime):
         raise ValidationError(field, f"must be a datetime, got {type(value).__name__}")
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValidationError(field, f"must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}, got {value!r}")
+        raise ValidationError(
+            field, f"must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}, got {describe(value)}"
+        )
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, f"must be timezone-aware, got naive {value.isoformat()}")
     return value

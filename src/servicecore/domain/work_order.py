@@ -35,6 +35,7 @@ from servicecore.domain.values import (
     aware,
     check_id,
     check_text,
+    describe,
     evidence_tuple,
     identifier,
     instance_of,
@@ -272,7 +273,7 @@ class WorkOrder(SlaTracked):
             if candidate.key == key:
                 return candidate
         raise ValidationError(
-            "step_key", f"work order {self.id} has no step {key!r}; steps: {[s.key for s in self.steps]}"
+            "step_key", f"work order {self.id} has no step {describe(key)}; steps: {[s.key for s in self.steps]}"
         )
 
     # --- commands -----------------------------------------------------------

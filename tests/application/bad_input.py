@@ -17,8 +17,10 @@ print them.
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 import json
+import types
 import typing
 from collections import Counter
 from collections.abc import Callable
@@ -113,6 +115,26 @@ def bad_values() -> st.SearchStrategy[Any]:
         [object(), sc.Money("1", "CNY"), AGENT, WANG_FANG, RetryPolicy(), sc.PEST_CONTROL],
     ]
     return st.sampled_from(groups).flatmap(st.sampled_from)
+
+
+def confusable_values(hint: Any) -> st.SearchStrategy[Any]:
+    """Bad values a caller could plausibly pass for a parameter typed ``hint``: None for text, an id
+    for an actor, a string for a number, a naive or far-off time: the mistakes that poisoned cases."""
+    options = set(typing.get_args(hint)) if typing.get_origin(hint) in (typing.Union, types.UnionType) else {hint}
+    values: list[Any] = [None, 1, b"x", ["a"]]
+    if str in options:
+        values += [True, 0, {"a": 1}, "a\x00b", "\udc80"]
+    if int in options:
+        values += ["1", 1.0, 10**30, -(2**63)]
+    if datetime in options:
+        values += [datetime(2026, 3, 2, 9, 0), datetime.max.replace(tzinfo=UTC), "2026-03-02T09:00:00+08:00"]
+    if timedelta in options:
+        values += [timedelta.max, timedelta(0), -timedelta(days=1), 7]
+    if any(typing.get_origin(option) in (collections.abc.Iterable, collections.abc.Sequence) for option in options):
+        values += ["E-010", [None], [1], [["nested"]], {"E-010": 1}]
+    if any(isinstance(option, type) and attrs.has(option) for option in options):
+        values += ["E-020", {"id": "E-020"}, AGENT.ref, object()]
+    return st.sampled_from([v for v in values if not (v is None and type(None) in options)])
 
 
 # --- the world: cases in every state a command needs ------------------------------------
@@ -437,7 +459,7 @@ def draw_call(data: st.DataObject, world: World, command: str, cases: dict[tuple
         if optional and data.draw(st.booleans(), label=f"leave {parameter.name} out"):
             continue
         if bad == parameter.name:
-            value = data.draw(bad_values(), label=parameter.name)
+            value = data.draw(bad_values() | confusable_values(hints[parameter.name]), label=parameter.name)
         else:
             value = data.draw(
                 good_values(command, parameter.name, hints[parameter.name], world, cases), label=parameter.name

@@ -87,9 +87,9 @@ def check_text(field: str, value: object, *, single_line: bool = False, optional
       (U+202A–U+202E, U+2066–U+2069), which can make one id look like another.
       Free text keeps them: right-to-left text needs them.
 
-    Nothing is stripped out silently: a refused character is named with its
-    position. Unless ``optional`` (an empty note is fine), the text must have a
-    non-blank character.
+    A refused character is never dropped silently: the error names it and its
+    position. Only surrounding whitespace is stripped from the result. Unless
+    ``optional`` (an empty note is fine), the text must have a non-blank character.
     """
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {type(value).__name__} {describe(value)}")

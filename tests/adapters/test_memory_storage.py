@@ -31,6 +31,10 @@ class TestMemoryStorage(StorageContract):
         yield backend
         backend.close()
 
+    @pytest.fixture
+    def reopen(self, storage: StorageBackend) -> Callable[[], StorageBackend]:
+        return lambda: storage  # the store is the object itself
+
 
 @pytest.fixture
 def storage() -> MemoryStorage:

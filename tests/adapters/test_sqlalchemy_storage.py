@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,10 @@ class TestSqliteStorage(StorageContract):
         yield backend
         backend.close()
 
+    @pytest.fixture
+    def reopen(self, tmp_path: Path) -> Callable[[], StorageBackend]:
+        return lambda: SQLAlchemyStorage(tmp_path / "servicecore.sqlite3", cache_size=0)
+
 
 @pytest.fixture(scope="module")
 def postgres_url(postgres: TemporaryPostgres) -> str:
@@ -54,6 +58,10 @@ class TestPostgresStorage(StorageContract):
             connection.execute(text(f"TRUNCATE {assignees.name}, {aggregates.name}, {outbox.name}"))
         yield backend
         backend.close()
+
+    @pytest.fixture
+    def reopen(self, postgres_url: str) -> Callable[[], StorageBackend]:
+        return lambda: SQLAlchemyStorage(postgres_url, cache_size=0)
 
 
 # --- migrations ----------------------------------------------------------------------------

@@ -9,9 +9,12 @@ outbox notifications → commit. If anything raises, nothing is written.
 
 from __future__ import annotations
 
+import collections.abc
 import contextvars
 import functools
 import inspect
+import types
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,7 +28,7 @@ from servicecore.application.sla import SlaService
 from servicecore.domain.aggregate import as_stored
 from servicecore.domain.errors import ConcurrencyError, PermissionDeniedError, ValidationError
 from servicecore.domain.events import DomainEvent
-from servicecore.domain.values import Actor, HistoryEntry
+from servicecore.domain.values import Actor, HistoryEntry, check_aware, check_id, check_text, describe
 from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork, index_fields
@@ -69,10 +72,15 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
     The ``actor`` keyword argument is checked before anything else runs. Reads
     take ``actor`` optionally: without one, the caller is trusted application code,
     unless the desk is strict (then every command needs its actor).
+    Then every other argument is checked against the method's type hints
+    (:class:`_Arguments`), so a wrongly typed argument is a :class:`ValidationError`
+    naming it before the command touches storage.
     """
     name = method.__name__
-    parameter = inspect.signature(method).parameters.get("actor")
+    signature = inspect.signature(method)
+    parameter = signature.parameters.get("actor")
     actor_required = parameter is not None and parameter.default is inspect.Parameter.empty
+    arguments = _Arguments(method, signature)
 
     @functools.wraps(method)
     def checked(self: D, /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -81,18 +89,109 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
             if actor_required or self._strict:  # a change always has someone who made it
                 why = "" if actor_required else " (this service desk is strict: reads need an actor too)"
                 raise ValidationError("actor", f"{name} needs the Actor who runs it{why}")
-            return method(self, *args, **kwargs)
+            call_args, call_kwargs = arguments.check(self, args, kwargs)
+            return method(self, *call_args, **call_kwargs)
         if not isinstance(actor, Actor):
             raise ValidationError("actor", f"must be an Actor, got {type(actor).__name__}")
         self._permissions.check(actor, name)
+        call_args, call_kwargs = arguments.check(self, args, kwargs)
         token = _CALLER.set(_Caller(actor, name, self._permissions.limits_to_own_cases(actor, name)))
         try:
-            return method(self, *args, **kwargs)
+            return method(self, *call_args, **call_kwargs)
         finally:
             _CALLER.reset(token)
 
     checked.__servicecore_command__ = name  # type: ignore[attr-defined]
     return checked
+
+
+MAX_INT = 2**62
+"""The largest whole number (in size) a command accepts: every backend stores and compares it as a 64-bit integer."""
+
+
+class _Arguments:
+    """Checks a command's arguments against its type hints before the command runs.
+
+    The hints are the contract, so a command added later is checked without
+    writing anything for it: an argument of the wrong type is a
+    :class:`ValidationError` naming the parameter, never an ``AttributeError``
+    deep inside. ``*_id`` parameters must be ids (:func:`check_id`), text obeys
+    :func:`check_text`, whole numbers stay within :data:`MAX_INT`, instants
+    within the years :func:`check_aware` accepts, and a collection is copied
+    into a tuple after each item was checked (so a generator is read once).
+    Finer rules (required text, ranges, states) stay with the domain.
+    """
+
+    def __init__(self, method: Callable[..., Any], signature: inspect.Signature) -> None:
+        self._method = method
+        self._signature = signature
+        self._hints: dict[str, Any] | None = None
+
+    def check(
+        self, desk: object, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        if self._hints is None:  # resolved on first use: the annotations are strings until every module is loaded
+            self._hints = typing.get_type_hints(self._method)
+        try:
+            bound = self._signature.bind(desk, *args, **kwargs)
+        except TypeError as error:
+            raise ValidationError("arguments", f"{self._method.__name__}: {error}") from None
+        for name, value in bound.arguments.items():
+            hint = self._hints.get(name)
+            if name in ("self", "actor") or hint is None:
+                continue
+            bound.arguments[name] = _check_argument(name, hint, value)
+        return bound.args[1:], bound.kwargs
+
+
+def _check_argument(field: str, hint: Any, value: Any) -> Any:
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if value is None:
+        if type(None) in options:
+            return None
+        raise ValidationError(field, f"is required, got None (expected {_expected(options)})")
+    options = tuple(option for option in options if option is not type(None))
+    for option in options:
+        origin = typing.get_origin(option)
+        if origin in (collections.abc.Iterable, collections.abc.Sequence):
+            return _check_items(field, typing.get_args(option)[0], value)
+        if origin is not None:  # another generic (a mapping, a callable): its class is what can be checked here
+            if isinstance(value, origin):
+                return value
+            continue
+        if option is str or option.__class__ is typing.NewType:
+            if isinstance(value, str):
+                if field.split("[", 1)[0].endswith(("_id", "_ids")) or option.__class__ is typing.NewType:
+                    return check_id(field, value)
+                check_text(field, value, optional=True)
+                return value
+        elif option is bool:
+            if isinstance(value, bool):
+                return value
+        elif option is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                if abs(value) > MAX_INT:
+                    raise ValidationError(field, f"must be at most {MAX_INT} in size, got {describe(value)}")
+                return value
+        elif option is datetime:
+            if isinstance(value, datetime):
+                return check_aware(field, value)
+        elif isinstance(option, type) and isinstance(value, option):
+            return value
+    raise ValidationError(field, f"must be {_expected(options)}, got {type(value).__name__} {describe(value)}")
+
+
+def _check_items(field: str, hint: Any, value: Any) -> tuple[Any, ...]:
+    if isinstance(value, str | bytes | bytearray | collections.abc.Mapping) or not isinstance(
+        value, collections.abc.Iterable
+    ):
+        raise ValidationError(field, f"must be a list or tuple, got {type(value).__name__} {describe(value)}")
+    return tuple(_check_argument(f"{field}[{index}]", hint, item) for index, item in enumerate(value))
+
+
+def _expected(options: tuple[Any, ...]) -> str:
+    names = [getattr(option, "__name__", str(option)) for option in options]
+    return " or ".join(names)
 
 
 def command_names(cls: type) -> tuple[str, ...]:

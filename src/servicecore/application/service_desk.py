@@ -44,6 +44,7 @@ from servicecore.domain.values import (
     WorkOrderId,
     as_tuple,
     check_aware,
+    describe,
 )
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder, WorkOrderStatus
 from servicecore.plugins import Plugins
@@ -358,7 +359,7 @@ class ServiceDesk(DisciplineCommands):
         found = self._templates.get(template)
         if found is None:
             raise ValidationError(
-                "template", f"unknown checklist template {template!r}; known: {sorted(self._templates)}"
+                "template", f"unknown checklist template {describe(template)}; known: {sorted(self._templates)}"
             )
         return found
 
@@ -756,7 +757,7 @@ class ServiceDesk(DisciplineCommands):
         """
         sla = self._require_sla()
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ValidationError("batch", f"expected a whole number of at least 1, got {batch!r}")
+            raise ValidationError("batch", f"expected a whole number of at least 1, got {describe(batch)}")
         at = self._now() if now is None else check_aware("now", now)
         alerts: list[Alert] = []
         scanned = conflicts = 0

@@ -42,10 +42,15 @@ from servicecore.domain.values import (
     aware,
     check_aware,
     check_text,
+    describe,
     evidence_tuple,
+    identifier,
+    instance_of,
     is_bool,
-    non_empty,
+    non_empty_line,
     optional_aware,
+    optional_line,
+    optional_text,
     parse_enum,
 )
 from servicecore.domain.work_order import AS_SUPERVISOR, WorkOrder
@@ -67,18 +72,18 @@ def _inspector_kind(value: InspectorKind | str) -> InspectorKind:
 class Inspector:
     """The person who inspects, and on whose behalf."""
 
-    person: ActorRef = attrs.field(validator=attrs.validators.instance_of(ActorRef))
+    person: ActorRef = attrs.field(validator=instance_of(ActorRef))
     kind: InspectorKind = attrs.field(converter=_inspector_kind)
-    organisation: str = ""
+    organisation: str = attrs.field(default="", validator=optional_line)
 
 
 @attrs.frozen(kw_only=True)
 class CriterionResult:
     """Pass or fail for one criterion in one round, with a note and evidence."""
 
-    criterion_code: str = attrs.field(validator=non_empty)
+    criterion_code: str = attrs.field(validator=non_empty_line)
     passed: bool = attrs.field(validator=is_bool)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
     evidence: tuple[EvidenceRef, ...] = attrs.field(default=(), converter=evidence_tuple)
 
 
@@ -104,14 +109,14 @@ class RectificationOrder:
 
     round: int
     failed_criteria: tuple[str, ...]
-    responsible_party: str = attrs.field(validator=non_empty)
+    responsible_party: str = attrs.field(validator=non_empty_line)
     deadline: datetime = attrs.field(validator=aware)
     ordered_by: ActorRef
     ordered_at: datetime = attrs.field(validator=aware)
-    instructions: str = ""
+    instructions: str = attrs.field(default="", validator=optional_text)
     rectified_by: ActorRef | None = None
     rectified_at: datetime | None = attrs.field(default=None, validator=optional_aware)
-    rectification_note: str = ""
+    rectification_note: str = attrs.field(default="", validator=optional_text)
 
     @property
     def late(self) -> bool:
@@ -124,9 +129,9 @@ class AcceptanceReport:
     """The signed acceptance report (验收报告)."""
 
     round: int
-    signed_by: str = attrs.field(validator=non_empty)
+    signed_by: str = attrs.field(validator=non_empty_line)
     signed_at: datetime = attrs.field(validator=aware)
-    summary: str = ""
+    summary: str = attrs.field(default="", validator=optional_text)
 
 
 class AcceptanceStatus(enum.StrEnum):
@@ -156,12 +161,12 @@ def _criteria(_: Any, attribute: attrs.Attribute[Any], value: tuple[AcceptanceCr
 class Acceptance(SlaTracked):
     """Acceptance of the service delivered under an agreement. Create with :meth:`open`."""
 
-    id: AcceptanceId = attrs.field(validator=non_empty)
-    agreement_id: AgreementId = attrs.field(validator=non_empty)
-    request_id: RequestId = attrs.field(validator=non_empty)
+    id: AcceptanceId = attrs.field(validator=identifier)
+    agreement_id: AgreementId = attrs.field(validator=identifier)
+    request_id: RequestId = attrs.field(validator=identifier)
     work_order_ids: tuple[WorkOrderId, ...] = ()
     criteria: tuple[AcceptanceCriterion, ...] = attrs.field(converter=criterion_tuple, validator=_criteria)
-    inspector: Inspector = attrs.field(validator=attrs.validators.instance_of(Inspector))
+    inspector: Inspector = attrs.field(validator=instance_of(Inspector))
     status: AcceptanceStatus = AcceptanceStatus.AWAITING_INSPECTION
     rounds: tuple[InspectionRound, ...] = ()
     rectifications: tuple[RectificationOrder, ...] = ()
@@ -382,10 +387,10 @@ class Acceptance(SlaTracked):
                 raise ValidationError("results", f"each result must be a CriterionResult, got {type(result).__name__}")
             if result.criterion_code not in known:
                 raise ValidationError(
-                    "results", f"unknown criterion {result.criterion_code!r}; criteria: {sorted(known)}"
+                    "results", f"unknown criterion {describe(result.criterion_code)}; criteria: {sorted(known)}"
                 )
             if result.criterion_code in seen:
-                raise ValidationError("results", f"criterion {result.criterion_code!r} appears twice")
+                raise ValidationError("results", f"criterion {describe(result.criterion_code)} appears twice")
             seen.add(result.criterion_code)
         missing = [c.code for c in self.criteria if c.required and c.code not in seen]
         if missing:

@@ -35,9 +35,14 @@ from servicecore.domain.values import (
     aware,
     check_aware,
     check_text,
+    identifier,
+    instance_of,
     is_bool,
     non_empty,
+    non_empty_line,
     optional_aware,
+    optional_identifier,
+    optional_text,
     parse_decimal,
     parse_enum,
 )
@@ -59,7 +64,7 @@ def _method(value: InspectionMethod | str) -> InspectionMethod:
 class AcceptanceCriterion:
     """One thing the customer will check at acceptance, and how."""
 
-    code: str = attrs.field(validator=non_empty)
+    code: str = attrs.field(validator=non_empty_line)
     description: str = attrs.field(validator=non_empty)
     method: InspectionMethod = attrs.field(converter=_method)
     required: bool = attrs.field(default=True, validator=is_bool)
@@ -86,9 +91,9 @@ class ServiceItem:
     """One line of the proposal: what is done, to which standard, how much, at what price."""
 
     content: str = attrs.field(validator=non_empty)
-    standard: str = attrs.field(validator=non_empty)
+    standard: str = attrs.field(validator=non_empty_line)
     quantity: Decimal = attrs.field(converter=_quantity, validator=_positive)
-    unit: str = attrs.field(validator=non_empty)
+    unit: str = attrs.field(validator=non_empty_line)
     unit_price: Money = attrs.field(validator=_non_negative_money)
 
     @property
@@ -141,10 +146,10 @@ class AgreementTerms:
     """The content of one revision: items, schedule, process and acceptance criteria."""
 
     items: tuple[ServiceItem, ...] = attrs.field(converter=_item_tuple, validator=_items)
-    schedule: Schedule = attrs.field(validator=attrs.validators.instance_of(Schedule))
+    schedule: Schedule = attrs.field(validator=instance_of(Schedule))
     criteria: tuple[AcceptanceCriterion, ...] = attrs.field(converter=criterion_tuple, validator=_criteria)
-    process: str = ""
-    notes: str = ""
+    process: str = attrs.field(default="", validator=optional_text)
+    notes: str = attrs.field(default="", validator=optional_text)
 
     @property
     def fee_total(self) -> Money:
@@ -171,15 +176,15 @@ class AgreementRevision:
     """One numbered version of the proposal, with its review and customer outcome."""
 
     number: int
-    terms: AgreementTerms = attrs.field(validator=attrs.validators.instance_of(AgreementTerms))
+    terms: AgreementTerms = attrs.field(validator=instance_of(AgreementTerms))
     author: ActorRef
     created_at: datetime = attrs.field(validator=aware)
     contributors: tuple[ActorRef, ...] = ()
     """Everyone who wrote this revision's content (the author and whoever revised it)."""
     status: RevisionStatus = RevisionStatus.DRAFT
     reviewer: ActorRef | None = None
-    review_comments: str = ""
-    customer_comments: str = ""
+    review_comments: str = attrs.field(default="", validator=optional_text)
+    customer_comments: str = attrs.field(default="", validator=optional_text)
     confirmed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
 
 
@@ -205,15 +210,15 @@ TERMINAL_STATES = frozenset({AgreementStatus.DECLINED, AgreementStatus.FULFILLED
 class ServiceAgreement:
     """A proposal for a request and its path to an active agreement. Create with :meth:`draft`."""
 
-    id: AgreementId = attrs.field(validator=non_empty)
-    request_id: RequestId = attrs.field(validator=non_empty)
-    customer_id: CustomerId = attrs.field(validator=non_empty)
+    id: AgreementId = attrs.field(validator=identifier)
+    request_id: RequestId = attrs.field(validator=identifier)
+    customer_id: CustomerId = attrs.field(validator=identifier)
     title: str = attrs.field(validator=non_empty)
     status: AgreementStatus = AgreementStatus.DRAFT
     revisions: tuple[AgreementRevision, ...] = ()
-    end_reason: str = ""
+    end_reason: str = attrs.field(default="", validator=optional_text)
     work_order_ids: tuple[WorkOrderId, ...] = ()
-    acceptance_id: AcceptanceId | None = None
+    acceptance_id: AcceptanceId | None = attrs.field(default=None, validator=optional_identifier)
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)

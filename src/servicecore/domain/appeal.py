@@ -36,8 +36,10 @@ from servicecore.domain.values import (
     aware,
     check_aware,
     check_text,
+    identifier,
     non_empty,
     optional_aware,
+    optional_text,
 )
 from servicecore.domain.violation import (
     AppealConclusion,
@@ -85,8 +87,8 @@ class AppealOutcome:
 class Appeal:
     """An appeal against one decision of a violation. Create it with :meth:`file`."""
 
-    id: AppealId = attrs.field(validator=non_empty)
-    violation_id: ViolationId = attrs.field(validator=non_empty)
+    id: AppealId = attrs.field(validator=identifier)
+    violation_id: ViolationId = attrs.field(validator=identifier)
     decision_number: int
     appellant: ActorRef
     grounds: str = attrs.field(validator=non_empty)
@@ -102,7 +104,7 @@ class Appeal:
     panel: tuple[ActorRef, ...] = ()
     outcome: AppealOutcome | None = None
     notified_at: datetime | None = attrs.field(default=None, validator=optional_aware)
-    notification: str = ""
+    notification: str = attrs.field(default="", validator=optional_text)
     """What the appellant was told when the appeal closed."""
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
@@ -195,7 +197,7 @@ class Appeal:
             actor=actor,
             at=at,
             to=AppealStatus.UNDER_REVIEW,
-            note=note or f"panel: {', '.join(m.name for m in members)}",
+            note=check_text("note", note, optional=True) or f"panel: {', '.join(m.name for m in members)}",
             panel=members,
             events=[ev.AppealReviewStarted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, panel_ids=ids)],
         )

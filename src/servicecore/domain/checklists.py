@@ -15,18 +15,18 @@ from typing import Any
 import attrs
 
 from servicecore.domain.errors import ValidationError
-from servicecore.domain.values import as_tuple, is_bool, non_empty
+from servicecore.domain.values import as_tuple, is_bool, non_empty, non_empty_line, optional_text
 
 
 @attrs.frozen
 class StepTemplate:
     """One step of a checklist template; ``title_zh`` is the Chinese title if any."""
 
-    key: str = attrs.field(validator=non_empty)
+    key: str = attrs.field(validator=non_empty_line)
     title: str = attrs.field(validator=non_empty)
     required: bool = attrs.field(default=True, validator=is_bool)
-    title_zh: str = ""
-    guidance: str = ""
+    title_zh: str = attrs.field(default="", validator=optional_text)
+    guidance: str = attrs.field(default="", validator=optional_text)
 
 
 def _step_tuple(value: Iterable[StepTemplate]) -> tuple[StepTemplate, ...]:
@@ -46,7 +46,7 @@ def _unique_steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[StepTemp
 class ChecklistTemplate:
     """A named, ordered list of steps."""
 
-    key: str = attrs.field(validator=non_empty)
+    key: str = attrs.field(validator=non_empty_line)
     title: str = attrs.field(validator=non_empty)
     steps: tuple[StepTemplate, ...] = attrs.field(converter=_step_tuple, validator=_unique_steps)
 

@@ -58,9 +58,14 @@ from servicecore.domain.values import (
     as_tuple,
     aware,
     check_aware,
+    check_id,
     check_positive_money,
     check_text,
+    describe,
+    identifier,
+    instance_of,
     non_empty,
+    optional_text,
     parse_category,
     parse_enum,
     with_article,
@@ -115,8 +120,7 @@ def staff_id_tuple(field: str, value: Iterable[ActorId]) -> tuple[ActorId, ...]:
     """Staff ids as a tuple: each a non-blank string, no repeats."""
     ids = as_tuple(field, value)
     for index, item in enumerate(ids):
-        if not isinstance(item, str) or not item.strip():
-            raise ValidationError(f"{field}[{index}]", f"must be a non-empty id, got {item!r}")
+        check_id(f"{field}[{index}]", item)
     if len(set(ids)) != len(ids):
         raise ValidationError(field, f"must not repeat an id, got {list(ids)}")
     return ids
@@ -127,8 +131,8 @@ def _subject_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
 
 
 def _optional_id(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError(attribute.name, f"must be a non-empty id or None, got {value!r}")
+    if value is not None:
+        check_id(attribute.name, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -167,7 +171,7 @@ class Remedy:
     kind: RemedyKind = attrs.field(converter=_remedy_kind)
     amount: Money | None = None
     work_order_id: WorkOrderId | None = attrs.field(default=None, validator=_optional_id)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.kind in _PAID:
@@ -268,7 +272,7 @@ class ComplaintClosure:
     how: ComplaintClosureKind
     by: ActorRef
     at: datetime = attrs.field(validator=aware)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
 
 class ComplaintStatus(enum.StrEnum):
@@ -284,6 +288,8 @@ class ComplaintStatus(enum.StrEnum):
 
 TERMINAL_STATES = frozenset({ComplaintStatus.CLOSED, ComplaintStatus.WITHDRAWN})
 OPEN_STATES = frozenset(ComplaintStatus) - TERMINAL_STATES
+MAX_SILENCE = timedelta(days=366)
+"""The longest silence period after a reply that may close a complaint without the customer's answer."""
 
 
 def _work_staff(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
@@ -299,9 +305,9 @@ def _disputed(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
 class Complaint(SlaTracked):
     """A customer's complaint. Create it with :meth:`receive`."""
 
-    id: ComplaintId = attrs.field(validator=non_empty)
-    complainant: Customer = attrs.field(validator=attrs.validators.instance_of(Customer))
-    subject: ComplaintSubject = attrs.field(validator=attrs.validators.instance_of(ComplaintSubject))
+    id: ComplaintId = attrs.field(validator=identifier)
+    complainant: Customer = attrs.field(validator=instance_of(Customer))
+    subject: ComplaintSubject = attrs.field(validator=instance_of(ComplaintSubject))
     channel: Channel = attrs.field(converter=_channel)
     category: ComplaintCategory | str = attrs.field(converter=_category)
     """A :class:`ComplaintCategory`, or custom text (see :attr:`is_category_custom`)."""
@@ -322,7 +328,7 @@ class Complaint(SlaTracked):
     """Every resolution, oldest first; a reopened complaint keeps the ones the customer rejected."""
     reopen_count: int = 0
     closure: ComplaintClosure | None = None
-    withdrawal_reason: str = ""
+    withdrawal_reason: str = attrs.field(default="", validator=optional_text)
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
     clocks: Clocks = attrs.field(factory=Clocks)
@@ -440,6 +446,8 @@ class Complaint(SlaTracked):
     ) -> Complaint:
         """Begin the investigation; ``investigator`` (default: ``actor``) handles it from now on."""
         self._check(actor, at, "start_investigation", {ComplaintStatus.ACKNOWLEDGED})
+        if investigator is not None and not isinstance(investigator, Actor):
+            raise ValidationError("investigator", f"must be an Actor or None, got {describe(investigator)}")
         handler = actor if investigator is None else investigator
         self._require_independent(handler, "start_investigation", "investigate")
         return record(
@@ -448,7 +456,7 @@ class Complaint(SlaTracked):
             actor=actor,
             at=at,
             to=ComplaintStatus.INVESTIGATING,
-            note=note or f"investigator {handler.name}",
+            note=check_text("note", note, optional=True) or f"investigator {handler.name}",
             investigator=handler.ref,
             events=[
                 ev.ComplaintInvestigationStarted(
@@ -592,7 +600,11 @@ class Complaint(SlaTracked):
                 f"period of {silence} it may be closed without an answer only from {ends.isoformat()}",
             )
         return self._close(
-            actor, at, ComplaintClosureKind.SILENCE, note or f"no answer within {silence}", "close_after_silence"
+            actor,
+            at,
+            ComplaintClosureKind.SILENCE,
+            check_text("note", note, optional=True) or f"no answer within {silence}",
+            "close_after_silence",
         )
 
     def reopen(self, *, actor: Actor, at: datetime, reason: str) -> Complaint:
@@ -657,7 +669,7 @@ class Complaint(SlaTracked):
             actor=actor,
             at=at,
             to=ComplaintStatus.CLOSED,
-            note=note or how.value,
+            note=check_text("note", note, optional=True) or how.value,
             closure=closure,
             events=[
                 ev.ComplaintClosed(
@@ -676,10 +688,13 @@ def _silence(value: object) -> timedelta:
         raise ValidationError("silence", f"must be a timedelta, got {type(value).__name__}")
     if value <= timedelta(0):
         raise ValidationError("silence", f"must be longer than zero, got {value}")
+    if value > MAX_SILENCE:  # a reply date plus timedelta.max overflows
+        raise ValidationError("silence", f"may be at most {MAX_SILENCE.days} days, got {value}")
     return value
 
 
 __all__ = [
+    "MAX_SILENCE",
     "Complaint",
     "ComplaintAcknowledgement",
     "ComplaintCategory",

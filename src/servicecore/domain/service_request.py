@@ -27,8 +27,13 @@ from servicecore.domain.values import (
     aware,
     check_aware,
     check_text,
+    identifier,
+    instance_of,
     is_bool,
     non_empty,
+    non_empty_line,
+    optional_identifier,
+    optional_text,
     parse_enum,
 )
 from servicecore.sla.clocks import Clocks, SlaTracked
@@ -88,7 +93,7 @@ class FirstResponse:
     """What the customer was first told, by whom and when."""
 
     at: datetime = attrs.field(validator=aware)
-    by: str = attrs.field(validator=non_empty)
+    by: str = attrs.field(validator=non_empty_line)
     message: str = attrs.field(validator=non_empty)
 
 
@@ -109,19 +114,19 @@ class Assessment:
 class ServiceRequest(SlaTracked):
     """A customer's request for service. Create it with :meth:`receive`."""
 
-    id: RequestId = attrs.field(validator=non_empty)
-    customer: Customer = attrs.field(validator=attrs.validators.instance_of(Customer))
+    id: RequestId = attrs.field(validator=identifier)
+    customer: Customer = attrs.field(validator=instance_of(Customer))
     channel: Channel = attrs.field(converter=_channel)
-    category: str = attrs.field(validator=non_empty)
+    category: str = attrs.field(validator=non_empty_line)
     priority: Priority = attrs.field(converter=_priority)
     description: str = attrs.field(validator=non_empty)
     received_at: datetime = attrs.field(validator=aware)
     status: RequestStatus = RequestStatus.RECEIVED
     first_response: FirstResponse | None = None
     assessment: Assessment | None = None
-    agreement_id: AgreementId | None = None
+    agreement_id: AgreementId | None = attrs.field(default=None, validator=optional_identifier)
     work_order_ids: tuple[WorkOrderId, ...] = ()
-    outcome_reason: str = ""
+    outcome_reason: str = attrs.field(default="", validator=optional_text)
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
     clocks: Clocks = attrs.field(factory=Clocks)

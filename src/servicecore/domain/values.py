@@ -7,7 +7,8 @@ naming the field, so bad input never produces a half-built object.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any, NewType, TypeVar
@@ -39,11 +40,124 @@ AppealId = NewType("AppealId", str)
 # --- attrs validators -------------------------------------------------------
 # One place for the field rules, so every message has the same shape.
 
+MAX_ID_LENGTH = 200
+"""Longest id (of a case, a person, a customer) the domain accepts, in characters.
+
+Ids are indexed by storage; PostgreSQL cannot index a key of several kilobytes.
+"""
+
+MAX_REPR = 80
+"""How many characters of a refused value an error message quotes (:func:`describe`)."""
+
+# free text: NUL, lone surrogates, C0 controls except tab, line feed and carriage return, C1 controls
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f\ud800-\udfff]")
+# a single line: also no tab or line break, and no bidi override or isolate (they can disguise an id)
+_BAD_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def describe(value: object) -> str:
+    """``repr(value)`` cut to :data:`MAX_REPR` characters: what error messages quote of a refused value.
+
+    A caller's megabyte note or a list of a million items is never echoed back
+    in full (nor into logs); the message says how long it was instead.
+    """
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__, or an int too long to print
+        return f"<{type(value).__name__}>"
+    if len(text) <= MAX_REPR:
+        return text
+    size = f"{len(value)} characters" if isinstance(value, str) else f"{len(text)} characters shown"
+    return f"{text[: MAX_REPR - 20]}... ({type(value).__name__}, {size})"
+
+
+def check_text(field: str, value: object, *, single_line: bool = False, optional: bool = False) -> str:
+    """The one rule for text the domain accepts; returns ``value`` stripped, or raises naming ``field``.
+
+    What a command accepts is exactly what every storage backend can store and
+    load back, so text must be a ``str`` (never ``None``, a number, bytes or a
+    list) and may not contain:
+
+    * NUL or a lone surrogate (no database stores them, no encoder writes them);
+    * other C0 and C1 control characters (U+0001–U+001F, U+0080–U+009F),
+      except tab, line feed and carriage return in free text (notes, comments,
+      descriptions, reasons);
+    * in a ``single_line`` field (ids, names, keys, categories, contact data):
+      no tab or line break at all, no DEL, and no bidi override or isolate characters
+      (U+202A–U+202E, U+2066–U+2069), which can make one id look like another.
+      Free text keeps them: right-to-left text needs them.
+
+    A refused character is never dropped silently: the error names it and its
+    position. Only surrounding whitespace is stripped from the result. Unless
+    ``optional`` (an empty note is fine), the text must have a non-blank character.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, got {type(value).__name__} {describe(value)}")
+    bad = (_BAD_IN_LINE if single_line else _BAD_IN_TEXT).search(value)
+    if bad is not None:
+        kind = "text on one line" if single_line else "text"
+        raise ValidationError(
+            field, f"{kind} may not contain U+{ord(bad.group()):04X} (at position {bad.start()}): {describe(value)}"
+        )
+    text = value.strip()
+    if not text and not optional:
+        raise ValidationError(field, f"must be a non-empty string, got {describe(value)}")
+    return text
+
+
+def check_id(field: str, value: object) -> str:
+    """``value`` if it is a usable id: non-blank text on one line of at most :data:`MAX_ID_LENGTH` characters.
+
+    Returned unchanged (an id is compared exactly, never stripped).
+    """
+    check_text(field, value, single_line=True)
+    assert isinstance(value, str)  # checked above
+    if len(value) > MAX_ID_LENGTH:
+        raise ValidationError(field, f"an id may have at most {MAX_ID_LENGTH} characters, got {len(value)}")
+    return value
+
 
 def non_empty(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Require a string with at least one non-blank character."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(attribute.name, f"must be a non-empty string, got {value!r}")
+    """Require free text with at least one non-blank character (see :func:`check_text`)."""
+    check_text(attribute.name, value)
+
+
+def non_empty_line(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require non-blank text on one line: a name, a key, a category (see :func:`check_text`)."""
+    check_text(attribute.name, value, single_line=True)
+
+
+def optional_text(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require free text, possibly empty: a note, a comment (see :func:`check_text`)."""
+    check_text(attribute.name, value, optional=True)
+
+
+def optional_line(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require text on one line, possibly empty (see :func:`check_text`)."""
+    check_text(attribute.name, value, single_line=True, optional=True)
+
+
+def identifier(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Require an id (see :func:`check_id`)."""
+    check_id(attribute.name, value)
+
+
+def optional_identifier(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Like :func:`identifier`, but ``None`` is allowed."""
+    if value is not None:
+        check_id(attribute.name, value)
+
+
+def instance_of(*classes: type[Any]) -> Callable[[Any, attrs.Attribute[Any], object], None]:
+    """An attrs validator requiring an instance of one of ``classes``: a :class:`ValidationError` naming
+    the field, where ``attrs.validators.instance_of`` would raise a bare ``TypeError``."""
+    expected = " or ".join(cls.__name__ for cls in classes)
+
+    def validate(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, classes):
+            raise ValidationError(attribute.name, f"must be a {expected}, got {type(value).__name__} {describe(value)}")
+
+    return validate
 
 
 def aware(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -57,10 +171,23 @@ def optional_aware(_: Any, attribute: attrs.Attribute[Any], value: object) -> No
         check_aware(attribute.name, value)
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9000
+"""The years an instant the domain accepts may fall in.
+
+Far from ``datetime.min`` and ``datetime.max``, so that converting to UTC and
+adding deadlines, windows and SLA targets never overflows.
+"""
+
+
 def check_aware(field: str, value: object) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime, else raise naming ``field``."""
+    """Return ``value`` if it is a timezone-aware datetime between :data:`EARLIEST_YEAR` and
+    :data:`LATEST_YEAR`, else raise naming ``field``."""
     if not isinstance(value, datetime):
         raise ValidationError(field, f"must be a datetime, got {type(value).__name__}")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            field, f"must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}, got {describe(value)}"
+        )
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, f"must be timezone-aware, got naive {value.isoformat()}")
     return value
@@ -69,7 +196,7 @@ def check_aware(field: str, value: object) -> datetime:
 def is_bool(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     """Require a real ``bool``: ``"no"`` is truthy, so strings and numbers are refused."""
     if not isinstance(value, bool):
-        raise ValidationError(attribute.name, f"must be True or False, got {value!r}")
+        raise ValidationError(attribute.name, f"must be True or False, got {describe(value)}")
 
 
 def as_tuple(field: str, value: Iterable[T], of: type[Any] | None = None) -> tuple[T, ...]:
@@ -78,40 +205,49 @@ def as_tuple(field: str, value: Iterable[T], of: type[Any] | None = None) -> tup
     With ``of``, every item must be an instance of that type.
     """
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ValidationError(field, f"must be a list or tuple, got {type(value).__name__} {value!r}")
+        raise ValidationError(field, f"must be a list or tuple, got {type(value).__name__} {describe(value)}")
     items = tuple(value)
     if of is not None:
         for index, item in enumerate(items):
             if not isinstance(item, of):
-                raise ValidationError(f"{field}[{index}]", f"must be a {of.__name__}, got {item!r}")
+                raise ValidationError(f"{field}[{index}]", f"must be a {of.__name__}, got {describe(item)}")
     return items
 
 
-def check_text(field: str, value: object) -> str:
-    """Return ``value`` stripped if it is a non-blank string, else raise naming ``field``."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(field, f"must be a non-empty string, got {value!r}")
-    return value.strip()
+MAX_DECIMAL_EXPONENT = 30
+"""Decimals the domain accepts lie between ``1e-30`` and ``1e30`` in size (or are zero): sums and
+products of amounts and quantities then never overflow, and a total prints in a few dozen digits."""
+MAX_DECIMAL_DIGITS = 60
+"""The most significant digits a decimal the domain accepts may have."""
 
 
 def parse_decimal(field: str, value: object) -> Decimal:
     """Convert ints, strings and Decimals to :class:`Decimal`, naming ``field`` on error.
 
     Floats are refused because ``0.1`` is not a decimal number; pass ``"0.1"``.
+    So are NaN, infinities, sizes beyond :data:`MAX_DECIMAL_EXPONENT` and more than
+    :data:`MAX_DECIMAL_DIGITS` digits, which no sum or product of amounts should meet.
     """
     if isinstance(value, bool | float):
-        raise ValidationError(field, f"must be a Decimal, int or decimal string, not {value!r}")
+        raise ValidationError(field, f"must be a Decimal, int or decimal string, not {describe(value)}")
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int | str):
         try:
             result = Decimal(value)
         except InvalidOperation:
-            raise ValidationError(field, f"is not a decimal number: {value!r}") from None
+            raise ValidationError(field, f"is not a decimal number: {describe(value)}") from None
     else:
-        raise ValidationError(field, f"must be a Decimal, int or decimal string, not {value!r}")
+        raise ValidationError(field, f"must be a Decimal, int or decimal string, not {describe(value)}")
     if not result.is_finite():
-        raise ValidationError(field, f"must be finite, got {value!r}")
+        raise ValidationError(field, f"must be finite, got {describe(value)}")
+    if result and not -MAX_DECIMAL_EXPONENT <= result.adjusted() < MAX_DECIMAL_EXPONENT:
+        raise ValidationError(
+            field,
+            f"must lie between 1e-{MAX_DECIMAL_EXPONENT} and 1e{MAX_DECIMAL_EXPONENT} in size, got {describe(value)}",
+        )
+    if len(result.as_tuple().digits) > MAX_DECIMAL_DIGITS:
+        raise ValidationError(field, f"may have at most {MAX_DECIMAL_DIGITS} significant digits, got {describe(value)}")
     return result
 
 
@@ -139,9 +275,9 @@ def parse_enum(cls: type[E], field: str, value: object) -> E:
         return value
     try:
         return cls(value)
-    except ValueError:
+    except (ValueError, TypeError):
         choices = ", ".join(repr(m.value) for m in cls)
-        raise ValidationError(field, f"must be one of {choices}; got {value!r}") from None
+        raise ValidationError(field, f"must be one of {choices}; got {describe(value)}") from None
 
 
 C = TypeVar("C", bound=enum.StrEnum)
@@ -162,7 +298,7 @@ def parse_category(cls: type[C], field: str, value: object) -> C | str:
     """
     if isinstance(value, cls):
         return value
-    text = check_text(field, value)
+    text = check_text(field, value, single_line=True)
     try:
         return cls(text)
     except ValueError:
@@ -181,7 +317,7 @@ def with_article(word: str) -> str:
 
 def _currency(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or len(value) != 3 or not value.isalpha() or not value.isupper():
-        raise ValidationError(attribute.name, f"must be an ISO 4217 code like 'CNY', got {value!r}")
+        raise ValidationError(attribute.name, f"must be an ISO 4217 code like 'CNY', got {describe(value)}")
 
 
 MINOR_UNITS: dict[str, int] = {
@@ -263,7 +399,10 @@ class Money:
 def _roles(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):
         raise ValidationError("roles", "must be a collection of role names, not a single string")
-    return frozenset(value)
+    roles = as_tuple("roles", value, of=str)
+    for index, role in enumerate(roles):
+        check_text(f"roles[{index}]", role, single_line=True)
+    return frozenset(roles)
 
 
 @attrs.frozen
@@ -277,8 +416,8 @@ class Actor:
     actor from the person it authenticated (see docs/trust-model.md).
     """
 
-    id: ActorId = attrs.field(validator=non_empty)
-    name: str = attrs.field(validator=non_empty)
+    id: ActorId = attrs.field(validator=identifier)
+    name: str = attrs.field(validator=non_empty_line)
     roles: frozenset[str] = attrs.field(factory=frozenset, converter=_roles)
 
     @property
@@ -291,19 +430,19 @@ class Actor:
 class ActorRef:
     """Who did something, as recorded in history and on documents."""
 
-    id: ActorId = attrs.field(validator=non_empty)
-    name: str = attrs.field(validator=non_empty)
+    id: ActorId = attrs.field(validator=identifier)
+    name: str = attrs.field(validator=non_empty_line)
 
 
 @attrs.frozen
 class Customer:
     """The customer a request is for. Contact data is personal data: keep it here only."""
 
-    id: CustomerId = attrs.field(validator=non_empty)
-    name: str = attrs.field(validator=non_empty)
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
+    id: CustomerId = attrs.field(validator=identifier)
+    name: str = attrs.field(validator=non_empty_line)
+    phone: str | None = attrs.field(default=None, validator=attrs.validators.optional(optional_line))
+    email: str | None = attrs.field(default=None, validator=attrs.validators.optional(optional_line))
+    address: str | None = attrs.field(default=None, validator=attrs.validators.optional(optional_text))
 
 
 @attrs.frozen
@@ -314,8 +453,8 @@ class EvidenceRef:
     document store understands.
     """
 
-    uri: str = attrs.field(validator=non_empty)
-    description: str = ""
+    uri: str = attrs.field(validator=non_empty_line)
+    description: str = attrs.field(default="", validator=optional_text)
 
 
 def evidence_tuple(value: Iterable[EvidenceRef]) -> tuple[EvidenceRef, ...]:
@@ -329,13 +468,19 @@ class HistoryEntry:
 
     at: datetime = attrs.field(validator=aware)
     actor: ActorRef
-    action: str = attrs.field(validator=non_empty)
-    from_state: str
-    to_state: str
-    note: str = ""
+    action: str = attrs.field(validator=non_empty_line)
+    from_state: str = attrs.field(validator=optional_line)
+    to_state: str = attrs.field(validator=optional_line)
+    note: str = attrs.field(default="", validator=optional_text)
 
 
 __all__ = [
+    "EARLIEST_YEAR",
+    "LATEST_YEAR",
+    "MAX_DECIMAL_DIGITS",
+    "MAX_DECIMAL_EXPONENT",
+    "MAX_ID_LENGTH",
+    "MAX_REPR",
     "MINOR_UNITS",
     "AcceptanceId",
     "Actor",
@@ -355,12 +500,20 @@ __all__ = [
     "as_tuple",
     "aware",
     "check_aware",
+    "check_id",
     "check_positive_money",
     "check_text",
+    "describe",
     "evidence_tuple",
+    "identifier",
+    "instance_of",
     "is_bool",
     "non_empty",
+    "non_empty_line",
     "optional_aware",
+    "optional_identifier",
+    "optional_line",
+    "optional_text",
     "parse_category",
     "parse_decimal",
     "parse_enum",

@@ -53,10 +53,15 @@ from servicecore.domain.values import (
     as_tuple,
     aware,
     check_aware,
+    check_id,
     check_positive_money,
     check_text,
+    identifier,
+    instance_of,
     non_empty,
     optional_aware,
+    optional_identifier,
+    optional_text,
     parse_category,
     parse_enum,
     with_article,
@@ -130,7 +135,7 @@ class ViolationSource:
     """
 
     kind: ViolationSourceKind = attrs.field(converter=_source_kind)
-    reference: str = ""
+    reference: str = attrs.field(default="", validator=optional_text)
     """The complaint id, or the acceptance/inspection id; optional for reports."""
     reported_by: ActorRef | None = None
 
@@ -191,7 +196,7 @@ class Finding:
 
     person: ActorRef = attrs.field(converter=_person)
     degree: ResponsibilityDegree = attrs.field(converter=_degree)
-    reason: str = ""
+    reason: str = attrs.field(default="", validator=optional_text)
 
     @property
     def responsible(self) -> bool:
@@ -241,7 +246,7 @@ class Sanction:
     person: ActorRef = attrs.field(converter=_person)
     kind: SanctionKind = attrs.field(converter=_sanction_kind)
     amount: Money | None = None
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
     def __attrs_post_init__(self) -> None:
         if self.kind is SanctionKind.FINE:
@@ -256,7 +261,7 @@ class Compensation:
 
     person: ActorRef = attrs.field(converter=_person)
     amount: Money = attrs.field()
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
     @amount.validator
     def _amount(self, _: attrs.Attribute[Any], value: object) -> None:
@@ -302,7 +307,7 @@ class ViolationDecision:
     """The last moment an appeal may be filed (a correction keeps the original deadline)."""
     corrects: int | None = None
     """The number of the decision this one corrects, after an upheld appeal."""
-    appeal_id: AppealId | None = None
+    appeal_id: AppealId | None = attrs.field(default=None, validator=optional_identifier)
     """The upheld appeal that produced this correction."""
 
     @property
@@ -333,14 +338,14 @@ class Publication:
     decision_number: int
     published_by: ActorRef
     published_at: datetime = attrs.field(validator=aware)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
 
 
 @attrs.frozen(kw_only=True)
 class AppealRecord:
     """What the violation knows of one appeal against it."""
 
-    appeal_id: AppealId = attrs.field(validator=non_empty)
+    appeal_id: AppealId = attrs.field(validator=identifier)
     appellant: ActorRef
     decision_number: int
     filed_at: datetime = attrs.field(validator=aware)
@@ -361,7 +366,7 @@ class AppealConclusion:
     ``upheld`` (both empty: revoked); they are empty when rejected.
     """
 
-    appeal_id: AppealId = attrs.field(validator=non_empty)
+    appeal_id: AppealId = attrs.field(validator=identifier)
     appellant: ActorRef
     decision_number: int
     upheld: bool
@@ -388,19 +393,19 @@ APPEALABLE_STATES = frozenset({ViolationStatus.DECIDED, ViolationStatus.PUBLISHE
 
 
 def _optional_violation_id(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError(attribute.name, f"must be a non-empty id or None, got {value!r}")
+    if value is not None:
+        check_id(attribute.name, value)
 
 
 @attrs.frozen(kw_only=True)
 class Violation(SlaTracked):
     """A case against a staff member. Create it with :meth:`report`."""
 
-    id: ViolationId = attrs.field(validator=non_empty)
+    id: ViolationId = attrs.field(validator=identifier)
     subject: ActorRef = attrs.field(converter=_ref_converter)
     category: ViolationCategory | str = attrs.field(converter=_category)
     """A :class:`ViolationCategory`, or custom text (see :attr:`is_category_custom`)."""
-    source: ViolationSource = attrs.field(validator=attrs.validators.instance_of(ViolationSource))
+    source: ViolationSource = attrs.field(validator=instance_of(ViolationSource))
     description: str = attrs.field(validator=non_empty)
     reported_at: datetime = attrs.field(validator=aware)
     reported_by: ActorRef
@@ -590,7 +595,7 @@ class Violation(SlaTracked):
             actor=actor,
             at=at,
             to=ViolationStatus.INVESTIGATING,
-            note=note or ", ".join(p.name for p in added),
+            note=check_text("note", note, optional=True) or ", ".join(p.name for p in added),
             investigators=(*self.investigators, *added),
             events=[
                 ev.ViolationInvestigatorsAssigned(
@@ -775,7 +780,7 @@ class Violation(SlaTracked):
             actor=actor,
             at=at,
             to=ViolationStatus.PUBLISHED,
-            note=note or f"decision {decision.number} published",
+            note=check_text("note", note, optional=True) or f"decision {decision.number} published",
             publications=(*self.publications, publication),
             events=[
                 ev.ViolationPublished(
@@ -896,7 +901,7 @@ class Violation(SlaTracked):
             actor=actor,
             at=at,
             to=ViolationStatus.FINAL,
-            note=note or f"decision {decision.number} final",
+            note=check_text("note", note, optional=True) or f"decision {decision.number} final",
             events=[
                 ev.ViolationFinalized(
                     aggregate_id=self.id, occurred_at=at, actor=actor.ref, decision_number=decision.number

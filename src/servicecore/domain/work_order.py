@@ -38,11 +38,18 @@ from servicecore.domain.values import (
     WorkOrderId,
     as_tuple,
     aware,
+    check_id,
     check_text,
+    describe,
     evidence_tuple,
+    identifier,
+    instance_of,
     is_bool,
     non_empty,
+    non_empty_line,
     optional_aware,
+    optional_line,
+    optional_text,
     parse_decimal,
     parse_enum,
 )
@@ -83,9 +90,9 @@ def _measured_value(value: Decimal | int | str) -> Decimal:
 class Measurement:
     """A reading taken during a step (e.g. ``dosage 2.5 L``)."""
 
-    name: str = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=non_empty_line)
     value: Decimal = attrs.field(converter=_measured_value)
-    unit: str = attrs.field(validator=non_empty)
+    unit: str = attrs.field(validator=non_empty_line)
 
 
 def _measurement_tuple(value: Iterable[Measurement]) -> tuple[Measurement, ...]:
@@ -98,7 +105,7 @@ class StepCompletion:
 
     by: ActorRef
     at: datetime = attrs.field(validator=aware)
-    note: str = ""
+    note: str = attrs.field(default="", validator=optional_text)
     evidence: tuple[EvidenceRef, ...] = attrs.field(default=(), converter=evidence_tuple)
     measurements: tuple[Measurement, ...] = attrs.field(default=(), converter=_measurement_tuple)
 
@@ -107,13 +114,13 @@ class StepCompletion:
 class ChecklistStep:
     """One step of a work order's checklist, instantiated from a template."""
 
-    key: str = attrs.field(validator=non_empty)
+    key: str = attrs.field(validator=non_empty_line)
     title: str = attrs.field(validator=non_empty)
     required: bool = attrs.field(default=True, validator=is_bool)
-    title_zh: str = ""
+    title_zh: str = attrs.field(default="", validator=optional_text)
     status: StepStatus = StepStatus.PENDING
     completion: StepCompletion | None = None
-    skip_reason: str = ""
+    skip_reason: str = attrs.field(default="", validator=optional_text)
 
 
 class HoldReason(enum.StrEnum):
@@ -151,9 +158,9 @@ class Hold:
     stage: HoldStage = HoldStage.PAUSED
     supervisor: ActorRef | None = None
     reported_at: datetime | None = attrs.field(default=None, validator=optional_aware)
-    plan: str = ""
+    plan: str = attrs.field(default="", validator=optional_text)
     coordinated_at: datetime | None = attrs.field(default=None, validator=optional_aware)
-    customer_message: str = ""
+    customer_message: str = attrs.field(default="", validator=optional_text)
     customer_informed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     resumed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
 
@@ -162,9 +169,9 @@ class Hold:
 class SiteSignOff:
     """The site representative's signature on completion (登记签字)."""
 
-    name: str = attrs.field(validator=non_empty)
+    name: str = attrs.field(validator=non_empty_line)
     signed_at: datetime = attrs.field(validator=aware)
-    position: str = ""
+    position: str = attrs.field(default="", validator=optional_line)
 
 
 def _assignee_tuple(value: Iterable[ActorId]) -> tuple[ActorId, ...]:
@@ -178,11 +185,10 @@ def _step_tuple(value: Iterable[ChecklistStep]) -> tuple[ChecklistStep, ...]:
 def _assignees(_: Any, attribute: attrs.Attribute[Any], value: tuple[ActorId, ...]) -> None:
     if not value:
         raise ValidationError(attribute.name, "a work order needs at least one assignee")
+    for assignee in value:  # before the set below: a list in the list is unhashable
+        check_id(attribute.name, assignee)
     if len(set(value)) != len(value):
         raise ValidationError(attribute.name, f"assignees must be unique, got {list(value)}")
-    for assignee in value:
-        if not isinstance(assignee, str) or not assignee.strip():
-            raise ValidationError(attribute.name, f"each assignee must be a non-empty id, got {assignee!r}")
 
 
 def _steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[ChecklistStep, ...]) -> None:
@@ -196,18 +202,18 @@ def _steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[ChecklistStep, 
 class WorkOrder(SlaTracked):
     """Work to be done for an active agreement. Create with :meth:`create`."""
 
-    id: WorkOrderId = attrs.field(validator=non_empty)
-    agreement_id: AgreementId = attrs.field(validator=non_empty)
-    request_id: RequestId = attrs.field(validator=non_empty)
+    id: WorkOrderId = attrs.field(validator=identifier)
+    agreement_id: AgreementId = attrs.field(validator=identifier)
+    request_id: RequestId = attrs.field(validator=identifier)
     title: str = attrs.field(validator=non_empty)
     assignees: tuple[ActorId, ...] = attrs.field(converter=_assignee_tuple, validator=_assignees)
-    window: Schedule = attrs.field(validator=attrs.validators.instance_of(Schedule))
-    template_key: str = ""
+    window: Schedule = attrs.field(validator=instance_of(Schedule))
+    template_key: str = attrs.field(default="", validator=optional_line)
     steps: tuple[ChecklistStep, ...] = attrs.field(converter=_step_tuple, validator=_steps, default=())
     status: WorkOrderStatus = WorkOrderStatus.SCHEDULED
     holds: tuple[Hold, ...] = ()
     sign_off: SiteSignOff | None = None
-    cancel_reason: str = ""
+    cancel_reason: str = attrs.field(default="", validator=optional_text)
     version: int = 0
     history: tuple[HistoryEntry, ...] = ()
     clocks: Clocks = attrs.field(factory=Clocks)
@@ -276,7 +282,7 @@ class WorkOrder(SlaTracked):
             if candidate.key == key:
                 return candidate
         raise ValidationError(
-            "step_key", f"work order {self.id} has no step {key!r}; steps: {[s.key for s in self.steps]}"
+            "step_key", f"work order {self.id} has no step {describe(key)}; steps: {[s.key for s in self.steps]}"
         )
 
     @property
@@ -295,7 +301,7 @@ class WorkOrder(SlaTracked):
             action="reassign",
             actor=actor,
             at=at,
-            note=note or ", ".join(new),
+            note=check_text("note", note, optional=True) or ", ".join(new),
             assignees=new,
             events=[ev.WorkOrderReassigned(aggregate_id=self.id, occurred_at=at, actor=actor.ref, assignees=new)],
         )
@@ -413,7 +419,7 @@ class WorkOrder(SlaTracked):
             action="report_hold",
             actor=actor,
             at=at,
-            note=_capacity(note or f"reported to {supervisor.name}", supervising),
+            note=_capacity(check_text("note", note, optional=True) or f"reported to {supervisor.name}", supervising),
             holds=(*self.holds[:-1], updated),
             events=[
                 ev.HoldReportedToSupervisor(
@@ -494,7 +500,7 @@ class WorkOrder(SlaTracked):
             actor=actor,
             at=at,
             to=WorkOrderStatus.COMPLETED,
-            note=_capacity(note or f"signed off by {sign_off.name}", supervising),
+            note=_capacity(check_text("note", note, optional=True) or f"signed off by {sign_off.name}", supervising),
             sign_off=sign_off,
             events=[
                 ev.WorkOrderCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, signed_by=sign_off.name)

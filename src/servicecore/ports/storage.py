@@ -39,6 +39,7 @@ from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
 from servicecore.domain.errors import ValidationError
 from servicecore.domain.service_request import ServiceRequest
+from servicecore.domain.values import check_text, describe
 from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.notification import Notification, OutboxMessage
@@ -51,19 +52,21 @@ T = TypeVar("T")
 
 def _text_or_none(field: str, value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value):
-        raise ValidationError(field, f"expected a non-empty string or None, got {value!r}")
+        raise ValidationError(field, f"expected a non-empty string or None, got {describe(value)}")
+    if value is not None:  # a NUL or a lone surrogate would reach the database driver
+        check_text(field, value, single_line=True, optional=True)
 
 
 def _aware_or_none(field: str, value: object) -> None:
     if value is None:
         return
     if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise ValidationError(field, f"expected a timezone-aware datetime or None, got {value!r}")
+        raise ValidationError(field, f"expected a timezone-aware datetime or None, got {describe(value)}")
 
 
 def _check_status(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, str) or not value:
-        raise ValidationError("status", f"expected a non-empty string, got {value!r}")
+        raise ValidationError("status", f"expected a non-empty string, got {describe(value)}")
 
 
 def _check_customer_id(instance: Any, attribute: Any, value: Any) -> None:
@@ -72,7 +75,7 @@ def _check_customer_id(instance: Any, attribute: Any, value: Any) -> None:
 
 def _check_assignee_ids(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
-        raise ValidationError("assignee_ids", f"expected a tuple of non-empty strings, got {value!r}")
+        raise ValidationError("assignee_ids", f"expected a tuple of non-empty strings, got {describe(value)}")
 
 
 def _check_sla_check_at(instance: Any, attribute: Any, value: Any) -> None:
@@ -177,7 +180,7 @@ def aggregate_kind_named(name: str) -> AggregateKind[Any]:
     """The registered kind stored under ``name``; :class:`ValidationError` naming ``kind`` if none."""
     found = _BY_NAME.get(name)
     if found is None:
-        raise ValidationError("kind", f"{name!r} is not a registered aggregate kind; known: {sorted(_BY_NAME)}")
+        raise ValidationError("kind", f"{describe(name)} is not a registered aggregate kind; known: {sorted(_BY_NAME)}")
     return found
 
 
@@ -194,6 +197,10 @@ def index_fields(aggregate: Any) -> IndexFields:
 # --- query arguments ------------------------------------------------------------------
 
 
+MAX_PAGE_NUMBER = 2**62
+"""The largest ``limit`` or ``offset`` a query accepts: every backend handles it as a 64-bit integer."""
+
+
 def check_limit(value: object, field: str = "limit") -> int:
     """``value`` if it is a whole number not below zero, else :class:`ValidationError` naming ``field``."""
     return _page_number(field, value)
@@ -201,9 +208,11 @@ def check_limit(value: object, field: str = "limit") -> int:
 
 def _page_number(field: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"expected a whole number, got {value!r}")
+        raise ValidationError(field, f"expected a whole number, got {describe(value)}")
     if value < 0:
         raise ValidationError(field, f"must not be negative, got {value}")
+    if value > MAX_PAGE_NUMBER:  # SQL LIMIT and OFFSET are 64-bit integers
+        raise ValidationError(field, f"must be at most {MAX_PAGE_NUMBER}, got {value}")
     return value
 
 
@@ -242,14 +251,14 @@ def list_query(
 def check_due_query(at_or_before: object, limit: object) -> tuple[datetime, int]:
     """Check :meth:`Repository.due_for_sla` (and outbox ``due``) arguments; return them typed."""
     if not isinstance(at_or_before, datetime) or at_or_before.utcoffset() is None:
-        raise ValidationError("at_or_before", f"expected a timezone-aware datetime, got {at_or_before!r}")
+        raise ValidationError("at_or_before", f"expected a timezone-aware datetime, got {describe(at_or_before)}")
     return at_or_before, _page_number("limit", limit)
 
 
 def check_instant(field: str, value: object) -> datetime:
     """``value`` if it is an aware datetime, else :class:`ValidationError` naming ``field``."""
     if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise ValidationError(field, f"expected a timezone-aware datetime, got {value!r}")
+        raise ValidationError(field, f"expected a timezone-aware datetime, got {describe(value)}")
     return value
 
 
@@ -419,6 +428,7 @@ class StorageBackend(Protocol):
 
 __all__ = [
     "AGGREGATE_KINDS",
+    "MAX_PAGE_NUMBER",
     "AggregateKind",
     "IndexFields",
     "ListQuery",

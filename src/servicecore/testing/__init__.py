@@ -28,6 +28,7 @@ including its history and pending ``events``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -167,6 +168,12 @@ class _Timeline:
         return self._now
 
 
+def one_line(text: str) -> str:
+    """``text`` with every character a single-line field refuses (controls, line breaks, bidi overrides)
+    replaced by a space: the form of a hostile text that fits a name, a key or a category."""
+    return re.sub("[\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]", " ", text)
+
+
 def sample_terms(*, text: str = "", start: datetime = START, currency: str = "CNY") -> AgreementTerms:
     """Agreement terms with two items, a schedule and two criteria (one optional)."""
 
@@ -207,7 +214,7 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
         return f"{base} {text}" if text else base
 
     clock = _Timeline(start)
-    customer = Actor(ActorId(f"C-{key}"), t("Wang Fang"), ["customer"])
+    customer = Actor(ActorId(f"C-{key}"), one_line(t("Wang Fang")), ["customer"])
     request_id, agreement_id = RequestId(f"REQ-{key}"), AgreementId(f"AGR-{key}")
     work_order_id, acceptance_id = WorkOrderId(f"WO-{key}"), AcceptanceId(f"ACC-{key}")
 
@@ -215,10 +222,10 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
     req = ServiceRequest.receive(
         id=request_id,
         customer=Customer(
-            CustomerId(customer.id), customer.name, phone=t("138 0000 0000"), email=None, address=t("Block 3")
+            CustomerId(customer.id), customer.name, phone=one_line(t("138 0000 0000")), email=None, address=t("Block 3")
         ),
         channel="phone",
-        category=t("pest control"),
+        category=one_line(t("pest control")),
         priority="high",
         description=t("Cockroaches in kitchen"),
         actor=AGENT,
@@ -228,7 +235,11 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
     req = req.acknowledge(actor=AGENT, at=clock.next(), message=t("We will assess today."))
     requests.append(req)
     req = req.assess(
-        actor=AGENT, at=clock.next(), feasible=True, analysis=t("Standard treatment"), departments=("pest", t("ops"))
+        actor=AGENT,
+        at=clock.next(),
+        feasible=True,
+        analysis=t("Standard treatment"),
+        departments=("pest", one_line(t("ops"))),
     )
     requests.append(req)
 
@@ -300,7 +311,7 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
         actor=ENGINEER,
         at=clock.next(),
         step_key="treat",
-        measurements=[Measurement(t("dosage"), "2.50", "g/m²"), Measurement("area", Decimal("12.0"), "m²")],
+        measurements=[Measurement(one_line(t("dosage")), "2.50", "g/m²"), Measurement("area", Decimal("12.0"), "m²")],
     )
     wo = wo.skip_step(actor=ENGINEER, at=clock.next(), step_key="photo", reason=t("camera broken"))
     wo = wo.complete_step(actor=ENGINEER, at=clock.next(), step_key="sign")
@@ -308,7 +319,7 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
     wo = wo.complete(
         actor=ENGINEER,
         at=clock.next(1),
-        sign_off=SiteSignOff(t("Wang Fang"), signed_at, position=t("tenant")),
+        sign_off=SiteSignOff(one_line(t("Wang Fang")), signed_at, position=one_line(t("tenant"))),
         note=t("done"),
     )
     work_orders.append(wo)
@@ -319,7 +330,7 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
         agreement_id=agr.id,
         request_id=req.id,
         criteria=revision.terms.criteria,
-        inspector=Inspector(customer.ref, InspectorKind.CUSTOMER, organisation=t("tenant")),
+        inspector=Inspector(customer.ref, InspectorKind.CUSTOMER, organisation=one_line(t("tenant"))),
         actor=AGENT,
         at=clock.next(),
         work_order_ids=[wo.id],
@@ -343,7 +354,7 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
     acc = acc.order_rectification(
         actor=AGENT,
         at=clock.next(),
-        responsible_party=t("Chen Gang"),
+        responsible_party=one_line(t("Chen Gang")),
         deadline=clock.next(0) + timedelta(days=3),
         instructions=t("re-treat"),
     )
@@ -354,7 +365,7 @@ def full_lifecycle(key: str = "1", *, text: str = "", start: datetime = START) -
         actor=customer, at=clock.next(), results=[CriterionResult(criterion_code="no-live-insects", passed=True)]
     )
     acceptances.append(acc)
-    acc = acc.sign_report(actor=customer, at=clock.next(), signed_by=t("Wang Fang"), summary=t("all good"))
+    acc = acc.sign_report(actor=customer, at=clock.next(), signed_by=one_line(t("Wang Fang")), summary=t("all good"))
     acceptances.append(acc)
 
     # --- closing -------------------------------------------------------------
@@ -376,12 +387,12 @@ def side_paths(key: str = "1", *, text: str = "", start: datetime = START) -> tu
         return f"{base} {text}" if text else base
 
     clock = _Timeline(start)
-    customer = Customer(CustomerId(f"C-{key}"), t("Zhao Min"))
+    customer = Customer(CustomerId(f"C-{key}"), one_line(t("Zhao Min")))
     declined = ServiceRequest.receive(
         id=RequestId(f"REQ-{key}-x"),
         customer=customer,
         channel="online",
-        category=t("termites"),
+        category=one_line(t("termites")),
         priority="low",
         description=t("Wooden floor"),
         actor=AGENT,
@@ -488,7 +499,7 @@ class DisciplineCase:
 
 def sample_complainant(key: str = "1", *, text: str = "") -> Customer:
     """The customer of :func:`full_lifecycle` ``key``, with all contact data filled in."""
-    suffix = f" {text}" if text else ""
+    suffix = one_line(f" {text}") if text else ""
     return Customer(
         CustomerId(f"C-{key}"),
         f"Wang Fang{suffix}",
@@ -677,7 +688,7 @@ def discipline_side_paths(
             complainant=customer,
             subject=about_engineer,
             channel="online",
-            category=t("noise at night"),
+            category=one_line(t("noise at night")),
             severity="minor",
             description=t("Loud equipment late in the evening"),
             actor=AGENT,
@@ -800,6 +811,7 @@ __all__ = [
     "discipline_case",
     "discipline_side_paths",
     "full_lifecycle",
+    "one_line",
     "sample_aggregates",
     "sample_complainant",
     "sample_discipline_aggregates",

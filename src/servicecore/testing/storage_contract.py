@@ -2,7 +2,8 @@
 
 Subclass :class:`StorageContract` in your adapter's tests, name the subclass
 ``Test...`` so pytest collects it, and override the ``storage`` fixture to give
-each test a fresh, empty backend::
+each test a fresh, empty backend, and the ``reopen`` fixture to open a second
+backend on the same store::
 
     import pytest
     from servicecore.testing.storage_contract import StorageContract
@@ -14,6 +15,10 @@ each test a fresh, empty backend::
             backend = SqliteStorage(tmp_path / "db.sqlite")
             yield backend
             backend.close()
+
+        @pytest.fixture
+        def reopen(self, tmp_path):
+            return lambda: SqliteStorage(tmp_path / "db.sqlite", cache=False)
 
 Every test inherited from the base class then runs against your backend. The
 base class itself is not collected (its name does not start with ``Test``).
@@ -44,7 +49,11 @@ What is checked (see :mod:`servicecore.ports.storage` for the contract itself):
   one unit of work at a time, ``mark_claimed`` holding a message past the
   transaction (a dispatcher's lease), all of it inside the transaction;
 * hostile strings (quotes, SQL, Unicode, emoji, long text, Markdown/HTML) and
-  hostile ids are stored as data and returned unchanged.
+  hostile ids are stored as data and returned unchanged;
+* what you accept you can load: aggregates whose text holds unusual but valid
+  text (newlines, CJK, emoji, quotes, backslashes, bidi marks, long text),
+  added and updated, load back equal through a second backend instance on the
+  same store (the ``reopen`` fixture), so a cache cannot hide a bad write.
 
 The SLA-scan tests give sample aggregates check times by substituting
 :func:`servicecore.ports.storage.sla_check_at_of` (with pytest's
@@ -119,6 +128,17 @@ _REPOSITORY_OF = {
 }
 
 _SAMPLES = sample_aggregates("1")
+UNUSUAL_TEXTS: dict[str, str] = {
+    "newlines": "第一行\n\tsecond line\r\nthird",
+    "cjk": "客户咨询与接待 · 王芳 · 浦东新区世纪大道100号",
+    "emoji": "🐜🪳 pest control 👩🏽‍🔧 ✅ 🇨🇳",
+    "quotes": 'O\'Brien said "hi" and `ran` \'\'; ""',
+    "backslashes": "C:\\path\\to \\n \\u0000 \\x00 \\ud800 \\",
+    "bidi": "עברית \u202bembedded\u202c العربية",
+    "long": "长文本 long text " * 20_000,
+}
+"""Unusual but valid text: every field that takes free text accepts it, so every backend must load it back."""
+
 _LATER = START + timedelta(days=60)
 """Commands issued by the tests happen after every sample's history."""
 
@@ -268,6 +288,23 @@ class StorageContract:
         """A fresh, empty backend. Adapter test classes must override this fixture."""
         raise NotImplementedError(
             f"{type(self).__name__} must override the 'storage' fixture to return a fresh StorageBackend"
+        )
+
+    @pytest.fixture
+    def reopen(self, storage: StorageBackend) -> Callable[[], StorageBackend]:
+        """A factory for a second backend on the same store as ``storage``, sharing no cache with it.
+
+        The "what you accept you can load" tests read back through it, so that
+        what a backend serves from memory cannot stand in for what it stored.
+        Adapter test classes must override it: a database or file backend opens
+        a new instance on the same database (with any cache off); a backend whose
+        store is the object itself (like the memory backend) may return
+        ``lambda: storage``. The tests close what it returns unless it is
+        ``storage`` itself.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must override the 'reopen' fixture to return a factory of a second "
+            "backend on the same store (see StorageContract.reopen)"
         )
 
     # --- the ports ----------------------------------------------------------
@@ -1169,6 +1206,34 @@ class StorageContract:
         with storage.unit_of_work() as uow:
             _check_ids(uow.requests.list(), sorted(a.id for a in aggregates if isinstance(a, ServiceRequest)), "list")
             _check_ids(uow.requests.list(status="closed"), [life.requests[-1].id], "list(status='closed')")
+
+    @pytest.mark.parametrize("name", sorted(UNUSUAL_TEXTS))
+    def test_what_is_accepted_loads_back_from_a_second_instance(
+        self, storage: StorageBackend, reopen: Callable[[], StorageBackend], name: str
+    ) -> None:
+        """Aggregates whose text fields hold unusual but valid text, added and updated, load back equal
+        (and list) through a second backend instance on the same store: no cache can hide a bad write."""
+        text = UNUSUAL_TEXTS[name]
+        added = (*full_lifecycle("1", text=text).finals(), *discipline_case("1", text=text).finals())
+        save(storage, *added)
+        request = attrs.evolve(full_lifecycle("2", text=text).requests[0], id=RequestId("REQ-2"))
+        save(storage, request)
+        with storage.unit_of_work() as uow:
+            updated = uow.requests.get(request.id).acknowledge(actor=AGENT, at=_LATER, message=f"ok {text}")
+            uow.requests.update(updated)
+            uow.commit()
+        second = reopen()
+        try:
+            for aggregate in added:
+                assert_stored_as(load(second, type(aggregate), aggregate.id), aggregate, version=1)
+            assert_stored_as(load(second, ServiceRequest, request.id), updated, version=2)
+            with second.unit_of_work() as uow:
+                for aggregate in added:
+                    listed = list(repository_for(uow, aggregate).list())
+                    assert aggregate.id in _ids(listed), f"{aggregate.id} is not listed by a second instance"
+        finally:
+            if second is not storage:
+                second.close()
 
     @pytest.mark.parametrize("hostile_id", HOSTILE_IDS)
     def test_hostile_ids_are_stored_as_data(self, storage: StorageBackend, hostile_id: str) -> None:

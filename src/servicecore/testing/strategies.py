@@ -90,9 +90,17 @@ from servicecore.domain.work_order import (
     WorkOrderStatus,
 )
 from servicecore.ports.notification import Notification
-from servicecore.testing import HOSTILE_TEXTS, Aggregate, DisciplineAggregate
+from servicecore.testing import HOSTILE_TEXTS, Aggregate, DisciplineAggregate, one_line
 
-_SAFE_CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+# what free text accepts (see servicecore.domain.values.check_text): no NUL, surrogates or controls but tab and newlines
+_SAFE_CHARACTERS = st.characters(
+    exclude_categories=["Cs"],
+    exclude_characters="".join(chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x80, 0xA0))),
+)
+# what a single line accepts: no control character at all, no bidi override or isolate
+_LINE_CHARACTERS = st.characters(
+    exclude_categories=["Cs", "Cc"], exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 _KEYS = st.sampled_from(
     ["arrive", "brief", "inspect", "prepare", "treat", "sign", "report", "tidy", "clean", "leave", "no-pests", "photos"]
@@ -117,6 +125,20 @@ def texts(*, min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:
 def non_blank_texts(*, max_size: int = 40) -> st.SearchStrategy[str]:
     """Text with at least one non-whitespace character (what ``non_empty`` fields accept)."""
     return texts(min_size=1, max_size=max_size).filter(lambda v: bool(v.strip()))
+
+
+@functools.cache
+def lines(*, min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:
+    """Text a single-line field accepts (names, keys, categories), sometimes a hostile text on one line."""
+    plain = st.text(_LINE_CHARACTERS, min_size=min_size, max_size=max_size)
+    hostile = st.sampled_from(sorted(one_line(v) for v in HOSTILE_TEXTS.values() if len(v) <= max(max_size, 200)))
+    return st.one_of(plain, hostile.filter(lambda v: len(v) >= min_size))
+
+
+@functools.cache
+def non_blank_lines(*, max_size: int = 40) -> st.SearchStrategy[str]:
+    """A single line with at least one non-whitespace character (what ``non_empty_line`` fields accept)."""
+    return lines(min_size=1, max_size=max_size).filter(lambda v: bool(v.strip()))
 
 
 @functools.cache
@@ -157,7 +179,7 @@ def actors(role: str) -> st.SearchStrategy[Actor]:
     return st.builds(
         Actor,
         identifiers("E").map(ActorId),
-        non_blank_texts(),
+        non_blank_lines(),
         st.frozensets(st.sampled_from(["agent", "reviewer", "engineer", "supervisor", "customer"])).map(
             lambda roles: roles | {role}
         ),
@@ -167,21 +189,21 @@ def actors(role: str) -> st.SearchStrategy[Actor]:
 @functools.cache
 def customers() -> st.SearchStrategy[Customer]:
     """A customer with optional contact data."""
-    optional = st.none() | texts(max_size=30)
+    optional = st.none() | lines(max_size=30)
     return st.builds(
         Customer,
         identifiers("C").map(CustomerId),
-        non_blank_texts(),
+        non_blank_lines(),
         phone=optional,
         email=optional,
-        address=optional,
+        address=st.none() | texts(max_size=30),
     )
 
 
 @functools.cache
 def evidence() -> st.SearchStrategy[tuple[EvidenceRef, ...]]:
     """Zero to two evidence references."""
-    return st.lists(st.builds(EvidenceRef, non_blank_texts(), texts()), max_size=2).map(tuple)
+    return st.lists(st.builds(EvidenceRef, non_blank_lines(), texts()), max_size=2).map(tuple)
 
 
 @functools.cache
@@ -189,9 +211,9 @@ def measurements() -> st.SearchStrategy[Measurement]:
     """A reading with a three-place decimal value."""
     return st.builds(
         Measurement,
-        non_blank_texts(max_size=15),
+        non_blank_lines(max_size=15),
         decimals(min_value=-(10**6), max_value=10**6, places=3),
-        non_blank_texts(max_size=5),
+        non_blank_lines(max_size=5),
     )
 
 
@@ -220,9 +242,9 @@ def _service_items(currency: str) -> st.SearchStrategy[list[ServiceItem]]:
         st.builds(
             ServiceItem,
             non_blank_texts(),
-            non_blank_texts(max_size=20),
+            non_blank_lines(max_size=20),
             decimals(min_value=Decimal("0.01"), max_value=1000, places=2),
-            non_blank_texts(max_size=10),
+            non_blank_lines(max_size=10),
             decimals(max_value=10**7).map(lambda amount: Money(amount, currency)),
         ),
         min_size=1,
@@ -325,7 +347,7 @@ def service_requests(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> ServiceR
         id=RequestId(draw(identifiers("REQ"))),
         customer=customer,
         channel=draw(st.sampled_from(Channel)),
-        category=draw(non_blank_texts()),
+        category=draw(non_blank_lines()),
         priority=draw(st.sampled_from(Priority)),
         description=draw(non_blank_texts()),
         actor=agent,
@@ -485,7 +507,7 @@ def work_orders(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> WorkOrder:
                     return w.complete(
                         actor=engineer,
                         at=clock.tick(),
-                        sign_off=SiteSignOff(draw(non_blank_texts()), signed_at, draw(texts())),
+                        sign_off=SiteSignOff(draw(non_blank_lines()), signed_at, draw(lines())),
                         note=draw(texts()),
                     )
 
@@ -535,7 +557,7 @@ def acceptances(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Acceptance:
         agreement_id=AgreementId(draw(identifiers("AGR"))),
         request_id=RequestId(draw(identifiers("REQ"))),
         criteria=criteria,
-        inspector=Inspector(inspector.ref, draw(st.sampled_from(InspectorKind)), draw(texts())),
+        inspector=Inspector(inspector.ref, draw(st.sampled_from(InspectorKind)), draw(lines())),
         actor=agent,
         at=clock.tick(),
         work_order_ids=draw(_WORK_ORDER_IDS),
@@ -561,7 +583,7 @@ def acceptances(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Acceptance:
         if a.status is AcceptanceStatus.PASSED:
             found.append(
                 lambda: a.sign_report(
-                    actor=inspector, at=clock.tick(), signed_by=draw(non_blank_texts()), summary=draw(texts())
+                    actor=inspector, at=clock.tick(), signed_by=draw(non_blank_lines()), summary=draw(texts())
                 )
             )
         if a.status is AcceptanceStatus.FAILED:
@@ -572,7 +594,7 @@ def acceptances(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Acceptance:
                 return a.order_rectification(
                     actor=agent,
                     at=at,
-                    responsible_party=draw(non_blank_texts()),
+                    responsible_party=draw(non_blank_lines()),
                     deadline=deadline,
                     instructions=draw(texts()),
                 )
@@ -635,7 +657,7 @@ def remedies(draw: st.DrawFn) -> Remedy:
     return Remedy(kind=kind, note=draw(texts()))
 
 
-_CATEGORIES = st.one_of(st.sampled_from(ComplaintCategory), non_blank_texts(max_size=20))
+_CATEGORIES = st.one_of(st.sampled_from(ComplaintCategory), non_blank_lines(max_size=20))
 
 
 @st.composite
@@ -754,12 +776,12 @@ def violations(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Violation:
     appeals registered and concluded either way, finalization)."""
     clock = _Clock(draw, draw(aware_datetimes()))
     reporter, officer, panel = draw(actors("agent")), draw(actors("discipline_officer")), draw(actors("panel"))
-    subject = ActorRef(ActorId(draw(identifiers("S"))), draw(non_blank_texts()))
-    colleague = ActorRef(ActorId(f"{subject.id}-b"), draw(non_blank_texts()))
+    subject = ActorRef(ActorId(draw(identifiers("S"))), draw(non_blank_lines()))
+    colleague = ActorRef(ActorId(f"{subject.id}-b"), draw(non_blank_lines()))
     violation = Violation.report(
         id=ViolationId(draw(identifiers("VIO"))),
         subject=subject,
-        category=draw(st.one_of(st.sampled_from(ViolationCategory), non_blank_texts(max_size=20))),
+        category=draw(st.one_of(st.sampled_from(ViolationCategory), non_blank_lines(max_size=20))),
         source=draw(violation_sources()),
         description=draw(non_blank_texts()),
         actor=reporter,
@@ -781,7 +803,7 @@ def violations(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Violation:
                 lambda: v.assign_investigators(
                     actor=officer,
                     at=clock.tick(),
-                    investigators=[ActorRef(ActorId(f"I-{next(counter)}"), draw(non_blank_texts()))],
+                    investigators=[ActorRef(ActorId(f"I-{next(counter)}"), draw(non_blank_lines()))],
                 )
             )
         if v.status is ViolationStatus.INVESTIGATING:
@@ -791,7 +813,7 @@ def violations(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Violation:
                     at=clock.tick(),
                     kind=draw(st.sampled_from(EvidenceKind)),
                     description=draw(non_blank_texts()),
-                    reference=draw(st.none() | st.builds(EvidenceRef, non_blank_texts(), texts())),
+                    reference=draw(st.none() | st.builds(EvidenceRef, non_blank_lines(), texts())),
                 )
             )
             if v.evidence:
@@ -893,8 +915,8 @@ def appeals(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Appeal:
     clock = _Clock(draw, draw(aware_datetimes()))
     officer, investigator = draw(actors("discipline_officer")), draw(actors("quality_inspector"))
     investigator = Actor(ActorId(f"I-{investigator.id}"), investigator.name, investigator.roles)
-    appellant = Actor(ActorId(draw(identifiers("S"))), draw(non_blank_texts()), ["engineer"])
-    members = [Actor(ActorId(f"P-{n}"), draw(non_blank_texts()), ["appeal_panel_member"]) for n in range(3)]
+    appellant = Actor(ActorId(draw(identifiers("S"))), draw(non_blank_lines()), ["engineer"])
+    members = [Actor(ActorId(f"P-{n}"), draw(non_blank_lines()), ["appeal_panel_member"]) for n in range(3)]
     violation = (
         Violation.report(
             id=ViolationId(draw(identifiers("VIO"))),
@@ -1002,7 +1024,9 @@ __all__ = [
     "discipline_aggregates",
     "evidence",
     "identifiers",
+    "lines",
     "measurements",
+    "non_blank_lines",
     "non_blank_texts",
     "notifications",
     "remedies",

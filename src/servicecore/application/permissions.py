@@ -168,6 +168,7 @@ DEFAULT_RULES: Mapping[str, frozenset[str]] = MappingProxyType(
         "render_appeal_decision": _APPEAL_READERS,
         # --- service levels ---
         "scan_sla": _roles(_R.SUPERVISOR, _R.ADMINISTRATOR),
+        "recompute_sla": _roles(_R.SUPERVISOR, _R.ADMINISTRATOR),
         # --- notifications ---
         "pending_notifications": _roles(_R.SUPERVISOR, _R.ADMINISTRATOR),
         "dispatch_notifications": _roles(_R.ADMINISTRATOR),

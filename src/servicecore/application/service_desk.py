@@ -12,20 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any, Literal
 
 import attrs
 
 from servicecore.application.config import ServiceDeskConfig
-from servicecore.application.core import command
+from servicecore.application.core import Changes, command
 from servicecore.application.discipline import DisciplineCommands
 from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
 from servicecore.application.notifications import DefaultNotificationPolicy, NotificationPolicy
 from servicecore.application.permissions import DEFAULT_POLICY, CommandPolicy
-from servicecore.application.sla import SlaScanResult, SlaService
+from servicecore.application.sla import SlaMove, SlaRecomputeResult, SlaScanResult, SlaService
 from servicecore.documents import AcceptanceReportDocument, RectificationNotice, WorkOrderSheet
-from servicecore.domain.acceptance import Acceptance, CriterionResult, Inspector
+from servicecore.domain.acceptance import Acceptance, AcceptanceStatus, CriterionResult, Inspector
 from servicecore.domain.agreement import AgreementStatus, AgreementTerms, Schedule, ServiceAgreement, criteria_of
-from servicecore.domain.checklists import ChecklistTemplate
+from servicecore.domain.checklists import PEST_CONTROL, ChecklistTemplate
 from servicecore.domain.errors import (
     BusinessRuleError,
     ConcurrencyError,
@@ -53,7 +54,21 @@ from servicecore.ports.ids import IdGenerator
 from servicecore.ports.notification import Notifier, OutboxMessage
 from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
 from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend
+from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert
+
+BUILT_IN_TEMPLATES: Mapping[str, ChecklistTemplate] = {PEST_CONTROL.key: PEST_CONTROL}
+"""The checklist templates a desk built by hand knows unless given others (the seed-000 pest-control one)."""
+
+_CUSTOMER_INSPECTING = frozenset(
+    {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.PASSED, AcceptanceStatus.RECTIFIED}
+)
+"""Acceptance statuses in which the customer (or the inspector they designated) must act next."""
+
+
+def default_sla() -> SlaService:
+    """The SLA service of a desk built by hand without ``sla``: the default policies on a 24×7 UTC calendar."""
+    return SlaService(BusinessCalendar.always_open("UTC"))
 
 
 class ServiceDesk(DisciplineCommands):
@@ -61,9 +76,13 @@ class ServiceDesk(DisciplineCommands):
 
     Build one with :meth:`from_config` (backends looked up by name through the
     plugin system) or pass the port implementations yourself, as tests do.
-    ``permissions`` defaults to :data:`~servicecore.application.permissions.DEFAULT_POLICY`;
-    ``sla`` (an :class:`~servicecore.application.sla.SlaService`) is optional:
-    without one, no SLA clocks run.
+    ``permissions`` defaults to :data:`~servicecore.application.permissions.DEFAULT_POLICY`.
+    A desk built by hand runs the same services as one from the configuration
+    unless told otherwise: ``sla`` defaults to :func:`default_sla` (the default
+    policies on a 24×7 UTC calendar; pass an
+    :class:`~servicecore.application.sla.SlaService` of your own, or ``sla=None``
+    to run no clocks at all), ``templates`` to :data:`BUILT_IN_TEMPLATES` (pass
+    ``{}`` for none).
     """
 
     def __init__(
@@ -77,8 +96,12 @@ class ServiceDesk(DisciplineCommands):
         templates: Mapping[str, ChecklistTemplate] | None = None,
         notification_policy: NotificationPolicy | None = None,
         permissions: CommandPolicy | None = None,
-        sla: SlaService | None = None,
+        sla: SlaService | Literal["default"] | None = "default",
     ) -> None:
+        if sla == "default":
+            sla = default_sla()
+        elif sla is not None and not isinstance(sla, SlaService):
+            raise ConfigurationError(f"sla must be an SlaService, None (no clocks) or 'default', got {sla!r}")
         super().__init__(
             storage=storage,
             clock=clock,
@@ -89,7 +112,7 @@ class ServiceDesk(DisciplineCommands):
         )
         self._notifier = notifier
         self._renderer = renderer
-        self._templates = dict(templates or {})
+        self._templates = dict(BUILT_IN_TEMPLATES if templates is None else templates)
 
     @classmethod
     def from_config(
@@ -106,7 +129,8 @@ class ServiceDesk(DisciplineCommands):
         ``plugins`` defaults to ``servicecore.plugins.Plugins()`` (built-ins and
         installed entry points); ``clock`` to the system clock; ``ids`` to UUIDs.
         The command policy is the default one with the plugins' overrides applied;
-        SLA clocks run on the configured calendar with the default policies.
+        SLA clocks run on the configured calendar (and the further
+        ``sla_calendars``) under ``sla_policies`` (default: the default policies).
         """
         cfg = config or ServiceDeskConfig()
         registry = plugins if plugins is not None else Plugins()
@@ -116,7 +140,14 @@ class ServiceDesk(DisciplineCommands):
 
             clock = clock or SystemClock()
             ids = ids or UuidIds()
-        sla = SlaService(registry.calendar(cfg.calendar, cfg.calendar_options)) if cfg.calendar else None
+        sla = None
+        if cfg.calendar:
+            sla = SlaService(
+                registry.calendar(cfg.calendar, cfg.calendar_options),
+                cfg.sla_policies,
+                calendars={name: _calendar(registry, name, spec) for name, spec in cfg.sla_calendars.items()},
+                scan_tolerance=cfg.sla_scan_tolerance,
+            )
         return cls(
             storage=registry.storage(cfg.storage, cfg.storage_options),
             notifier=registry.notifier(cfg.notifier, cfg.notifier_options),
@@ -272,8 +303,31 @@ class ServiceDesk(DisciplineCommands):
 
     @command
     def offer_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
-        """Send the approved revision to the customer."""
-        return self._change(ServiceAgreement, agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note))
+        """Send the approved revision to the customer; the request waits for their answer.
+
+        While the offer is open the request's clocks see it as ``"awaiting_customer"``
+        (the default policy pauses its resolution clock then).
+        """
+        return self._change_agreement(agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note), waiting=True)
+
+    def _change_agreement(
+        self, agreement_id: str, change: Callable[[ServiceAgreement, datetime], ServiceAgreement], *, waiting: bool
+    ) -> ServiceAgreement:
+        """Change an agreement and tell its request's clocks whether the customer holds the ball now."""
+        with self._transaction() as tx:
+            agreement = tx.get(tx.uow.agreements, agreement_id)
+            request = tx.get(tx.uow.requests, agreement.request_id)
+            agreement = change(agreement, tx.now)
+            self._customer_turn(tx, request, waiting)
+            return tx.update(tx.uow.agreements, agreement)
+
+    def _customer_turn(self, tx: Changes, request: ServiceRequest, waiting: bool) -> None:
+        """Store ``request`` seen as awaiting the customer (or no longer), if that changes."""
+        if self._sla is None:
+            return
+        turned = self._sla.awaiting_customer(request, waiting)
+        if turned is not request:
+            tx.update(tx.uow.requests, turned)
 
     @command
     def confirm_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
@@ -288,14 +342,16 @@ class ServiceDesk(DisciplineCommands):
 
     @command
     def decline_agreement(self, agreement_id: str, *, actor: Actor, reason: str) -> ServiceAgreement:
-        """The customer declines the offer."""
-        return self._change(ServiceAgreement, agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason))
+        """The customer declines the offer; the ball is back with the provider."""
+        return self._change_agreement(
+            agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason), waiting=False
+        )
 
     @command
     def request_agreement_change(self, agreement_id: str, *, actor: Actor, comments: str) -> ServiceAgreement:
-        """The customer asks for changes; a new draft revision opens."""
-        return self._change(
-            ServiceAgreement, agreement_id, lambda a, at: a.request_change(actor=actor, at=at, comments=comments)
+        """The customer asks for changes; a new draft revision opens and the ball is back with the provider."""
+        return self._change_agreement(
+            agreement_id, lambda a, at: a.request_change(actor=actor, at=at, comments=comments), waiting=False
         )
 
     @command
@@ -580,6 +636,7 @@ class ServiceDesk(DisciplineCommands):
                 work_order_ids=tuple(WorkOrderId(o) for o in chosen),
             )
             tx.update(tx.uow.agreements, agreement.link_acceptance(actor=actor, at=now, acceptance_id=acceptance.id))
+            self._customer_turn(tx, tx.get(tx.uow.requests, agreement.request_id), True)
             return tx.add(tx.uow.acceptances, acceptance)
 
     @command
@@ -643,8 +700,11 @@ class ServiceDesk(DisciplineCommands):
     ) -> Acceptance:
         with self._transaction() as tx:
             acceptance = tx.get(tx.uow.acceptances, acceptance_id)
-            tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
-            return tx.update(tx.uow.acceptances, change(acceptance, tx.now))
+            request = tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
+            acceptance = change(acceptance, tx.now)
+            # inspecting, re-inspecting and signing are the customer's to do; rectifying is the provider's
+            self._customer_turn(tx, request, acceptance.status in _CUSTOMER_INSPECTING)
+            return tx.update(tx.uow.acceptances, acceptance)
 
     @command
     def list_acceptances(
@@ -713,7 +773,14 @@ class ServiceDesk(DisciplineCommands):
     # --- service levels -----------------------------------------------------
 
     @command
-    def scan_sla(self, now: datetime | None = None, *, batch: int = 100, actor: Actor | None = None) -> SlaScanResult:
+    def scan_sla(
+        self,
+        now: datetime | None = None,
+        *,
+        batch: int = 100,
+        simulate: bool = False,
+        actor: Actor | None = None,
+    ) -> SlaScanResult:
         """Record every SLA warning, breach and escalation reached by ``now`` (default: the clock's), once.
 
         Finds the cases whose clocks need a look through the storage index
@@ -722,11 +789,27 @@ class ServiceDesk(DisciplineCommands):
         its targets, one transaction per case. Idempotent: scanning again records
         nothing new. A case changed by a concurrent command is skipped (counted in
         ``conflicts``) and found again by the next scan.
+
+        ``now`` later than the desk clock by more than the SLA service's
+        ``scan_tolerance`` (default 5 minutes) is refused with a ValidationError: a
+        breach recorded ahead of time would be false. With ``simulate=True`` any
+        ``now`` is accepted and nothing is written: the result lists what a scan at
+        that instant would record (``simulated`` is set).
         """
         sla = self._require_sla()
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise ValidationError("batch", f"expected a whole number of at least 1, got {batch!r}")
-        at = self._now() if now is None else check_aware("now", now)
+        if not isinstance(simulate, bool):
+            raise ValidationError("simulate", f"expected True or False, got {simulate!r}")
+        clock_now = self._now()
+        at = clock_now if now is None else check_aware("now", now)
+        if not simulate and at > clock_now + sla.scan_tolerance:
+            raise ValidationError(
+                "now",
+                f"{at.isoformat()} is later than the desk clock ({clock_now.isoformat()}) by more than the "
+                f"scan tolerance of {sla.scan_tolerance}; pass simulate=True to see what a scan then would record "
+                "without recording it",
+            )
         alerts: list[Alert] = []
         scanned = conflicts = 0
         for kind in AGGREGATE_KINDS:
@@ -740,10 +823,18 @@ class ServiceDesk(DisciplineCommands):
                 if not due:
                     break
                 for loaded in due:
+                    if simulate:
+                        skip.add(loaded.id)
+                        with self._storage.unit_of_work() as uow:
+                            _, reached = sla.scan(loaded, at, parties=self._sla_parties(uow, loaded))
+                        if reached:
+                            scanned += 1
+                            alerts.extend(reached)
+                        continue
                     # saved at the version it was loaded with: a command that changed it since wins
                     try:
                         with self._transaction() as tx:
-                            case, reached = sla.scan(loaded, at)
+                            case, reached = sla.scan(loaded, at, parties=self._sla_parties(tx.uow, loaded))
                             if reached:
                                 tx.update(tx.uow.repository(kind.cls), case)
                     except ConcurrencyError:
@@ -755,7 +846,59 @@ class ServiceDesk(DisciplineCommands):
                         alerts.extend(reached)
                     else:
                         skip.add(loaded.id)  # nothing reached yet: storage and clocks disagree on the instant
-        return SlaScanResult(scanned=scanned, alerts=tuple(alerts), conflicts=conflicts)
+        return SlaScanResult(scanned=scanned, alerts=tuple(alerts), conflicts=conflicts, simulated=simulate)
+
+    def _sla_parties(self, uow: Any, case: object) -> dict[str, tuple[str, ...]]:
+        """Recipients by role that only the case's neighbours know: an acceptance's work assignees."""
+        if not isinstance(case, Acceptance):
+            return {}
+        assignees: list[str] = []
+        for order_id in case.work_order_ids:
+            assignees.extend(f"actor:{a}" for a in uow.work_orders.get(order_id).assignees)
+        return {"assignee": tuple(dict.fromkeys(assignees))} if assignees else {}
+
+    @command
+    def recompute_sla(self, *, actor: Actor, calendar: str | None = None, batch: int = 100) -> SlaRecomputeResult:
+        """Recompute the due times and next checks of every open SLA clock, after a calendar changed.
+
+        Build the desk with the calendars as they now are (holidays announced, hours
+        moved), then run this: each clock that has not stopped is rescheduled on its
+        calendar (only on ``calendar``, if named), one transaction per case that
+        changed. Recorded checkpoints stay recorded; stopped clocks keep their
+        verdict. The result lists every clock that moved (case, clock, old and new
+        due time). A case changed concurrently is counted in ``conflicts``.
+        """
+        sla = self._require_sla()
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValidationError("batch", f"expected a whole number of at least 1, got {batch!r}")
+        if calendar is not None and calendar not in sla.calendars:
+            raise ValidationError("calendar", f"unknown SLA calendar {calendar!r}; known: {sorted(sla.calendars)}")
+        moves: list[SlaMove] = []
+        examined = conflicts = 0
+        for kind in AGGREGATE_KINDS:
+            if kind.name not in sla.policies:
+                continue
+            offset = 0
+            while True:
+                with self._storage.unit_of_work() as uow:
+                    page = list(uow.repository(kind.cls).list(limit=batch, offset=offset))
+                offset += len(page)
+                for loaded in page:
+                    if not any(not clock.is_stopped for clock in loaded.clocks.clocks):
+                        continue
+                    examined += 1
+                    try:
+                        with self._transaction() as tx:
+                            case, moved = sla.recompute(loaded, calendar=calendar)
+                            if moved:
+                                tx.update(tx.uow.repository(kind.cls), case)
+                    except ConcurrencyError:
+                        conflicts += 1
+                        continue
+                    moves.extend(moved)
+                if len(page) < batch:
+                    break
+        return SlaRecomputeResult(examined=examined, moves=tuple(moves), conflicts=conflicts)
 
     def _require_sla(self) -> SlaService:
         if self._sla is None:
@@ -801,4 +944,21 @@ class ServiceDesk(DisciplineCommands):
         return dispatcher.dispatch(limit=limit)
 
 
-__all__ = ["DispatchResult", "ServiceDesk"]
+def _calendar(registry: Plugins, name: str, spec: BusinessCalendar | str | Mapping[str, Any]) -> BusinessCalendar:
+    """A further SLA calendar of the configuration, under its name."""
+    if isinstance(spec, BusinessCalendar):
+        if spec.name != name:
+            raise ConfigurationError(
+                f"sla_calendars[{name!r}] is a calendar named {spec.name!r}; give it name={name!r}"
+            )
+        return spec
+    if isinstance(spec, str):
+        return registry.calendar(spec, {"name": name})
+    options = dict(spec)
+    provider = options.pop("provider", None)
+    if not isinstance(provider, str):
+        raise ConfigurationError(f"sla_calendars[{name!r}] needs a 'provider' (a calendar plugin name like 'cn')")
+    return registry.calendar(provider, {"name": name, **options})
+
+
+__all__ = ["BUILT_IN_TEMPLATES", "DispatchResult", "ServiceDesk", "default_sla"]

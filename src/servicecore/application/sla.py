@@ -11,13 +11,29 @@ and raises :class:`~servicecore.domain.events.SlaCheckpointReached` events, whos
   designated inspector, a complaint's investigator), as ``actor:<id>``; a case
   nobody is assigned to yet (a new request or complaint) goes to
   ``role:agent`` instead (:data:`UNASSIGNED_ROLE`), so no warning goes unheard;
-* ``"customer"`` → the case's customer, as ``customer:<id>``;
+* ``"customer"`` → the case's customer, as ``customer:<id>`` (never for an
+  internal clock);
+* ``"responsible"`` → whoever must act by the deadline: the party responsible for
+  the current rectification order of an acceptance, as ``party:<name>``;
 * any other name → ``role:<name>`` (``"supervisor"`` → ``role:supervisor``).
+
+The facade may name the parties of a case itself (an acceptance's ``"assignee"``
+are the assignees of the work inspected, not its inspector).
+
+Settings of :class:`SlaService`, with their defaults:
+
+=====================  ===============================================================
+``calendar``           the default business calendar (the desk's: ``"24x7"`` in UTC)
+``calendars``          further calendars by name, for policies and clocks that name one
+``policies``           :func:`default_policies`
+``scan_tolerance``     :data:`SCAN_TOLERANCE` (5 minutes): how far past the desk clock
+                       ``scan_sla(now=...)`` may look without ``simulate=True``
+=====================  ===============================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -29,8 +45,8 @@ from servicecore.domain.errors import ConfigurationError
 from servicecore.domain.values import ActorId, ActorRef
 from servicecore.ports.storage import aggregate_kind, index_fields
 from servicecore.sla.calendar import BusinessCalendar
-from servicecore.sla.clocks import Alert, SlaTracked
-from servicecore.sla.policy import ClockSpec, EscalationLevel, SlaPolicy, Target
+from servicecore.sla.clocks import Alert, Clock, SlaTracked, StatusOverride, calendar_of, schedule
+from servicecore.sla.policy import ClockSpec, EscalationLevel, OnReopen, SlaPolicy, Target
 
 A = TypeVar("A")
 
@@ -43,18 +59,54 @@ UNASSIGNED_ROLE = "agent"
 CUSTOMER_CAUSED_HOLDS = frozenset({"customer_unavailable"})
 """Work order hold reasons caused by the customer: they pause the completion clock."""
 
+AWAITING_CUSTOMER = "awaiting_customer"
+"""The status a request's clocks see while the customer holds the ball: an offered agreement
+awaits their answer, or their acceptance inspection (or signature) is pending."""
+
+RESPONSIBLE = "responsible"
+"""The role name of whoever must act by a case's deadline (an acceptance's rectification party)."""
+
+SCAN_TOLERANCE = timedelta(minutes=5)
+"""How far past the desk clock ``scan_sla(now=...)`` may look without ``simulate=True``
+(hosts' clocks differ by seconds; a breach recorded ahead of time would be false)."""
+
 
 def sla_status(aggregate: Any) -> str:
     """The status an aggregate's clocks see: its own, with customer-caused holds told apart.
 
     A work order on hold for a customer-caused reason is seen as ``"on_hold_by_customer"``,
-    so a policy can pause the completion clock for it and not for other holds.
+    so a policy can pause the completion clock for it and not for other holds. A case
+    whose clocks carry a :class:`~servicecore.sla.clocks.StatusOverride` for its current
+    status is seen as the override says (a request awaiting the customer's answer is
+    seen as :data:`AWAITING_CUSTOMER`).
     """
     status = str(aggregate.status.value)
     hold = getattr(aggregate, "current_hold", None)
     if status == "on_hold" and hold is not None and str(hold.reason.value) in CUSTOMER_CAUSED_HOLDS:
         return "on_hold_by_customer"
+    override = aggregate.clocks.override if isinstance(aggregate, SlaTracked) else None
+    if override is not None and override.status == status:
+        return override.seen_as
     return status
+
+
+def sla_instants(aggregate: Any) -> dict[str, datetime]:
+    """The named instants of a case that a :class:`~servicecore.sla.policy.ClockSpec` can refer to.
+
+    ========================================  ===============================================
+    ``"window_start"``, ``"window_end"``      a work order's scheduled window (the agreed visit)
+    ``"rectification_deadline"``              an acceptance's current rectification deadline
+    ========================================  ===============================================
+    """
+    instants: dict[str, datetime] = {}
+    window = getattr(aggregate, "window", None)
+    if window is not None:
+        instants["window_start"] = window.start
+        instants["window_end"] = window.end
+    rectifications = getattr(aggregate, "rectifications", ())
+    if rectifications:
+        instants["rectification_deadline"] = rectifications[-1].deadline
+    return instants
 
 
 def sla_priority(aggregate: Any) -> str:
@@ -75,10 +127,20 @@ def default_policies() -> dict[str, SlaPolicy]:
 
     ============================  ======================================================
     ``ServiceRequest``            first response: urgent 1 h, high 2 h, else 4 h;
-                                  resolution: urgent 2 business days (16 h), else 40 h
-    ``WorkOrder``                 completion within 16 business hours of being scheduled,
-                                  paused while on hold for a customer-caused reason
-    ``Acceptance``                rectification within 5 business days of the order
+                                  resolution: urgent 2 business days (16 h), else 40 h,
+                                  paused while the customer holds the ball
+                                  (:data:`AWAITING_CUSTOMER`: an offered agreement, an
+                                  acceptance being inspected or signed)
+    ``WorkOrder``                 completion within 16 business hours of the scheduled
+                                  window's start (the agreed visit, ``start_at=
+                                  "window_start"``), paused while on hold for a
+                                  customer-caused reason
+    ``Acceptance``                rectification by the order's deadline (``deadline=
+                                  "rectification_deadline"``; 5 business days if an
+                                  order had none), a fresh clock for each order; its
+                                  warning goes to the responsible party and the
+                                  assignees of the work inspected, its breach to them
+                                  and the supervisor
     ``Complaint``                 acknowledgement: critical 2 h, else 8 h (one working day);
                                   resolution: critical 16 h, major 24 h, else 40 h
     ``Violation``                 appeal window: 15 calendar days from the decision
@@ -91,8 +153,8 @@ def default_policies() -> dict[str, SlaPolicy]:
     # the breach itself notifies the supervisor: a level at the due time would send it twice
     escalations = (EscalationLevel.after("overdue", _hours(4), notify=("manager",)),)
 
-    def policy(name: str, *clocks: ClockSpec, warn: Decimal | None = Decimal("0.8")) -> SlaPolicy:
-        return SlaPolicy(name=name, clocks=clocks, warning_at=warn, escalations=escalations)
+    def policy(name: str, *clocks: ClockSpec, warn: Decimal | None = Decimal("0.8"), **settings: Any) -> SlaPolicy:
+        return SlaPolicy(name=name, clocks=clocks, warning_at=warn, escalations=escalations, **settings)
 
     return {
         "ServiceRequest": policy(
@@ -112,6 +174,7 @@ def default_policies() -> dict[str, SlaPolicy]:
                 name="resolution",
                 start_on={"received"},
                 stop_on={"completed", "closed", "declined", "withdrawn", "cancelled"},
+                pause_on={AWAITING_CUSTOMER},
                 targets={"urgent": Target.business(_hours(16)), "*": Target.business(_hours(40))},
             ),
         ),
@@ -120,6 +183,7 @@ def default_policies() -> dict[str, SlaPolicy]:
             ClockSpec(
                 name="completion",
                 start_on={"scheduled"},
+                start_at="window_start",
                 pause_on={"on_hold_by_customer"},
                 stop_on={"completed", "cancelled"},
                 targets={"*": Target.business(_hours(16))},
@@ -130,9 +194,13 @@ def default_policies() -> dict[str, SlaPolicy]:
             ClockSpec(
                 name="rectification",
                 start_on={"rectification_ordered"},
-                stop_on={"rectified", "passed", "accepted"},
+                deadline="rectification_deadline",
+                stop_on={"rectified", "failed", "passed", "accepted"},
                 targets={"*": Target.business_days(5)},
             ),
+            on_reopen=OnReopen.RESTART,
+            warning_notify=(RESPONSIBLE, "assignee"),
+            breach_notify=(RESPONSIBLE, "assignee", "supervisor"),
         ),
         "Complaint": policy(
             "complaint",
@@ -177,6 +245,8 @@ class SlaAlert(Alert):
     """The case's id."""
     recipients: tuple[str, ...]
     """Notification addresses resolved from the checkpoint's role names."""
+    internal: bool = False
+    """True for an internal target (OLA), reported apart from the customer's targets."""
 
 
 @attrs.frozen
@@ -189,29 +259,104 @@ class SlaScanResult:
     """Every checkpoint recorded, in the order found (:class:`SlaAlert` values, naming their case)."""
     conflicts: int = 0
     """Cases changed by a concurrent command during the scan; the next scan picks them up."""
+    simulated: bool = False
+    """True if nothing was recorded: the scan only showed what it would record (``simulate=True``)."""
+
+
+@attrs.frozen
+class SlaMove:
+    """One clock whose due time or next check moved when :meth:`ServiceDesk.recompute_sla` ran."""
+
+    case_type: str
+    """The case's kind (``"ServiceRequest"``...)."""
+    case_id: str
+    """The case's id."""
+    clock: str
+    """The clock's name."""
+    calendar: str
+    """The calendar the clock counts on."""
+    old_due: datetime
+    """The due time stored before."""
+    new_due: datetime
+    """The due time recomputed on the calendar as it is now."""
+    old_check_at: datetime | None
+    """The clock's next unrecorded checkpoint before."""
+    new_check_at: datetime | None
+    """The clock's next unrecorded checkpoint now."""
+
+
+@attrs.frozen
+class SlaRecomputeResult:
+    """What one :meth:`ServiceDesk.recompute_sla` run changed."""
+
+    examined: int
+    """Cases with at least one open clock on the calendars recomputed."""
+    moves: tuple[SlaMove, ...]
+    """Every clock whose due time or next check moved, case by case."""
+    conflicts: int = 0
+    """Cases changed by a concurrent command meanwhile: run it again for them."""
+
+
+def _calendars(
+    default: BusinessCalendar, more: Mapping[str, BusinessCalendar] | Iterable[BusinessCalendar] | None
+) -> dict[str, BusinessCalendar]:
+    found: dict[str, BusinessCalendar] = {default.name: default} if default.name else {}
+    pairs = more.items() if isinstance(more, Mapping) else ((c.name, c) for c in (more or ()))
+    for name, calendar in pairs:
+        if not isinstance(calendar, BusinessCalendar):
+            raise ConfigurationError(
+                f"the SLA calendar {name!r} must be a BusinessCalendar, got {type(calendar).__name__}"
+            )
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError("every further SLA calendar needs a name (BusinessCalendar(name=...))")
+        found[name] = calendar
+    return found
 
 
 class SlaService:
-    """Applies SLA policies to aggregates on one business calendar.
+    """Applies SLA policies to aggregates on their business calendars.
 
-    ``policies`` maps an aggregate kind's storage name (``"ServiceRequest"``,
-    ``"Complaint"``...) to its policy; kinds without one carry no clocks.
+    ``calendar`` is the default calendar; ``calendars`` (a mapping by name, or calendars
+    carrying their own ``name``) are the further ones a policy or a clock may name,
+    such as a ``"24x7"`` calendar for urgent work. ``policies`` maps an aggregate kind's
+    storage name (``"ServiceRequest"``, ``"Complaint"``...) to its policy (default:
+    :func:`default_policies`); kinds without one carry no clocks. A policy naming an
+    unknown calendar is a ConfigurationError here, not at the first command.
+    ``scan_tolerance`` (default :data:`SCAN_TOLERANCE`) is how far past the desk clock
+    a scan may be asked to look without ``simulate=True``.
     """
 
-    def __init__(self, calendar: BusinessCalendar, policies: Mapping[str, SlaPolicy] | None = None) -> None:
+    def __init__(
+        self,
+        calendar: BusinessCalendar,
+        policies: Mapping[str, SlaPolicy] | None = None,
+        *,
+        calendars: Mapping[str, BusinessCalendar] | Iterable[BusinessCalendar] | None = None,
+        scan_tolerance: timedelta = SCAN_TOLERANCE,
+    ) -> None:
         if not isinstance(calendar, BusinessCalendar):
             raise ConfigurationError(f"the SLA calendar must be a BusinessCalendar, got {type(calendar).__name__}")
+        if not isinstance(scan_tolerance, timedelta) or scan_tolerance < timedelta(0):
+            raise ConfigurationError(f"scan_tolerance must be a timedelta of 0 or more, got {scan_tolerance!r}")
         self.calendar = calendar
+        self.calendars: Mapping[str, BusinessCalendar] = _calendars(calendar, calendars)
+        self.scan_tolerance = scan_tolerance
         self.policies: Mapping[str, SlaPolicy] = dict(default_policies() if policies is None else policies)
         for kind, policy in self.policies.items():
             if not isinstance(policy, SlaPolicy):
                 raise ConfigurationError(f"the SLA policy for {kind!r} must be an SlaPolicy")
+            for spec in policy.clocks:
+                calendar_of(spec, policy, calendar, self.calendars)
 
     def policy_for(self, aggregate: object) -> SlaPolicy | None:
         """The policy that governs ``aggregate``'s clocks, if any."""
         if not isinstance(aggregate, SlaTracked):
             return None
         return self.policies.get(aggregate_kind(type(aggregate)).name)
+
+    def calendar_for(self, clock: Clock) -> BusinessCalendar:
+        """The calendar ``clock`` counts on (recorded on it by name), for its ``remaining`` and ``failed_by``."""
+        return self.calendars.get(clock.calendar, self.calendar)
 
     def observe(self, aggregate: A, at: datetime) -> A:
         """``aggregate`` with its clocks brought in step with its status at ``at``.
@@ -227,34 +372,108 @@ class SlaService:
         if clocks.observed_at is not None and at < clocks.observed_at:
             at = clocks.observed_at
         observed = clocks.observe(
-            sla_status(aggregate), at, calendar=self.calendar, policy=policy, priority=sla_priority(aggregate)
+            sla_status(aggregate),
+            at,
+            calendar=self.calendar,
+            policy=policy,
+            priority=sla_priority(aggregate),
+            instants=sla_instants(aggregate),
+            calendars=self.calendars,
         )
         if observed == clocks:
             return aggregate
         return attrs.evolve(aggregate, clocks=observed)  # type: ignore[misc]
 
-    def scan(self, aggregate: A, now: datetime) -> tuple[A, tuple[SlaAlert, ...]]:
-        """``aggregate`` with every checkpoint reached by ``now`` recorded, and one event per alert."""
+    def awaiting_customer(self, aggregate: A, waiting: bool) -> A:
+        """``aggregate`` seen as :data:`AWAITING_CUSTOMER` while it stays in its current status (or no longer).
+
+        The facade calls it when the ball passes to the customer (an agreement offered,
+        an acceptance inspected) and back; the next observation pauses or resumes the
+        clocks whose policy pauses on :data:`AWAITING_CUSTOMER`.
+        """
+        if not isinstance(aggregate, SlaTracked):
+            return aggregate
+        status = str(aggregate.status.value)  # type: ignore[attr-defined]
+        override = StatusOverride(status, AWAITING_CUSTOMER) if waiting else None
+        if aggregate.clocks.override == override:
+            return aggregate
+        return attrs.evolve(aggregate, clocks=attrs.evolve(aggregate.clocks, override=override))  # type: ignore[misc]
+
+    def scan(
+        self, aggregate: A, now: datetime, *, parties: Mapping[str, Sequence[str]] | None = None
+    ) -> tuple[A, tuple[SlaAlert, ...]]:
+        """``aggregate`` with every checkpoint reached by ``now`` recorded, and one event per alert.
+
+        ``parties`` names the recipients of a role for this case, overriding how the
+        role is resolved otherwise (an acceptance's ``"assignee"``: the work's assignees).
+        """
         if not isinstance(aggregate, SlaTracked):
             return aggregate, ()
         scanned, found = aggregate.clocks.scan(now)
         if not found:
             return aggregate, ()
-        alerts = tuple(self._case_alert(aggregate, alert) for alert in found)
+        alerts = tuple(self._case_alert(aggregate, alert, parties or {}) for alert in found)
         events = tuple(self._event(aggregate, alert) for alert in alerts)
         previous: tuple[ev.DomainEvent, ...] = aggregate.events  # type: ignore[attr-defined]
         return attrs.evolve(aggregate, clocks=scanned, events=previous + events), alerts  # type: ignore[misc]
 
-    def _case_alert(self, aggregate: Any, alert: Alert) -> SlaAlert:
+    def recompute(self, aggregate: A, *, calendar: str | None = None) -> tuple[A, tuple[SlaMove, ...]]:
+        """``aggregate`` with the due times and checkpoints of its open clocks recomputed.
+
+        For after a calendar changed (holidays announced, working hours moved): each
+        clock that has not stopped is rescheduled on its calendar as the service now
+        holds it (only on the calendar named ``calendar``, if given). Recorded
+        checkpoints stay recorded; a stopped clock keeps its verdict.
+        """
+        policy = self.policy_for(aggregate)
+        if policy is None or not isinstance(aggregate, SlaTracked):
+            return aggregate, ()
+        names = {spec.name for spec in policy.clocks}
+        moves: list[SlaMove] = []
+        updated: list[Clock] = []
+        for clock in aggregate.clocks.clocks:
+            on = self.calendar_for(clock)
+            if clock.is_stopped or clock.name not in names or (calendar is not None and on.name != calendar):
+                updated.append(clock)
+                continue
+            rescheduled = schedule(clock, on, policy)
+            if rescheduled.due_at != clock.due_at or rescheduled.next_check_at != clock.next_check_at:
+                moves.append(
+                    SlaMove(
+                        case_type=aggregate_kind(type(aggregate)).name,
+                        case_id=str(aggregate.id),  # type: ignore[attr-defined]
+                        clock=clock.name,
+                        calendar=on.name,
+                        old_due=clock.due_at,
+                        new_due=rescheduled.due_at,
+                        old_check_at=clock.next_check_at,
+                        new_check_at=rescheduled.next_check_at,
+                    )
+                )
+            updated.append(rescheduled)
+        if not moves:
+            return aggregate, ()
+        clocks = attrs.evolve(aggregate.clocks, clocks=tuple(updated))
+        return attrs.evolve(aggregate, clocks=clocks), tuple(moves)  # type: ignore[misc]
+
+    def _case_alert(self, aggregate: Any, alert: Alert, parties: Mapping[str, Sequence[str]]) -> SlaAlert:
         fields = index_fields(aggregate)
+        clock = aggregate.clocks.get(alert.clock)
+        internal = clock is not None and clock.internal
         recipients: list[str] = []
         for role in alert.notify:
-            if role == "assignee":
+            if role in parties:
+                recipients.extend(parties[role])
+            elif role == "assignee":
                 assigned = [f"actor:{a}" for a in fields.assignee_ids]
                 recipients.extend(assigned or [f"role:{UNASSIGNED_ROLE}"])
             elif role == "customer":
-                if fields.customer_id is not None:
+                if fields.customer_id is not None and not internal:
                     recipients.append(f"customer:{fields.customer_id}")
+            elif role == RESPONSIBLE:
+                rectifications = getattr(aggregate, "rectifications", ())
+                if rectifications:
+                    recipients.append(f"party:{rectifications[-1].responsible_party}")
             else:
                 recipients.append(f"role:{role}")
         return SlaAlert(
@@ -262,6 +481,7 @@ class SlaService:
             case_type=aggregate_kind(type(aggregate)).name,
             case_id=str(aggregate.id),
             recipients=tuple(dict.fromkeys(recipients)),
+            internal=internal,
         )
 
     def _event(self, aggregate: Any, alert: SlaAlert) -> ev.SlaCheckpointReached:
@@ -280,13 +500,19 @@ class SlaService:
 
 
 __all__ = [
+    "AWAITING_CUSTOMER",
     "CUSTOMER_CAUSED_HOLDS",
+    "RESPONSIBLE",
+    "SCAN_TOLERANCE",
     "SLA_ACTOR",
     "UNASSIGNED_ROLE",
     "SlaAlert",
+    "SlaMove",
+    "SlaRecomputeResult",
     "SlaScanResult",
     "SlaService",
     "default_policies",
+    "sla_instants",
     "sla_priority",
     "sla_status",
 ]

@@ -38,6 +38,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -273,6 +274,11 @@ def _policy_levels(value: Iterable[EscalationLevel]) -> tuple[EscalationLevel, .
     return () if levels is None else levels
 
 
+def _optional_name(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ValidationError(attribute.name, f"must be a non-empty name or None, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class ClockSpec:
     """One named clock: the statuses that start, pause and stop it, and its targets by priority.
@@ -280,6 +286,20 @@ class ClockSpec:
     Statuses are compared as strings, so :class:`enum.StrEnum` members work. A status in
     ``stop_on`` wins over ``pause_on``. ``escalations`` replaces the policy's levels for
     this clock when given.
+
+    Instants taken from the case (the application names them, e.g. ``"window_start"``
+    of a work order, ``"rectification_deadline"`` of an acceptance):
+
+    * ``start_at``: the clock starts at that instant instead of the instant the case
+      entered a ``start_on`` status (completion measured from the agreed visit); a case
+      without the instant starts the clock at the status change. Until that instant the
+      clock neither pauses nor sends anything, and it follows the instant if it moves.
+    * ``deadline``: that instant *is* the due time (a rectification order's deadline);
+      the target applies only to a case without one.
+
+    ``calendar`` names the business calendar of this clock (overriding the policy's).
+    ``internal`` marks an internal target (an OLA between teams): it is reported apart
+    from the customer's targets and its checkpoints never notify the customer.
     """
 
     name: str = attrs.field(validator=non_empty)
@@ -288,6 +308,10 @@ class ClockSpec:
     pause_on: frozenset[str] = attrs.field(default=frozenset(), converter=_pause_on)
     targets: tuple[tuple[str, Target], ...] = attrs.field(converter=_targets)
     escalations: tuple[EscalationLevel, ...] | None = attrs.field(default=None, converter=_levels)
+    start_at: str | None = attrs.field(default=None, validator=_optional_name)
+    deadline: str | None = attrs.field(default=None, validator=_optional_name)
+    calendar: str | None = attrs.field(default=None, validator=_optional_name)
+    internal: bool = attrs.field(default=False, validator=is_bool)
 
     def __attrs_post_init__(self) -> None:
         if not self.start_on:
@@ -297,12 +321,16 @@ class ClockSpec:
 
     def target(self, priority: str) -> Target:
         """The target for ``priority``, else the ``"*"`` target; ConfigurationError if neither exists."""
+        return dict(self.targets)[self.target_key(priority)]
+
+    def target_key(self, priority: str) -> str:
+        """The ``targets`` key that applies to ``priority``: the priority itself, else ``"*"``."""
         found = dict(self.targets)
         key = str(priority)
         if key in found:
-            return found[key]
+            return key
         if ANY_PRIORITY in found:
-            return found[ANY_PRIORITY]
+            return ANY_PRIORITY
         listed = ", ".join(found)
         raise ConfigurationError(f"clock {self.name!r} has no target for priority {key!r} (targets: {listed})")
 
@@ -341,6 +369,8 @@ class SlaPolicy:
 
     ``warning_at`` is the fraction of the target after which a clock is in warning
     (default 0.8; ``None`` for no warning). See the module documentation for the settings.
+    ``calendar`` names the business calendar its clocks count on (``None``: the
+    application's default calendar); a :class:`ClockSpec` may name its own.
     """
 
     name: str = attrs.field(validator=non_empty)
@@ -352,6 +382,7 @@ class SlaPolicy:
     hold_time: HoldTime = attrs.field(default=HoldTime.BUSINESS, converter=_hold_time)
     on_reopen: OnReopen = attrs.field(default=OnReopen.RESUME, converter=_on_reopen)
     paused_start: PausedStart = attrs.field(default=PausedStart.START_PAUSED, converter=_paused_start)
+    calendar: str | None = attrs.field(default=None, validator=_optional_name)
 
     def spec(self, clock: str) -> ClockSpec:
         """The :class:`ClockSpec` named ``clock``; ConfigurationError if the policy has none."""

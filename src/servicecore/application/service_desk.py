@@ -308,24 +308,31 @@ class ServiceDesk(DisciplineCommands):
         While the offer is open the request's clocks see it as ``"awaiting_customer"``
         (the default policy pauses its resolution clock then).
         """
-        return self._change_agreement(agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note), waiting=True)
+        return self._change_agreement(
+            agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note), actor=actor, waiting=True
+        )
 
     def _change_agreement(
-        self, agreement_id: str, change: Callable[[ServiceAgreement, datetime], ServiceAgreement], *, waiting: bool
+        self,
+        agreement_id: str,
+        change: Callable[[ServiceAgreement, datetime], ServiceAgreement],
+        *,
+        actor: Actor,
+        waiting: bool,
     ) -> ServiceAgreement:
         """Change an agreement and tell its request's clocks whether the customer holds the ball now."""
         with self._transaction() as tx:
             agreement = tx.get(tx.uow.agreements, agreement_id)
             request = tx.get(tx.uow.requests, agreement.request_id)
             agreement = change(agreement, tx.now)
-            self._customer_turn(tx, request, waiting)
+            self._customer_turn(tx, request, waiting, actor, f"agreement {agreement.id} {agreement.status.value}")
             return tx.update(tx.uow.agreements, agreement)
 
-    def _customer_turn(self, tx: Changes, request: ServiceRequest, waiting: bool) -> None:
-        """Store ``request`` seen as awaiting the customer (or no longer), if that changes."""
+    def _customer_turn(self, tx: Changes, request: ServiceRequest, waiting: bool, actor: Actor, note: str) -> None:
+        """Store ``request`` seen as awaiting the customer (or no longer), if that changes, in its history."""
         if self._sla is None:
             return
-        turned = self._sla.awaiting_customer(request, waiting)
+        turned = self._sla.awaiting_customer(request, waiting, actor=actor, at=tx.now, note=note)
         if turned is not request:
             tx.update(tx.uow.requests, turned)
 
@@ -344,14 +351,17 @@ class ServiceDesk(DisciplineCommands):
     def decline_agreement(self, agreement_id: str, *, actor: Actor, reason: str) -> ServiceAgreement:
         """The customer declines the offer; the ball is back with the provider."""
         return self._change_agreement(
-            agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason), waiting=False
+            agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason), actor=actor, waiting=False
         )
 
     @command
     def request_agreement_change(self, agreement_id: str, *, actor: Actor, comments: str) -> ServiceAgreement:
         """The customer asks for changes; a new draft revision opens and the ball is back with the provider."""
         return self._change_agreement(
-            agreement_id, lambda a, at: a.request_change(actor=actor, at=at, comments=comments), waiting=False
+            agreement_id,
+            lambda a, at: a.request_change(actor=actor, at=at, comments=comments),
+            actor=actor,
+            waiting=False,
         )
 
     @command
@@ -636,7 +646,8 @@ class ServiceDesk(DisciplineCommands):
                 work_order_ids=tuple(WorkOrderId(o) for o in chosen),
             )
             tx.update(tx.uow.agreements, agreement.link_acceptance(actor=actor, at=now, acceptance_id=acceptance.id))
-            self._customer_turn(tx, tx.get(tx.uow.requests, agreement.request_id), True)
+            request = tx.get(tx.uow.requests, agreement.request_id)
+            self._customer_turn(tx, request, True, actor, f"acceptance {acceptance.id} awaits inspection")
             return tx.add(tx.uow.acceptances, acceptance)
 
     @command
@@ -645,7 +656,9 @@ class ServiceDesk(DisciplineCommands):
     ) -> Acceptance:
         """Record the next inspection round."""
         return self._change_acceptance(
-            acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=results, note=note)
+            acceptance_id,
+            lambda a, at: a.record_inspection(actor=actor, at=at, results=results, note=note),
+            actor=actor,
         )
 
     @command
@@ -664,12 +677,15 @@ class ServiceDesk(DisciplineCommands):
             lambda a, at: a.order_rectification(
                 actor=actor, at=at, responsible_party=responsible_party, deadline=deadline, instructions=instructions
             ),
+            actor=actor,
         )
 
     @command
     def mark_rectified(self, acceptance_id: str, *, actor: Actor, note: str) -> Acceptance:
         """The failed points are reported fixed; the next round may be inspected."""
-        return self._change_acceptance(acceptance_id, lambda a, at: a.mark_rectified(actor=actor, at=at, note=note))
+        return self._change_acceptance(
+            acceptance_id, lambda a, at: a.mark_rectified(actor=actor, at=at, note=note), actor=actor
+        )
 
     @command
     def sign_acceptance_report(
@@ -696,14 +712,20 @@ class ServiceDesk(DisciplineCommands):
         return acceptance
 
     def _change_acceptance(
-        self, acceptance_id: str, change: Callable[[Acceptance, datetime], Acceptance]
+        self, acceptance_id: str, change: Callable[[Acceptance, datetime], Acceptance], *, actor: Actor
     ) -> Acceptance:
         with self._transaction() as tx:
             acceptance = tx.get(tx.uow.acceptances, acceptance_id)
             request = tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
             acceptance = change(acceptance, tx.now)
             # inspecting, re-inspecting and signing are the customer's to do; rectifying is the provider's
-            self._customer_turn(tx, request, acceptance.status in _CUSTOMER_INSPECTING)
+            self._customer_turn(
+                tx,
+                request,
+                acceptance.status in _CUSTOMER_INSPECTING,
+                actor,
+                f"acceptance {acceptance.id} {acceptance.status.value}",
+            )
             return tx.update(tx.uow.acceptances, acceptance)
 
     @command

@@ -41,8 +41,9 @@ from typing import Any, TypeVar
 import attrs
 
 from servicecore.domain import events as ev
+from servicecore.domain.aggregate import record
 from servicecore.domain.errors import ConfigurationError
-from servicecore.domain.values import ActorId, ActorRef
+from servicecore.domain.values import Actor, ActorId, ActorRef
 from servicecore.ports.storage import aggregate_kind, index_fields
 from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert, Clock, SlaTracked, StatusOverride, calendar_of, schedule
@@ -384,20 +385,25 @@ class SlaService:
             return aggregate
         return attrs.evolve(aggregate, clocks=observed)  # type: ignore[misc]
 
-    def awaiting_customer(self, aggregate: A, waiting: bool) -> A:
+    def awaiting_customer(self, aggregate: A, waiting: bool, *, actor: Actor, at: datetime, note: str = "") -> A:
         """``aggregate`` seen as :data:`AWAITING_CUSTOMER` while it stays in its current status (or no longer).
 
         The facade calls it when the ball passes to the customer (an agreement offered,
-        an acceptance inspected) and back; the next observation pauses or resumes the
-        clocks whose policy pauses on :data:`AWAITING_CUSTOMER`.
+        an acceptance inspected) and back; it is recorded in the case's history
+        (``"awaiting_customer"`` / ``"customer_acted"``) and the next observation pauses
+        or resumes the clocks whose policy pauses on :data:`AWAITING_CUSTOMER`.
+        Unchanged if the case already stands so.
         """
         if not isinstance(aggregate, SlaTracked):
             return aggregate
         status = str(aggregate.status.value)  # type: ignore[attr-defined]
         override = StatusOverride(status, AWAITING_CUSTOMER) if waiting else None
-        if aggregate.clocks.override == override:
+        current = aggregate.clocks.override
+        if current == override or (override is None and (current is None or current.status != status)):
             return aggregate
-        return attrs.evolve(aggregate, clocks=attrs.evolve(aggregate.clocks, override=override))  # type: ignore[misc]
+        clocks = attrs.evolve(aggregate.clocks, override=override)
+        action = "awaiting_customer" if waiting else "customer_acted"
+        return record(aggregate, action=action, actor=actor, at=at, note=note, clocks=clocks)  # type: ignore[type-var]
 
     def scan(
         self, aggregate: A, now: datetime, *, parties: Mapping[str, Sequence[str]] | None = None

@@ -16,8 +16,12 @@ from servicecore.application import (
     Role,
     ServiceDesk,
     ServiceDeskConfig,
+    SlaAlert,
+    SlaMove,
+    SlaRecomputeResult,
     SlaScanResult,
     SlaService,
+    default_policies,
 )
 from servicecore.domain import *  # noqa: F403  (the domain's __all__ is the public model)
 from servicecore.domain import __all__ as _domain_all
@@ -37,8 +41,12 @@ __all__ = [
     "Role",
     "ServiceDesk",
     "ServiceDeskConfig",
+    "SlaAlert",
+    "SlaMove",
+    "SlaRecomputeResult",
     "SlaScanResult",
     "SlaService",
     "__version__",
+    "default_policies",
     *_domain_all,
 ]

@@ -880,7 +880,9 @@ class ServiceDesk(DisciplineCommands):
         return {"assignee": tuple(dict.fromkeys(assignees))} if assignees else {}
 
     @command
-    def recompute_sla(self, *, actor: Actor, calendar: str | None = None, batch: int = 100) -> SlaRecomputeResult:
+    def recompute_sla(
+        self, *, calendar: str | None = None, batch: int = 100, actor: Actor | None = None
+    ) -> SlaRecomputeResult:
         """Recompute the due times and next checks of every open SLA clock, after a calendar changed.
 
         Build the desk with the calendars as they now are (holidays announced, hours

@@ -62,6 +62,7 @@ class World:
         policies: dict[str, SlaPolicy] | None = None,
         notification_policy: sc.NotificationPolicy | None = None,
         ids: SequentialIds | None = None,
+        calendars: list[BusinessCalendar] | None = None,
     ) -> None:
         self.clock = ManualClock(start)
         self.ids = ids or SequentialIds()
@@ -74,7 +75,7 @@ class World:
             ids=self.ids,
             templates={sc.PEST_CONTROL.key: sc.PEST_CONTROL},
             notification_policy=notification_policy,
-            sla=SlaService(calendar, policies),
+            sla=SlaService(calendar, policies, calendars=calendars),
         )
 
     def receive(self, priority: str = "normal") -> sc.ServiceRequest:

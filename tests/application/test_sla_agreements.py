@@ -1,0 +1,382 @@
+"""Service levels that match real agreements, through the ServiceDesk facade on memory and SQLite.
+
+Each test is a defect or capability of issue 9: the ordered rectification deadline is
+the due time, a work order is measured from its agreed visit, the request waits while
+the customer holds the ball, scans do not look into the future, clocks record what
+they measured and under which policy and calendar, several calendars, recomputing
+after a calendar change, and policies configured for a desk.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import servicecore as sc
+from servicecore.application.sla import AWAITING_CUSTOMER, SCAN_TOLERANCE, SlaService, default_policies
+from servicecore.ports.storage import StorageBackend
+from servicecore.sla import BusinessCalendar, ClockSpec, SlaPolicy, Target
+from servicecore_adapters.clocks import ManualClock
+from servicecore_adapters.ids import SequentialIds
+from servicecore_adapters.markdown import MarkdownRenderer
+from servicecore_adapters.memory import MemoryStorage
+from servicecore_adapters.notifiers import RecordingNotifier
+from tests.application.test_sla import (
+    AGENT,
+    CUSTOMER,
+    ENGINEER,
+    REVIEWER,
+    SUPERVISOR,
+    WANG,
+    WEEKDAYS,
+    World,
+    at,
+    levels,
+    storage,
+)
+
+__all__ = ["storage"]  # the memory/SQLite fixture, shared with test_sla
+
+ALWAYS = BusinessCalendar.always_open("Asia/Shanghai", name="24x7")
+
+
+def terms(start: datetime) -> sc.AgreementTerms:
+    return sc.AgreementTerms(
+        items=[sc.ServiceItem("Kitchen", "GB/T 27770", "1", "room", sc.Money("450", "CNY"))],
+        schedule=sc.Schedule(start, start + timedelta(hours=3), "Block 3, Room 201"),
+        criteria=[sc.AcceptanceCriterion("no-live-insects", "No live insects", "site_check")],
+    )
+
+
+def assessed(world: World, priority: str = "normal") -> sc.ServiceRequest:
+    request = world.receive(priority)
+    world.desk.acknowledge_request(request.id, actor=AGENT, message="We will call you")
+    return world.desk.assess_request(request.id, actor=ENGINEER, feasible=True, analysis="feasible")
+
+
+def offered(world: World, request: sc.ServiceRequest, visit: datetime) -> sc.ServiceAgreement:
+    desk = world.desk
+    agreement = desk.draft_agreement(request.id, actor=AGENT, title="Pest control", terms=terms(visit))
+    desk.submit_agreement_for_review(agreement.id, actor=AGENT)
+    desk.approve_agreement(agreement.id, actor=REVIEWER)
+    return desk.offer_agreement(agreement.id, actor=AGENT)
+
+
+def completed_order(world: World) -> sc.WorkOrder:
+    desk = world.desk
+    order = world.work_order()
+    desk.start_work_order(order.id, actor=ENGINEER)
+    for step in order.steps:
+        desk.complete_step(order.id, actor=ENGINEER, step_key=step.key, note="done")
+    return desk.complete_work_order(order.id, actor=ENGINEER, sign_off=sc.SiteSignOff("Wang Fang", world.clock.now()))
+
+
+def failed_acceptance(world: World) -> sc.Acceptance:
+    order = completed_order(world)
+    desk = world.desk
+    acceptance = desk.open_acceptance(order.agreement_id, actor=AGENT, inspector=sc.Inspector(CUSTOMER.ref, "customer"))
+    return desk.record_inspection(
+        acceptance.id,
+        actor=CUSTOMER,
+        results=[sc.CriterionResult(criterion_code="no-live-insects", passed=False, note="two seen")],
+    )
+
+
+# --- 1. the rectification order's deadline is the due time ---------------------------------
+
+
+def test_a_rectification_clock_is_due_at_the_ordered_deadline_and_tells_who_must_fix_it(
+    storage: StorageBackend,
+) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 5, 4, 9))  # Monday
+    acceptance = failed_acceptance(world)
+    world.clock.set(at(2026, 5, 6, 10))
+    acceptance = world.desk.order_rectification(
+        acceptance.id, actor=AGENT, responsible_party="Crew B", deadline=at(2026, 5, 8, 9)
+    )
+    clock = acceptance.clocks.get("rectification")
+    assert clock is not None
+    assert clock.due_at == at(2026, 5, 8, 9)  # not 5 business days later
+    assert (clock.deadline, clock.target_key, clock.policy) == (at(2026, 5, 8, 9), "deadline", "acceptance")
+
+    found = world.scan(at(2026, 5, 8, 17))
+    breach = [a for a in found.alerts if a.case_type == "Acceptance" and a.level == "breach"]
+    assert [(a.clock, a.at) for a in breach] == [("rectification", at(2026, 5, 8, 9))]
+    assert breach[0].recipients == ("party:Crew B", "actor:E-010", "role:supervisor")
+    acceptance_alerts = [a for a in found.alerts if a.case_type == "Acceptance"]
+    assert all("actor:C-100" not in a.recipients for a in acceptance_alerts), "never the customer inspector"
+    assert all(a.case_type != "Acceptance" for a in world.scan(at(2026, 5, 8, 17, 30)).alerts)
+
+
+def test_each_rectification_order_gets_a_fresh_clock_on_its_own_deadline(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 5, 4, 9))
+    desk = world.desk
+    acceptance = failed_acceptance(world)
+    desk.order_rectification(acceptance.id, actor=AGENT, responsible_party="Crew B", deadline=at(2026, 5, 6, 18))
+    world.clock.set(at(2026, 5, 5, 15))
+    stopped = desk.mark_rectified(acceptance.id, actor=ENGINEER, note="re-treated").clocks.get("rectification")
+    assert stopped is not None and stopped.is_stopped
+    desk.record_inspection(
+        acceptance.id, actor=CUSTOMER, results=[sc.CriterionResult(criterion_code="no-live-insects", passed=False)]
+    )
+    world.clock.set(at(2026, 5, 6, 9))
+    again = desk.order_rectification(
+        acceptance.id, actor=AGENT, responsible_party="Crew C", deadline=at(2026, 5, 12, 12)
+    ).clocks.get("rectification")
+    assert again is not None
+    assert (again.started_at, again.due_at, again.is_running) == (at(2026, 5, 6, 9), at(2026, 5, 12, 12), True)
+    assert all(cp.recorded_at is None for cp in again.checkpoints)
+
+
+# --- 2. a work order is measured from its agreed visit ---------------------------------------
+
+
+def test_a_work_order_clock_starts_at_the_scheduled_window_and_sends_nothing_before_the_visit(
+    storage: StorageBackend,
+) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))  # Monday; the visit is agreed for Thursday 09:00
+    order = world.work_order(sc.Schedule(at(2026, 3, 5, 9), at(2026, 3, 5, 12), "Block 3, Room 201"))
+    completion = order.clocks.get("completion")
+    assert completion is not None
+    assert completion.started_at == at(2026, 3, 5, 9)
+    assert completion.due_at == at(2026, 3, 9, 10)  # 16 business hours: Thursday, Friday, 1 h on Monday
+    before_visit = world.scan(at(2026, 3, 4, 18))
+    assert [a for a in before_visit.alerts if a.case_type == "WorkOrder"] == []
+    assert world.desk.get_work_order(order.id).clocks == order.clocks
+
+
+def test_a_policy_may_measure_the_work_order_from_its_creation() -> None:
+    policies = default_policies()
+    spec = attrs.evolve(policies["WorkOrder"].clocks[0], start_at=None)
+    policies["WorkOrder"] = attrs.evolve(policies["WorkOrder"], clocks=[spec])
+    world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 2, 9), policies=policies)
+    order = world.work_order(sc.Schedule(at(2026, 3, 5, 9), at(2026, 3, 5, 12), "Block 3, Room 201"))
+    assert order.clocks.get("completion").started_at == at(2026, 3, 2, 9)
+
+
+# --- 3. the request waits while the customer holds the ball ----------------------------------
+
+
+def test_the_resolution_clock_pauses_while_an_offer_awaits_the_customer(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))
+    request = assessed(world)
+    due_before = request.clocks.get("resolution").due_at
+    world.clock.set(at(2026, 3, 2, 10))
+    agreement = offered(world, request, at(2026, 3, 20, 9))
+    waiting = world.desk.get_request(request.id)
+    resolution = waiting.clocks.get("resolution")
+    assert resolution.is_paused and resolution.pauses[-1].status == AWAITING_CUSTOMER
+    assert waiting.history[-1].action == "awaiting_customer"
+
+    # the customer answers ten days later, well past the 40 business hours: nothing was breached
+    assert [a for a in world.scan(at(2026, 3, 12, 10)).alerts if a.clock == "resolution"] == []
+    world.desk.confirm_agreement(agreement.id, actor=CUSTOMER)
+    resolution = world.desk.get_request(request.id).clocks.get("resolution")
+    assert resolution.is_running
+    assert resolution.due_at == WEEKDAYS.add(due_before, WEEKDAYS.between(at(2026, 3, 2, 10), at(2026, 3, 12, 10)))
+
+
+def test_the_resolution_clock_pauses_while_the_customer_inspects_and_resumes_for_rectification(
+    storage: StorageBackend,
+) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 5, 4, 9))
+    order = completed_order(world)
+    world.clock.set(at(2026, 5, 4, 14))
+    acceptance = world.desk.open_acceptance(
+        order.agreement_id, actor=AGENT, inspector=sc.Inspector(CUSTOMER.ref, "customer")
+    )
+    assert world.desk.get_request(order.request_id).clocks.get("resolution").is_paused
+    world.clock.set(at(2026, 5, 6, 14))
+    world.desk.record_inspection(
+        acceptance.id, actor=CUSTOMER, results=[sc.CriterionResult(criterion_code="no-live-insects", passed=False)]
+    )
+    resolution = world.desk.get_request(order.request_id).clocks.get("resolution")
+    assert resolution.is_running  # a failed round puts the ball back with the provider
+    assert (resolution.pauses[-1].started_at, resolution.pauses[-1].ended_at) == (
+        at(2026, 5, 4, 14),
+        at(2026, 5, 6, 14),
+    )
+
+
+# --- 4. a scan does not look into the future by accident ---------------------------------------
+
+
+def test_a_scan_refuses_an_instant_past_the_desk_clock_unless_simulating(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))
+    request = world.receive()
+    desk = world.desk
+    with pytest.raises(sc.ValidationError) as error:
+        desk.scan_sla(at(2026, 3, 9, 9), actor=SUPERVISOR)
+    assert error.value.field == "now"
+    assert desk.get_request(request.id).clocks.get("first_response").checkpoints[0].recorded_at is None
+
+    simulated = desk.scan_sla(at(2026, 3, 9, 9), simulate=True, actor=SUPERVISOR)
+    assert simulated.simulated
+    assert ("first_response", "breach", at(2026, 3, 2, 14, 30)) in levels(simulated)  # 3 h + 1 h after lunch
+    assert desk.get_request(request.id) == request, "a simulation writes nothing"
+    assert world.sla_notices() == []
+    assert desk.scan_sla(at(2026, 3, 2, 9) + SCAN_TOLERANCE, actor=SUPERVISOR).alerts == ()  # within the tolerance
+
+
+# --- 5, 6. measured times, policy, target key and calendar on the clock ---------------------------
+
+
+def test_a_stopped_clock_records_its_measured_time_and_the_policy_in_force(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 17))
+    request = world.receive("high")
+    world.clock.set(at(2026, 3, 3, 10))  # the next morning: 1 + 1 business hours, 17 h on the wall
+    desk = world.desk
+    first = desk.acknowledge_request(request.id, actor=AGENT, message="Hello").clocks.get("first_response")
+    assert (first.measured, first.measured_elapsed) == (timedelta(hours=2), timedelta(hours=17))
+    assert (first.policy, first.target_key, first.calendar) == ("service-request", "high", "weekdays")
+    resolution = desk.get_request(request.id).clocks.get("resolution")
+    assert resolution.measured is None and resolution.target_key == "*"
+    assert desk.get_request(request.id).clocks == desk.get_request(request.id).clocks  # stored and reloaded
+
+
+def test_the_measured_time_is_net_of_holds(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))
+    desk = world.desk
+    order = world.work_order()
+    desk.start_work_order(order.id, actor=ENGINEER)
+    world.clock.set(at(2026, 3, 2, 10))
+    desk.hold_work_order(order.id, actor=ENGINEER, reason="customer_unavailable", description="not home")
+    desk.report_hold(order.id, actor=ENGINEER, supervisor=SUPERVISOR)
+    desk.coordinate_hold(order.id, actor=SUPERVISOR, plan="come back")
+    desk.inform_customer_of_hold(order.id, actor=ENGINEER, message="we come back at 11")
+    world.clock.set(at(2026, 3, 2, 11))
+    desk.resume_work_order(order.id, actor=ENGINEER)
+    for step in order.steps:
+        desk.complete_step(order.id, actor=ENGINEER, step_key=step.key, note="done")
+    world.clock.set(at(2026, 3, 2, 15))
+    done = desk.complete_work_order(order.id, actor=ENGINEER, sign_off=sc.SiteSignOff("Wang Fang", world.clock.now()))
+    completion = desk.get_work_order(done.id).clocks.get("completion")
+    # 09:00-15:00 less the lunch break (1.5 h) and the hour on hold
+    assert completion.measured == timedelta(hours=3, minutes=30)
+    assert completion.measured_elapsed == timedelta(hours=5)
+
+
+# --- 7, 8. policies and calendars configured for a desk ------------------------------------------
+
+
+def urgent_around_the_clock() -> dict[str, SlaPolicy]:
+    policies = default_policies()
+    policies["ServiceRequest"] = SlaPolicy(
+        name="hotline",
+        calendar="24x7",
+        clocks=[
+            ClockSpec(
+                name="first_response",
+                start_on={"received"},
+                stop_on={"acknowledged"},
+                targets={"urgent": Target.business(timedelta(minutes=30)), "*": Target.business(timedelta(hours=4))},
+            ),
+            ClockSpec(
+                name="callback",
+                calendar="weekdays",
+                start_on={"received"},
+                stop_on={"acknowledged"},
+                targets={"*": Target.business(timedelta(hours=8))},
+            ),
+        ],
+    )
+    return policies
+
+
+def test_a_policy_counts_on_the_calendar_it_names(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 7, 22), policies=urgent_around_the_clock(), calendars=[ALWAYS])
+    request = world.receive("urgent")  # Saturday night
+    first, callback = request.clocks.get("first_response"), request.clocks.get("callback")
+    assert (first.calendar, first.due_at) == ("24x7", at(2026, 3, 7, 22, 30))
+    assert (callback.calendar, callback.due_at) == ("weekdays", at(2026, 3, 10, 9, 30))  # 7.5 h Monday, 0.5 h
+    assert world.desk.sla is not None and world.desk.sla.calendar_for(first) == ALWAYS
+
+
+def test_a_policy_naming_an_unknown_calendar_is_refused_when_the_desk_is_built() -> None:
+    with pytest.raises(sc.ConfigurationError, match="'24x7'"):
+        SlaService(WEEKDAYS, urgent_around_the_clock())
+
+
+def test_the_configuration_carries_policies_and_calendars() -> None:
+    clock = ManualClock(at(2026, 3, 7, 22))
+    config = sc.ServiceDeskConfig(
+        storage="memory",
+        calendar="weekly",
+        calendar_options={"time_zone": "Asia/Shanghai", "hours": ["09:00-12:00", "13:30-18:00"], "name": "weekdays"},
+        sla_policies=urgent_around_the_clock(),
+        sla_calendars={"24x7": {"provider": "24x7", "time_zone": "Asia/Shanghai"}},
+        sla_scan_tolerance="PT1M",
+    )
+    desk = sc.ServiceDesk.from_config(config, clock=clock, ids=SequentialIds())
+    assert desk.sla is not None and desk.sla.scan_tolerance == timedelta(minutes=1)
+    request = desk.receive_request(
+        actor=AGENT, customer=WANG, channel="hotline", category="leak", priority="urgent", description="Water"
+    )
+    assert request.clocks.get("first_response").due_at == at(2026, 3, 7, 22, 30)
+    assert request.clocks.get("first_response").policy == "hotline"
+    with pytest.raises(sc.ValidationError, match="sla_policies"):
+        sc.ServiceDeskConfig(sla_policies={"ServiceRequest": "standard"})  # type: ignore[dict-item]
+
+
+def test_a_desk_built_by_hand_keeps_its_clocks_and_templates_unless_told_otherwise() -> None:
+    ports = {
+        "storage": MemoryStorage(),
+        "notifier": RecordingNotifier(),
+        "renderer": MarkdownRenderer(),
+        "clock": ManualClock(at(2026, 3, 2, 9)),
+        "ids": SequentialIds(),
+    }
+    desk = sc.ServiceDesk(**ports)  # type: ignore[arg-type]
+    assert desk.sla is not None and desk.sla.policies == default_policies()
+    assert sc.PEST_CONTROL.key in desk.checklist_templates
+    request = desk.receive_request(
+        actor=AGENT, customer=WANG, channel="phone", category="pest control", priority="normal", description="Ants"
+    )
+    assert request.clocks.get("first_response") is not None
+    bare = sc.ServiceDesk(**{**ports, "storage": MemoryStorage()}, sla=None, templates={})  # type: ignore[arg-type]
+    assert bare.sla is None and bare.checklist_templates == {}
+
+
+# --- 9. recompute after a calendar change -------------------------------------------------------
+
+
+def test_recompute_moves_open_clocks_to_the_changed_calendar_and_keeps_recorded_checkpoints(
+    storage: StorageBackend,
+) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 6, 17))  # Friday evening
+    request = world.receive()
+    world.scan(at(2026, 3, 9, 11, 30))  # Monday: the first-response warning (11:12) is recorded
+    old_resolution = world.desk.get_request(request.id).clocks.get("resolution")
+
+    tuesday_off = attrs.evolve(WEEKDAYS, holidays={at(2026, 3, 10, 9).date()})
+    changed = World(storage, tuesday_off, at(2026, 3, 9, 11, 40))
+    result = changed.desk.recompute_sla(actor=SUPERVISOR)
+    assert result.examined == 1
+    assert [(m.case_id, m.clock, m.old_due, m.new_due) for m in result.moves] == [
+        (request.id, "resolution", old_resolution.due_at, tuesday_off.add(at(2026, 3, 6, 17), timedelta(hours=40)))
+    ]
+    stored = changed.desk.get_request(request.id)
+    assert stored.clocks.get("resolution").due_at == result.moves[0].new_due
+    assert stored.clocks.get("first_response").checkpoint("warning").recorded_at == at(2026, 3, 9, 11, 30)
+    assert changed.desk.recompute_sla(actor=SUPERVISOR).moves == ()
+    with pytest.raises(sc.PermissionDeniedError):
+        changed.desk.recompute_sla(actor=AGENT)
+
+
+# --- the clocks never send anything before a work order's visit, whatever the window -------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(days_ahead=st.integers(1, 20), hour=st.integers(0, 23))
+def test_nothing_is_recorded_for_a_work_order_before_its_visit(days_ahead: int, hour: int) -> None:
+    world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 2, 9))
+    visit = at(2026, 3, 2, hour) + timedelta(days=days_ahead)
+    order = world.work_order(sc.Schedule(visit, visit + timedelta(hours=2), "Room 201"))
+    checkpoints = order.clocks.get("completion").checkpoints
+    assert min(cp.at for cp in checkpoints) >= visit
+    found = world.desk.scan_sla(visit - timedelta(microseconds=1), simulate=True, actor=SUPERVISOR)
+    assert [a for a in found.alerts if a.case_type == "WorkOrder"] == []

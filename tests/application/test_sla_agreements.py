@@ -119,7 +119,8 @@ def test_each_rectification_order_gets_a_fresh_clock_on_its_own_deadline(storage
     desk.order_rectification(acceptance.id, actor=AGENT, responsible_party="Crew B", deadline=at(2026, 5, 6, 18))
     world.clock.set(at(2026, 5, 5, 15))
     stopped = desk.mark_rectified(acceptance.id, actor=ENGINEER, note="re-treated").clocks.get("rectification")
-    assert stopped is not None and stopped.is_stopped
+    assert stopped is not None
+    assert stopped.is_stopped
     desk.record_inspection(
         acceptance.id, actor=CUSTOMER, results=[sc.CriterionResult(criterion_code="no-live-insects", passed=False)]
     )
@@ -169,7 +170,8 @@ def test_the_resolution_clock_pauses_while_an_offer_awaits_the_customer(storage:
     agreement = offered(world, request, at(2026, 3, 20, 9))
     waiting = world.desk.get_request(request.id)
     resolution = waiting.clocks.get("resolution")
-    assert resolution.is_paused and resolution.pauses[-1].status == AWAITING_CUSTOMER
+    assert resolution.is_paused
+    assert resolution.pauses[-1].status == AWAITING_CUSTOMER
     assert waiting.history[-1].action == "awaiting_customer"
 
     # the customer answers ten days later, well past the 40 business hours: nothing was breached
@@ -234,7 +236,8 @@ def test_a_stopped_clock_records_its_measured_time_and_the_policy_in_force(stora
     assert (first.measured, first.measured_elapsed) == (timedelta(hours=2), timedelta(hours=17))
     assert (first.policy, first.target_key, first.calendar) == ("service-request", "high", "weekdays")
     resolution = desk.get_request(request.id).clocks.get("resolution")
-    assert resolution.measured is None and resolution.target_key == "*"
+    assert resolution.measured is None
+    assert resolution.target_key == "*"
     assert desk.get_request(request.id).clocks == desk.get_request(request.id).clocks  # stored and reloaded
 
 
@@ -293,7 +296,8 @@ def test_a_policy_counts_on_the_calendar_it_names(storage: StorageBackend) -> No
     first, callback = request.clocks.get("first_response"), request.clocks.get("callback")
     assert (first.calendar, first.due_at) == ("24x7", at(2026, 3, 7, 22, 30))
     assert (callback.calendar, callback.due_at) == ("weekdays", at(2026, 3, 10, 9, 30))  # 7.5 h Monday, 0.5 h
-    assert world.desk.sla is not None and world.desk.sla.calendar_for(first) == ALWAYS
+    assert world.desk.sla is not None
+    assert world.desk.sla.calendar_for(first) == ALWAYS
 
 
 def test_a_policy_naming_an_unknown_calendar_is_refused_when_the_desk_is_built() -> None:
@@ -312,7 +316,8 @@ def test_the_configuration_carries_policies_and_calendars() -> None:
         sla_scan_tolerance="PT1M",
     )
     desk = sc.ServiceDesk.from_config(config, clock=clock, ids=SequentialIds())
-    assert desk.sla is not None and desk.sla.scan_tolerance == timedelta(minutes=1)
+    assert desk.sla is not None
+    assert desk.sla.scan_tolerance == timedelta(minutes=1)
     request = desk.receive_request(
         actor=AGENT, customer=WANG, channel="hotline", category="leak", priority="urgent", description="Water"
     )
@@ -331,14 +336,16 @@ def test_a_desk_built_by_hand_keeps_its_clocks_and_templates_unless_told_otherwi
         "ids": SequentialIds(),
     }
     desk = sc.ServiceDesk(**ports)  # type: ignore[arg-type]
-    assert desk.sla is not None and desk.sla.policies == default_policies()
+    assert desk.sla is not None
+    assert desk.sla.policies == default_policies()
     assert sc.PEST_CONTROL.key in desk.checklist_templates
     request = desk.receive_request(
         actor=AGENT, customer=WANG, channel="phone", category="pest control", priority="normal", description="Ants"
     )
     assert request.clocks.get("first_response") is not None
     bare = sc.ServiceDesk(**{**ports, "storage": MemoryStorage()}, sla=None, templates={})  # type: ignore[arg-type]
-    assert bare.sla is None and bare.checklist_templates == {}
+    assert bare.sla is None
+    assert bare.checklist_templates == {}
 
 
 # --- 9. recompute after a calendar change -------------------------------------------------------

@@ -387,3 +387,41 @@ def test_nothing_is_recorded_for_a_work_order_before_its_visit(days_ahead: int, 
     assert min(cp.at for cp in checkpoints) >= visit
     found = world.desk.scan_sla(visit - timedelta(microseconds=1), simulate=True, actor=SUPERVISOR)
     assert [a for a in found.alerts if a.case_type == "WorkOrder"] == []
+
+
+# --- 11. internal targets (OLA) ------------------------------------------------------------------
+
+
+def with_a_dispatch_ola() -> dict[str, SlaPolicy]:
+    """The work-order policy plus an internal target: the crew starts within 1 hour of the visit, on its shift."""
+    policies = default_policies()
+    standard = policies["WorkOrder"]
+    dispatch = ClockSpec(
+        name="dispatch",
+        internal=True,
+        calendar="24x7",
+        start_on={"scheduled"},
+        start_at="window_start",
+        stop_on={"in_progress", "completed", "cancelled"},
+        targets={"*": Target.business(timedelta(hours=1))},
+    )
+    policies["WorkOrder"] = attrs.evolve(
+        standard, clocks=[*standard.clocks, dispatch], warning_notify=("assignee", "customer")
+    )
+    return policies
+
+
+def test_an_internal_target_runs_on_its_own_calendar_is_reported_apart_and_never_tells_the_customer(
+    storage: StorageBackend,
+) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9), policies=with_a_dispatch_ola(), calendars=[ALWAYS])
+    order = world.work_order(sc.Schedule(at(2026, 3, 7, 8), at(2026, 3, 7, 11), "Room 201"))  # a Saturday visit
+    dispatch = order.clocks.get("dispatch")
+    assert (dispatch.internal, dispatch.calendar, dispatch.due_at) == (True, "24x7", at(2026, 3, 7, 9))
+    assert order.clocks.get("completion").internal is False
+
+    found = world.scan(at(2026, 3, 7, 9, 30))
+    assert [(a.clock, a.level) for a in found.internal_alerts] == [("dispatch", "warning"), ("dispatch", "breach")]
+    assert all(a.case_type != "WorkOrder" or a.clock != "dispatch" for a in found.customer_alerts)
+    warning = found.internal_alerts[0]
+    assert warning.recipients == ("actor:E-010",), "the customer never hears of an internal target"

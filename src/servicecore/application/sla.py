@@ -263,6 +263,16 @@ class SlaScanResult:
     simulated: bool = False
     """True if nothing was recorded: the scan only showed what it would record (``simulate=True``)."""
 
+    @property
+    def customer_alerts(self) -> tuple[Alert, ...]:
+        """The alerts of the customer's targets (the agreement's service levels)."""
+        return tuple(a for a in self.alerts if not (isinstance(a, SlaAlert) and a.internal))
+
+    @property
+    def internal_alerts(self) -> tuple[Alert, ...]:
+        """The alerts of internal targets (OLAs between teams), reported apart."""
+        return tuple(a for a in self.alerts if isinstance(a, SlaAlert) and a.internal)
+
 
 @attrs.frozen
 class SlaMove:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import servicecore as sc
 from servicecore.application.sla import AWAITING_CUSTOMER, SCAN_TOLERANCE, SlaService, default_policies
 from servicecore.ports.storage import StorageBackend
-from servicecore.sla import BusinessCalendar, ClockSpec, SlaPolicy, Target
+from servicecore.sla import BusinessCalendar, ClockSpec, EscalationLevel, SlaPolicy, Target
 from servicecore_adapters.clocks import ManualClock
 from servicecore_adapters.ids import SequentialIds
 from servicecore_adapters.markdown import MarkdownRenderer
@@ -425,3 +425,52 @@ def test_an_internal_target_runs_on_its_own_calendar_is_reported_apart_and_never
     assert all(a.case_type != "WorkOrder" or a.clock != "dispatch" for a in found.customer_alerts)
     warning = found.internal_alerts[0]
     assert warning.recipients == ("actor:E-010",), "the customer never hears of an internal target"
+
+
+# --- 10. escalation that acts --------------------------------------------------------------------
+
+
+def acting_escalations() -> dict[str, SlaPolicy]:
+    policies = default_policies()
+    crew_lead = EscalationLevel(name="crew-lead", notify=["supervisor"], after_due="PT1H", reassign_to="E-011")
+    policies["WorkOrder"] = attrs.evolve(policies["WorkOrder"], escalations=[crew_lead])
+    raise_it = EscalationLevel(name="half-way", notify=["supervisor"], elapsed="0.5", raise_priority=True)
+    policies["ServiceRequest"] = attrs.evolve(policies["ServiceRequest"], escalations=[raise_it])
+    return policies
+
+
+def test_an_escalation_level_reassigns_the_work_and_records_it_in_history(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9), policies=acting_escalations())
+    order = world.work_order()  # 16 business hours from Monday 09:00: 7.5 + 7.5 + 1
+    assert order.clocks.get("completion").due_at == at(2026, 3, 4, 10)
+    world.scan(at(2026, 3, 4, 11, 30))  # the level is an hour past due, in business time
+    reassigned = world.desk.get_work_order(order.id)
+    assert reassigned.assignees == ("E-011",)
+    entry = reassigned.history[-1]
+    assert (entry.action, entry.actor.id, entry.at) == ("reassign", "system:sla", at(2026, 3, 4, 11, 30))
+    assert "crew-lead" in entry.note
+    world.scan(at(2026, 3, 4, 15))
+    assert world.desk.get_work_order(order.id).version == reassigned.version, "acted once"
+
+
+def test_an_escalation_level_raises_the_request_priority_and_its_targets_follow(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9), policies=acting_escalations())
+    request = world.receive("normal")
+    found = world.scan(at(2026, 3, 2, 11, 30))  # half of the 4 h first response: 11:00
+    assert ("first_response", "half-way", at(2026, 3, 2, 11)) in levels(found)
+    raised = world.desk.get_request(request.id)
+    assert raised.priority is sc.Priority.HIGH
+    assert raised.history[-1].action == "raise_priority"
+    first = raised.clocks.get("first_response")
+    assert (first.target_key, first.due_at) == ("high", at(2026, 3, 2, 11, 0))  # 2 h for high priority
+
+
+def test_an_agent_raises_a_request_priority_by_hand_until_it_is_urgent(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))
+    request = world.receive("high")
+    raised = world.desk.raise_request_priority(request.id, actor=AGENT, reason="water near the wiring")
+    assert raised.priority is sc.Priority.URGENT
+    assert raised.clocks.get("first_response").due_at == at(2026, 3, 2, 10)  # 1 h for urgent
+    with pytest.raises(sc.BusinessRuleError, match="already 'urgent'"):
+        world.desk.raise_request_priority(request.id, actor=AGENT, reason="again")
+    assert world.desk.get_request(request.id) == raised, "a refused command writes nothing"

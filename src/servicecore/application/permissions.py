@@ -89,6 +89,7 @@ DEFAULT_RULES: Mapping[str, frozenset[str]] = MappingProxyType(
         "decline_request": _AGENTS,
         "withdraw_request": _roles(_R.CUSTOMER, _R.AGENT, _R.SUPERVISOR),
         "close_request": _AGENTS,
+        "raise_request_priority": _AGENTS,
         "get_request": _READERS | {_R.CUSTOMER},
         "list_requests": _READERS,
         # --- agreements ---

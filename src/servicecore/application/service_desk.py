@@ -232,6 +232,17 @@ class ServiceDesk(DisciplineCommands):
         return self._change(ServiceRequest, request_id, lambda r, at: r.close(actor=actor, at=at, note=note))
 
     @command
+    def raise_request_priority(self, request_id: str, *, actor: Actor, reason: str) -> ServiceRequest:
+        """Raise an open request's priority one step (low → normal → high → urgent), with a reason.
+
+        Its SLA clocks take the new priority's targets at once, keeping their start and
+        pauses. An escalation level with ``raise_priority`` does the same from the scan.
+        """
+        return self._change(
+            ServiceRequest, request_id, lambda r, at: r.raise_priority(actor=actor, at=at, reason=reason)
+        )
+
+    @command
     def get_request(self, request_id: str, *, actor: Actor | None = None) -> ServiceRequest:
         """One request, as stored."""
         return self._read(ServiceRequest, request_id)
@@ -810,7 +821,10 @@ class ServiceDesk(DisciplineCommands):
         reached checkpoints on their clocks and queues a notification for each to
         its targets, one transaction per case. Idempotent: scanning again records
         nothing new. A case changed by a concurrent command is skipped (counted in
-        ``conflicts``) and found again by the next scan.
+        ``conflicts``) and found again by the next scan. An escalation level that
+        acts (``reassign_to``, ``raise_priority``) is applied in the same transaction
+        as the checkpoint it belongs to, recorded in the case's history as done by
+        the SLA scan (see :meth:`~servicecore.application.sla.SlaService.act`).
 
         ``now`` later than the desk clock by more than the SLA service's
         ``scan_tolerance`` (default 5 minutes) is refused with a ValidationError: a
@@ -858,6 +872,7 @@ class ServiceDesk(DisciplineCommands):
                         with self._transaction() as tx:
                             case, reached = sla.scan(loaded, at, parties=self._sla_parties(tx.uow, loaded))
                             if reached:
+                                case, _ = sla.act(case, reached, at=max(tx.now, case.history[-1].at))
                                 tx.update(tx.uow.repository(kind.cls), case)
                     except ConcurrencyError:
                         conflicts += 1

@@ -42,17 +42,20 @@ import attrs
 
 from servicecore.domain import events as ev
 from servicecore.domain.aggregate import record
-from servicecore.domain.errors import ConfigurationError
+from servicecore.domain.errors import ConfigurationError, ServiceCoreError
 from servicecore.domain.values import Actor, ActorId, ActorRef
 from servicecore.ports.storage import aggregate_kind, index_fields
 from servicecore.sla.calendar import BusinessCalendar
-from servicecore.sla.clocks import Alert, Clock, SlaTracked, StatusOverride, calendar_of, schedule
+from servicecore.sla.clocks import Alert, AlertKind, Clock, SlaTracked, StatusOverride, calendar_of, schedule
 from servicecore.sla.policy import ClockSpec, EscalationLevel, OnReopen, SlaPolicy, Target
 
 A = TypeVar("A")
 
 SLA_ACTOR = ActorRef(ActorId("system:sla"), "SLA scan")
 """Who records SLA checkpoints in history and events."""
+
+SLA_SYSTEM = Actor(ActorId("system:sla"), "SLA scan", ["system"])
+"""Who acts for an escalation level (reassigns, raises the priority), as recorded in history."""
 
 UNASSIGNED_ROLE = "agent"
 """Who hears an ``"assignee"`` checkpoint of a case with no assignee: the front desk."""
@@ -433,6 +436,41 @@ class SlaService:
         previous: tuple[ev.DomainEvent, ...] = aggregate.events  # type: ignore[attr-defined]
         return attrs.evolve(aggregate, clocks=scanned, events=previous + events), alerts  # type: ignore[misc]
 
+    def act(self, aggregate: A, alerts: Sequence[Alert], *, at: datetime) -> tuple[A, tuple[str, ...]]:
+        """``aggregate`` after the actions of the escalation levels in ``alerts``, and what was done.
+
+        ``reassign_to`` makes that person a work order's assignee (``WorkOrder.reassign``);
+        ``raise_priority`` raises a request's priority one step
+        (``ServiceRequest.raise_priority``). Each is the aggregate's own command, run by
+        :data:`SLA_SYSTEM` at ``at`` and recorded in its history with the level's name.
+        An action the case refuses (a closed case, a request already urgent) is left
+        out: the level is still notified.
+        """
+        policy = self.policy_for(aggregate)
+        if policy is None:
+            return aggregate, ()
+        names = {spec.name for spec in policy.clocks}
+        done: list[str] = []
+        for alert in alerts:
+            if alert.kind is not AlertKind.ESCALATION or alert.clock not in names:
+                continue
+            level = policy.level(alert.clock, alert.level)
+            if level is None:
+                continue
+            why = f"SLA escalation {level.name!r} of {alert.clock} (due {alert.due_at.isoformat()})"
+            case: Any = aggregate
+            try:
+                if level.reassign_to is not None and hasattr(case, "reassign"):
+                    case = case.reassign(actor=SLA_SYSTEM, at=at, assignees=[ActorId(level.reassign_to)], note=why)
+                    done.append(f"{alert.level}: reassigned to {level.reassign_to}")
+                if level.raise_priority and hasattr(case, "raise_priority"):
+                    case = case.raise_priority(actor=SLA_SYSTEM, at=at, reason=why)
+                    done.append(f"{alert.level}: priority raised to {case.priority.value}")
+            except ServiceCoreError:
+                continue
+            aggregate = case
+        return aggregate, tuple(done)
+
     def recompute(self, aggregate: A, *, calendar: str | None = None) -> tuple[A, tuple[SlaMove, ...]]:
         """``aggregate`` with the due times and checkpoints of its open clocks recomputed.
 
@@ -521,6 +559,7 @@ __all__ = [
     "RESPONSIBLE",
     "SCAN_TOLERANCE",
     "SLA_ACTOR",
+    "SLA_SYSTEM",
     "UNASSIGNED_ROLE",
     "SlaAlert",
     "SlaMove",

@@ -185,6 +185,11 @@ def _after_due(value: object) -> timedelta:
     return parse_duration(value, "after_due")
 
 
+def _optional_name(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ValidationError(attribute.name, f"must be a non-empty name or None, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class EscalationLevel:
     """A checkpoint relative to the due time, with the roles to notify when it is reached.
@@ -192,6 +197,11 @@ class EscalationLevel:
     Either ``elapsed`` — a fraction of the target used up (``0.75`` fires at 75 %) — or
     ``after_due`` — business time after the due time, negative for before it, zero for at
     it. Both are counted in business time, so a level never fires at night or on a holiday.
+
+    A level may also act when the scan reaches it, recorded in the case's history by the
+    SLA scan: ``reassign_to`` (a person's id) becomes the case's assignee (work orders),
+    and ``raise_priority`` raises a request's priority one step. A case the action does
+    not apply to is only notified.
 
     >>> EscalationLevel.after("supervisor", timedelta(hours=2), notify=["supervisor"]).after_due
     datetime.timedelta(seconds=7200)
@@ -201,6 +211,8 @@ class EscalationLevel:
     notify: tuple[str, ...] = attrs.field(converter=_roles)
     elapsed: Decimal | None = attrs.field(default=None, converter=_optional_fraction)
     after_due: timedelta = attrs.field(default=timedelta(0), converter=_after_due)
+    reassign_to: str | None = attrs.field(default=None, validator=_optional_name)
+    raise_priority: bool = attrs.field(default=False, validator=is_bool)
 
     def __attrs_post_init__(self) -> None:
         if self.name in RESERVED_LEVELS:
@@ -272,11 +284,6 @@ def _levels(value: Iterable[EscalationLevel] | None) -> tuple[EscalationLevel, .
 def _policy_levels(value: Iterable[EscalationLevel]) -> tuple[EscalationLevel, ...]:
     levels = _levels(value)
     return () if levels is None else levels
-
-
-def _optional_name(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValidationError(attribute.name, f"must be a non-empty name or None, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -399,6 +406,13 @@ class SlaPolicy:
         """The escalation levels that apply to ``clock``."""
         spec = self.spec(clock)
         return self.escalations if spec.escalations is None else spec.escalations
+
+    def level(self, clock: str, name: str) -> EscalationLevel | None:
+        """The escalation level ``name`` of ``clock``, if it has one."""
+        for level in self.levels(clock):
+            if level.name == name:
+                return level
+        return None
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import servicecore as sc
 from servicecore.application.sla import AWAITING_CUSTOMER, SCAN_TOLERANCE, SlaService, default_policies
 from servicecore.ports.storage import StorageBackend
-from servicecore.sla import BusinessCalendar, ClockSpec, EscalationLevel, SlaPolicy, Target
+from servicecore.sla import BusinessCalendar, ClockSpec, ClockState, EscalationLevel, SlaPolicy, Target
 from servicecore_adapters.clocks import ManualClock
 from servicecore_adapters.ids import SequentialIds
 from servicecore_adapters.markdown import MarkdownRenderer
@@ -145,9 +145,9 @@ def test_a_work_order_clock_starts_at_the_scheduled_window_and_sends_nothing_bef
     assert completion is not None
     assert completion.started_at == at(2026, 3, 5, 9)
     assert completion.due_at == at(2026, 3, 9, 10)  # 16 business hours: Thursday, Friday, 1 h on Monday
-    before_visit = world.scan(at(2026, 3, 4, 18))
-    assert [a for a in before_visit.alerts if a.case_type == "WorkOrder"] == []
-    assert world.desk.get_work_order(order.id).clocks == order.clocks
+    before_visit = world.scan(at(2026, 3, 4, 18))  # only the late call to the customer is chased
+    assert [a.clock for a in before_visit.alerts if a.case_type == "WorkOrder"] == ["step:contact-customer"]
+    assert world.desk.get_work_order(order.id).clocks.get("completion") == completion
 
 
 def test_a_policy_may_measure_the_work_order_from_its_creation() -> None:
@@ -386,7 +386,7 @@ def test_nothing_is_recorded_for_a_work_order_before_its_visit(days_ahead: int, 
     checkpoints = order.clocks.get("completion").checkpoints
     assert min(cp.at for cp in checkpoints) >= visit
     found = world.desk.scan_sla(visit - timedelta(microseconds=1), simulate=True, actor=SUPERVISOR)
-    assert [a for a in found.alerts if a.case_type == "WorkOrder"] == []
+    assert [a for a in found.alerts if a.case_type == "WorkOrder" and a.clock == "completion"] == []
 
 
 # --- 11. internal targets (OLA) ------------------------------------------------------------------
@@ -474,3 +474,38 @@ def test_an_agent_raises_a_request_priority_by_hand_until_it_is_urgent(storage: 
     with pytest.raises(sc.BusinessRuleError, match="already 'urgent'"):
         world.desk.raise_request_priority(request.id, actor=AGENT, reason="again")
     assert world.desk.get_request(request.id) == raised, "a refused command writes nothing"
+
+
+# --- 13. checklist steps due before the visit ------------------------------------------------------
+
+
+def test_a_step_due_two_working_days_before_the_visit_is_chased_when_late(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))  # Monday; the visit is on Thursday 09:00
+    order = world.work_order(sc.Schedule(at(2026, 3, 5, 9), at(2026, 3, 5, 12), "Block 3, Room 201"))
+    contact = order.clocks.get("step:contact-customer")
+    assert contact is not None
+    assert contact.due_at == at(2026, 3, 3, 9)  # Tuesday: two working days ahead
+    assert order.steps[0].due_before_start == 2
+
+    found = world.scan(at(2026, 3, 3, 10))
+    late = [a for a in found.alerts if a.clock == "step:contact-customer"]
+    assert [(a.level, a.at, a.recipients) for a in late] == [("breach", at(2026, 3, 3, 9), ("actor:E-010",))]
+    assert [a for a in world.scan(at(2026, 3, 3, 11)).alerts if a.clock.startswith("step:")] == []
+
+
+def test_a_step_done_in_time_is_not_chased(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))
+    order = world.work_order(sc.Schedule(at(2026, 3, 5, 9), at(2026, 3, 5, 12), "Block 3, Room 201"))
+    world.clock.set(at(2026, 3, 2, 15))
+    world.desk.start_work_order(order.id, actor=ENGINEER)  # steps are recorded once the work has started
+    order = world.desk.complete_step(order.id, actor=ENGINEER, step_key="contact-customer", note="called her")
+    contact = order.clocks.get("step:contact-customer")
+    assert contact.is_stopped
+    assert contact.state(at(2026, 3, 4, 9)) is ClockState.MET
+    assert [a for a in world.scan(at(2026, 3, 4, 9)).alerts if a.clock.startswith("step:")] == []
+
+
+def test_a_visit_booked_too_late_for_the_step_arms_no_step_clock() -> None:
+    world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 4, 9))  # Wednesday, visit on Thursday
+    order = world.work_order(sc.Schedule(at(2026, 3, 5, 9), at(2026, 3, 5, 12), "Block 3, Room 201"))
+    assert order.clocks.get("step:contact-customer") is None

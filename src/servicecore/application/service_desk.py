@@ -872,7 +872,8 @@ class ServiceDesk(DisciplineCommands):
                         with self._transaction() as tx:
                             case, reached = sla.scan(loaded, at, parties=self._sla_parties(tx.uow, loaded))
                             if reached:
-                                case, _ = sla.act(case, reached, at=max(tx.now, case.history[-1].at))
+                                last = case.history[-1].at if case.history else tx.now
+                                case, _ = sla.act(case, reached, at=max(tx.now, last))
                                 tx.update(tx.uow.repository(kind.cls), case)
                     except ConcurrencyError:
                         conflicts += 1

@@ -45,8 +45,8 @@ from servicecore.domain.aggregate import record
 from servicecore.domain.errors import ConfigurationError, ServiceCoreError
 from servicecore.domain.values import Actor, ActorId, ActorRef
 from servicecore.ports.storage import aggregate_kind, index_fields
-from servicecore.sla.calendar import BusinessCalendar
-from servicecore.sla.clocks import Alert, AlertKind, Clock, SlaTracked, StatusOverride, calendar_of, schedule
+from servicecore.sla.calendar import BusinessCalendar, fixed_offset
+from servicecore.sla.clocks import Alert, AlertKind, Clock, Clocks, SlaTracked, StatusOverride, calendar_of, schedule
 from servicecore.sla.policy import ClockSpec, EscalationLevel, OnReopen, SlaPolicy, Target
 
 A = TypeVar("A")
@@ -92,6 +92,42 @@ def sla_status(aggregate: Any) -> str:
     if override is not None and override.status == status:
         return override.seen_as
     return status
+
+
+STEP_CLOCK_PREFIX = "step:"
+"""Clocks named ``step:<key>`` chase a checklist step due before the visit (``StepTemplate.due_before_start``)."""
+
+
+def working_days_before(calendar: BusinessCalendar, instant: datetime, days: int) -> datetime:
+    """The same time of day ``days`` working days before ``instant``'s date, on ``calendar``."""
+    local = instant.astimezone(calendar.time_zone)
+    day = local.date()
+    left = days
+    while left > 0:
+        day -= timedelta(days=1)
+        if calendar.is_working_day(day):
+            left -= 1
+    naive = datetime.combine(day, local.time().replace(tzinfo=None))
+    return fixed_offset(naive.replace(tzinfo=calendar.time_zone))
+
+
+def _step_policy(key: str, calendar: str | None) -> SlaPolicy:
+    """The clock of one checklist step due before the visit: a breach at its due time, told to the assignees."""
+    return SlaPolicy(
+        name="checklist",
+        calendar=calendar,
+        warning_at=None,
+        breach_notify=("assignee",),
+        clocks=[
+            ClockSpec(
+                name=f"{STEP_CLOCK_PREFIX}{key}",
+                start_on={"pending"},
+                stop_on={"done"},
+                deadline=f"{STEP_CLOCK_PREFIX}{key}",
+                targets={"*": Target.business_days(0)},
+            )
+        ],
+    )
 
 
 def sla_instants(aggregate: Any) -> dict[str, datetime]:
@@ -385,7 +421,7 @@ class SlaService:
         clocks = aggregate.clocks
         if clocks.observed_at is not None and at < clocks.observed_at:
             at = clocks.observed_at
-        observed = clocks.observe(
+        observed = self._observe_steps(aggregate, clocks, policy, at).observe(
             sla_status(aggregate),
             at,
             calendar=self.calendar,
@@ -397,6 +433,38 @@ class SlaService:
         if observed == clocks:
             return aggregate
         return attrs.evolve(aggregate, clocks=observed)  # type: ignore[misc]
+
+    def _observe_steps(self, aggregate: Any, clocks: Clocks, policy: SlaPolicy, at: datetime) -> Clocks:
+        """``clocks`` with a ``step:<key>`` clock per checklist step due before the scheduled visit.
+
+        A step's clock stops when the step is done or skipped, or the order ends. One
+        whose due time had passed when the order was created is not armed: the visit
+        was booked too late for it, and chasing it would only be noise.
+        """
+        window = getattr(aggregate, "window", None)
+        steps = getattr(aggregate, "steps", ())
+        if window is None or not any(getattr(step, "due_before_start", None) is not None for step in steps):
+            return clocks
+        calendar = self.calendars.get(policy.calendar or "", self.calendar)
+        created = aggregate.history[0].at
+        ended = str(aggregate.status.value) in {"completed", "cancelled"}
+        for step in steps:
+            if step.due_before_start is None:
+                continue
+            name = f"{STEP_CLOCK_PREFIX}{step.key}"
+            due = working_days_before(calendar, window.start, step.due_before_start)
+            if clocks.get(name) is None and due <= created:
+                continue
+            done = ended or str(step.status.value) != "pending"
+            clocks = clocks.observe(
+                "done" if done else "pending",
+                at,
+                calendar=calendar,
+                policy=_step_policy(step.key, None),
+                priority="*",
+                instants={name: due},
+            )
+        return clocks
 
     def awaiting_customer(self, aggregate: A, waiting: bool, *, actor: Actor, at: datetime, note: str = "") -> A:
         """``aggregate`` seen as :data:`AWAITING_CUSTOMER` while it stays in its current status (or no longer).
@@ -560,6 +628,7 @@ __all__ = [
     "SCAN_TOLERANCE",
     "SLA_ACTOR",
     "SLA_SYSTEM",
+    "STEP_CLOCK_PREFIX",
     "UNASSIGNED_ROLE",
     "SlaAlert",
     "SlaMove",
@@ -570,4 +639,5 @@ __all__ = [
     "sla_instants",
     "sla_priority",
     "sla_status",
+    "working_days_before",
 ]

@@ -174,7 +174,10 @@ def default_policies() -> dict[str, SlaPolicy]:
     ``WorkOrder``                 completion within 16 business hours of the scheduled
                                   window's start (the agreed visit, ``start_at=
                                   "window_start"``), paused while on hold for a
-                                  customer-caused reason
+                                  customer-caused reason; besides, each checklist step
+                                  with ``due_before_start`` is chased by a
+                                  ``step:<key>`` clock (a breach at its due time to the
+                                  assignees), whatever the policy
     ``Acceptance``                rectification by the order's deadline (``deadline=
                                   "rectification_deadline"``; 5 business days if an
                                   order had none), a fresh clock for each order; its

@@ -26,6 +26,7 @@ from servicecore.application import (
 from servicecore.domain import *  # noqa: F403  (the domain's __all__ is the public model)
 from servicecore.domain import __all__ as _domain_all
 from servicecore.plugins import Plugins
+from servicecore.sla.policy import ServiceLevel
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ __all__ = [
     "Role",
     "ServiceDesk",
     "ServiceDeskConfig",
+    "ServiceLevel",
     "SlaAlert",
     "SlaMove",
     "SlaRecomputeResult",

@@ -509,3 +509,61 @@ def test_a_visit_booked_too_late_for_the_step_arms_no_step_clock() -> None:
     world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 4, 9))  # Wednesday, visit on Thursday
     order = world.work_order(sc.Schedule(at(2026, 3, 5, 9), at(2026, 3, 5, 12), "Block 3, Room 201"))
     assert order.clocks.get("step:contact-customer") is None
+
+
+# --- 12. the agreement's own service standards ---------------------------------------------------
+
+
+def standards() -> list[sc.ServiceLevel]:
+    return [
+        sc.ServiceLevel(kind="ServiceRequest", clock="resolution", target=Target.business(timedelta(hours=24))),
+        sc.ServiceLevel(kind="WorkOrder", clock="completion", target=Target.business(timedelta(hours=4))),
+        sc.ServiceLevel(kind="Acceptance", clock="rectification", target=Target.business_days(2)),
+    ]
+
+
+def test_the_agreements_service_levels_drive_the_clocks_of_its_cases(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))
+    desk = world.desk
+    request = assessed(world)
+    visit = at(2026, 3, 5, 9)
+    agreement = desk.draft_agreement(
+        request.id, actor=AGENT, title="Pest control", terms=attrs.evolve(terms(visit), service_levels=standards())
+    )
+    assert desk.get_agreement(agreement.id).current.terms.service_levels == tuple(standards())  # stored as stated
+    desk.submit_agreement_for_review(agreement.id, actor=AGENT)
+    desk.approve_agreement(agreement.id, actor=REVIEWER)
+    desk.offer_agreement(agreement.id, actor=AGENT)
+    desk.confirm_agreement(agreement.id, actor=CUSTOMER)
+    resolution = desk.get_request(request.id).clocks.get("resolution")
+    assert (resolution.policy, resolution.target) == (
+        f"service-request + agreement {agreement.id}",
+        Target.business(timedelta(hours=24)),
+    )
+    assert resolution.due_at == WEEKDAYS.add(at(2026, 3, 2, 9), timedelta(hours=24))  # received Monday 09:00
+
+    desk.activate_agreement(agreement.id, actor=AGENT)
+    order = desk.create_work_order(
+        agreement.id, actor=AGENT, title="Treat", assignees=[ENGINEER.id], template="pest-control"
+    )
+    completion = order.clocks.get("completion")
+    assert completion.due_at == at(2026, 3, 5, 14, 30)  # 4 business hours from the visit, after lunch
+    assert completion.policy == f"work-order + agreement {agreement.id}"
+    assert desk.get_work_order(order.id).clocks == order.clocks
+
+
+def test_an_agreement_may_only_state_levels_for_clocks_the_desk_runs() -> None:
+    world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 2, 9))
+    request = assessed(world)
+    wrong = [sc.ServiceLevel(kind="WorkOrder", clock="arrival", target=Target.business("PT2H"))]
+    with pytest.raises(sc.ValidationError) as error:
+        world.desk.draft_agreement(
+            request.id,
+            actor=AGENT,
+            title="Pest control",
+            terms=attrs.evolve(terms(at(2026, 3, 5, 9)), service_levels=wrong),
+        )
+    assert error.value.field == "service_levels[0]"
+    assert world.desk.list_agreements() == [], "a refused command writes nothing"
+    with pytest.raises(sc.ValidationError, match="kind"):
+        sc.ServiceLevel(kind="Complaint", clock="resolution", target=Target.business("PT2H"))

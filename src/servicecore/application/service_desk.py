@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 
@@ -56,6 +56,8 @@ from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
 from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend
 from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert
+
+A = TypeVar("A")
 
 BUILT_IN_TEMPLATES: Mapping[str, ChecklistTemplate] = {PEST_CONTROL.key: PEST_CONTROL}
 """The checklist templates a desk built by hand knows unless given others (the seed-000 pest-control one)."""
@@ -268,6 +270,7 @@ class ServiceDesk(DisciplineCommands):
     @command
     def draft_agreement(self, request_id: str, *, actor: Actor, title: str, terms: AgreementTerms) -> ServiceAgreement:
         """Draft a proposal for a request assessed as feasible; ``actor`` is the author."""
+        self._check_service_levels(terms)
         with self._transaction() as tx:
             request = tx.get(tx.uow.requests, request_id)
             request.require_feasible("draft_agreement")
@@ -287,9 +290,22 @@ class ServiceDesk(DisciplineCommands):
         self, agreement_id: str, *, actor: Actor, terms: AgreementTerms, note: str = ""
     ) -> ServiceAgreement:
         """Replace the content of the draft or returned revision."""
+        self._check_service_levels(terms)
         return self._change(
             ServiceAgreement, agreement_id, lambda a, at: a.revise(actor=actor, at=at, terms=terms, note=note)
         )
+
+    def _check_service_levels(self, terms: AgreementTerms) -> None:
+        """An agreement may only state service levels for clocks this desk runs."""
+        if terms.service_levels and self._sla is not None:
+            self._sla.check_service_levels(terms.service_levels)
+
+    def _bind(self, case: A, agreement: ServiceAgreement) -> A:
+        """``case`` following the service levels of ``agreement``'s confirmed revision, if it states any."""
+        revision = agreement.confirmed_revision
+        if self._sla is None or revision is None or not revision.terms.service_levels:
+            return case
+        return self._sla.adopt(case, revision.terms.service_levels, f"agreement {agreement.id}")
 
     @command
     def submit_agreement_for_review(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
@@ -355,7 +371,8 @@ class ServiceDesk(DisciplineCommands):
             request = tx.get(tx.uow.requests, agreement.request_id)
             now = tx.now
             agreement = agreement.confirm(actor=actor, at=now, note=note)
-            tx.update(tx.uow.requests, request.mark_agreed(actor=actor, at=now, agreement_id=agreement.id))
+            agreed = request.mark_agreed(actor=actor, at=now, agreement_id=agreement.id)
+            tx.update(tx.uow.requests, self._bind(agreed, agreement))
             return tx.update(tx.uow.agreements, agreement)
 
     @command
@@ -479,7 +496,7 @@ class ServiceDesk(DisciplineCommands):
             tx.update(tx.uow.agreements, agreement.link_work_order(actor=actor, at=now, work_order_id=order.id))
             request = tx.get(tx.uow.requests, agreement.request_id)
             tx.update(tx.uow.requests, request.start_service(actor=actor, at=now, work_order_id=order.id))
-            return tx.add(tx.uow.work_orders, order)
+            return tx.add(tx.uow.work_orders, self._bind(order, agreement))
 
     @command
     def reassign_work_order(
@@ -659,7 +676,7 @@ class ServiceDesk(DisciplineCommands):
             tx.update(tx.uow.agreements, agreement.link_acceptance(actor=actor, at=now, acceptance_id=acceptance.id))
             request = tx.get(tx.uow.requests, agreement.request_id)
             self._customer_turn(tx, request, True, actor, f"acceptance {acceptance.id} awaits inspection")
-            return tx.add(tx.uow.acceptances, acceptance)
+            return tx.add(tx.uow.acceptances, self._bind(acceptance, agreement))
 
     @command
     def record_inspection(

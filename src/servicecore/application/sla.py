@@ -42,12 +42,20 @@ import attrs
 
 from servicecore.domain import events as ev
 from servicecore.domain.aggregate import record
-from servicecore.domain.errors import ConfigurationError, ServiceCoreError
+from servicecore.domain.errors import ConfigurationError, ServiceCoreError, ValidationError
 from servicecore.domain.values import Actor, ActorId, ActorRef
 from servicecore.ports.storage import aggregate_kind, index_fields
 from servicecore.sla.calendar import BusinessCalendar, fixed_offset
 from servicecore.sla.clocks import Alert, AlertKind, Clock, Clocks, SlaTracked, StatusOverride, calendar_of, schedule
-from servicecore.sla.policy import ClockSpec, EscalationLevel, OnReopen, SlaPolicy, Target
+from servicecore.sla.policy import (
+    ClockSpec,
+    EscalationLevel,
+    OnReopen,
+    ServiceLevel,
+    SlaPolicy,
+    Target,
+    with_service_levels,
+)
 
 A = TypeVar("A")
 
@@ -402,10 +410,47 @@ class SlaService:
                 calendar_of(spec, policy, calendar, self.calendars)
 
     def policy_for(self, aggregate: object) -> SlaPolicy | None:
-        """The policy that governs ``aggregate``'s clocks, if any."""
+        """The policy that governs ``aggregate``'s clocks, if any.
+
+        The policy for its kind, with the targets of the service levels its agreement
+        states (adopted by :meth:`adopt`) in place of the policy's own.
+        """
         if not isinstance(aggregate, SlaTracked):
             return None
-        return self.policies.get(aggregate_kind(type(aggregate)).name)
+        kind = aggregate_kind(type(aggregate)).name
+        policy = self.policies.get(kind)
+        clocks = aggregate.clocks
+        if policy is None or not clocks.standards:
+            return policy
+        levels = [level for level in clocks.standards if level.kind == kind and level.clock in policy.clock_names]
+        return with_service_levels(policy, levels, clocks.standards_from) if levels else policy
+
+    def check_service_levels(self, levels: Iterable[ServiceLevel]) -> None:
+        """Refuse (ValidationError naming ``service_levels``) a level for a clock the desk's policies lack."""
+        for number, level in enumerate(levels):
+            policy = self.policies.get(level.kind)
+            if policy is None or level.clock not in policy.clock_names:
+                known = [] if policy is None else sorted(policy.clock_names)
+                raise ValidationError(
+                    f"service_levels[{number}]",
+                    f"this desk runs no {level.clock!r} clock for {level.kind} (its clocks: {known})",
+                )
+
+    def adopt(self, aggregate: A, levels: Iterable[ServiceLevel], source: str) -> A:
+        """``aggregate`` whose clocks follow the service levels ``levels`` (those for its kind) from now on.
+
+        The facade calls it when an agreement binds a case: the confirmed agreement's
+        request, and each work order and the acceptance created under it. Clocks
+        already running keep their start and pauses; their targets change.
+        """
+        if not isinstance(aggregate, SlaTracked):
+            return aggregate
+        kind = aggregate_kind(type(aggregate)).name
+        mine = tuple(level for level in levels if level.kind == kind)
+        if not mine or aggregate.clocks.standards == mine:
+            return aggregate
+        clocks = attrs.evolve(aggregate.clocks, standards=mine, standards_from=source)
+        return attrs.evolve(aggregate, clocks=clocks)  # type: ignore[misc]
 
     def calendar_for(self, clock: Clock) -> BusinessCalendar:
         """The calendar ``clock`` counts on (recorded on it by name), for its ``remaining`` and ``failed_by``."""

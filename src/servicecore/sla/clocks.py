@@ -40,7 +40,16 @@ import attrs
 from servicecore.domain.errors import ConfigurationError, ValidationError
 from servicecore.domain.values import aware, check_aware, non_empty, optional_aware
 from servicecore.sla.calendar import BusinessCalendar, fixed_offset
-from servicecore.sla.policy import ClockSpec, HoldTime, OnReopen, PausedStart, SlaPolicy, Target, TargetUnit
+from servicecore.sla.policy import (
+    ClockSpec,
+    HoldTime,
+    OnReopen,
+    PausedStart,
+    ServiceLevel,
+    SlaPolicy,
+    Target,
+    TargetUnit,
+)
 
 _US = timedelta(microseconds=1)
 
@@ -482,6 +491,10 @@ class Clocks:
     observed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     override: StatusOverride | None = None
     """While the case is in the override's status, the application shows the clocks another one."""
+    standards: tuple[ServiceLevel, ...] = ()
+    """The service levels the case's agreement states: they replace the policy's targets for its clocks."""
+    standards_from: str = ""
+    """Where :attr:`standards` come from (``"agreement AGR-1"``), recorded in the policy name on each clock."""
 
     def get(self, name: str) -> Clock | None:
         """The clock named ``name``, or ``None`` if it has not started."""

@@ -391,6 +391,11 @@ class SlaPolicy:
     paused_start: PausedStart = attrs.field(default=PausedStart.START_PAUSED, converter=_paused_start)
     calendar: str | None = attrs.field(default=None, validator=_optional_name)
 
+    @property
+    def clock_names(self) -> frozenset[str]:
+        """The names of the policy's clocks."""
+        return frozenset(spec.name for spec in self.clocks)
+
     def spec(self, clock: str) -> ClockSpec:
         """The :class:`ClockSpec` named ``clock``; ConfigurationError if the policy has none."""
         for spec in self.clocks:
@@ -415,15 +420,69 @@ class SlaPolicy:
         return None
 
 
+def _kind(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in SERVICE_LEVEL_KINDS:
+        raise ValidationError(attribute.name, f"must be one of {sorted(SERVICE_LEVEL_KINDS)}, got {value!r}")
+
+
+def _target(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Target):
+        raise ValidationError(attribute.name, f"must be a Target, got {value!r}")
+
+
+SERVICE_LEVEL_KINDS = frozenset({"ServiceRequest", "WorkOrder", "Acceptance"})
+"""The cases an agreement's service levels apply to: its request, its work orders and its acceptance."""
+
+
+@attrs.frozen(kw_only=True)
+class ServiceLevel:
+    """One service standard an agreement states: a target for one clock of one kind of case.
+
+    ``kind`` is ``"ServiceRequest"``, ``"WorkOrder"`` or ``"Acceptance"``; ``clock`` a
+    clock of the desk's policy for that kind; ``priority`` the targets key it replaces
+    (``"urgent"``, or ``"*"`` for every priority without its own). "First response within
+    two hours, urgent needs within thirty minutes" is two levels.
+
+    >>> ServiceLevel(kind="WorkOrder", clock="completion", target=Target.business("PT8H")).priority
+    '*'
+    """
+
+    kind: str = attrs.field(validator=_kind)
+    clock: str = attrs.field(validator=non_empty)
+    target: Target = attrs.field(validator=_target)
+    priority: str = attrs.field(default=ANY_PRIORITY, validator=non_empty)
+
+
+def with_service_levels(policy: SlaPolicy, levels: Iterable[ServiceLevel], source: str) -> SlaPolicy:
+    """``policy`` with the targets ``levels`` state (for its clocks) replacing its own, named after ``source``.
+
+    A level for a clock the policy does not have is a ConfigurationError naming it.
+    """
+    replaced: dict[str, dict[str, Target]] = {}
+    for level in levels:
+        policy.spec(level.clock)  # refuses an unknown clock
+        replaced.setdefault(level.clock, {})[level.priority] = level.target
+    if not replaced:
+        return policy
+    clocks = [
+        attrs.evolve(spec, targets={**dict(spec.targets), **replaced[spec.name]}) if spec.name in replaced else spec
+        for spec in policy.clocks
+    ]
+    return attrs.evolve(policy, name=f"{policy.name} + {source}", clocks=clocks)
+
+
 __all__ = [
     "ANY_PRIORITY",
     "RESERVED_LEVELS",
+    "SERVICE_LEVEL_KINDS",
     "ClockSpec",
     "EscalationLevel",
     "HoldTime",
     "OnReopen",
     "PausedStart",
+    "ServiceLevel",
     "SlaPolicy",
     "Target",
     "TargetUnit",
+    "with_service_levels",
 ]

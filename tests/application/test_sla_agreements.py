@@ -567,3 +567,65 @@ def test_an_agreement_may_only_state_levels_for_clocks_the_desk_runs() -> None:
     assert world.desk.list_agreements() == [], "a refused command writes nothing"
     with pytest.raises(sc.ValidationError, match="kind"):
         sc.ServiceLevel(kind="Complaint", clock="resolution", target=Target.business("PT2H"))
+
+
+# --- 12. a clock that starts on another case's event -------------------------------------------
+
+
+def acceptance_after_installation() -> dict[str, SlaPolicy]:
+    """The request policy plus "acceptance within 5 calendar days of installation and commissioning"."""
+    policies = default_policies()
+    acceptance_due = ClockSpec(
+        name="acceptance",
+        start_on={"in_service"},
+        start_at="work_completed",
+        stop_on={"completed", "closed", "cancelled"},
+        pause_on={AWAITING_CUSTOMER},
+        targets={"*": Target.calendar_days(5)},
+    )
+    standard = policies["ServiceRequest"]
+    policies["ServiceRequest"] = attrs.evolve(standard, clocks=[*standard.clocks, acceptance_due])
+    return policies
+
+
+def test_an_acceptance_clock_starts_when_the_last_work_order_completes(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 9), policies=acceptance_after_installation())
+    order = world.work_order()
+    request = world.desk.get_request(order.request_id)
+    assert request.clocks.get("acceptance") is None  # the installation is not finished
+    world.desk.start_work_order(order.id, actor=ENGINEER)
+    for step in order.steps:
+        world.desk.complete_step(order.id, actor=ENGINEER, step_key=step.key, note="done")
+    world.clock.set(at(2026, 3, 3, 16))
+    world.desk.complete_work_order(order.id, actor=ENGINEER, sign_off=sc.SiteSignOff("Wang Fang", world.clock.now()))
+    request = world.desk.get_request(order.request_id)
+    acceptance = request.clocks.get("acceptance")
+    assert acceptance is not None
+    assert acceptance.started_at == at(2026, 3, 3, 16)
+    assert request.history[-1].action == "work_completed"
+    assert acceptance.due_at.date() >= at(2026, 3, 8).date()
+    breach = acceptance.checkpoint("breach").at  # reached in working time
+
+    breaches = [
+        a for t in (breach - timedelta(hours=1), breach, breach + timedelta(hours=5)) for a in world.scan(t).alerts
+    ]
+    assert [(a.clock, a.at) for a in breaches if a.clock == "acceptance" and a.level == "breach"] == [
+        ("acceptance", breach)
+    ]
+
+
+@settings(max_examples=20, deadline=None)
+@given(offsets=st.lists(st.integers(0, 20 * 24 * 60), min_size=1, max_size=8))
+def test_the_acceptance_breach_is_recorded_exactly_once_however_often_the_scan_runs(offsets: list[int]) -> None:
+    world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 2, 9), policies=acceptance_after_installation())
+    order = world.work_order()
+    world.desk.start_work_order(order.id, actor=ENGINEER)
+    for step in order.steps:
+        world.desk.complete_step(order.id, actor=ENGINEER, step_key=step.key, note="done")
+    world.desk.complete_work_order(order.id, actor=ENGINEER, sign_off=sc.SiteSignOff("Wang Fang", world.clock.now()))
+    breach = world.desk.get_request(order.request_id).clocks.get("acceptance").checkpoint("breach").at
+    found = []
+    for minutes in sorted(offsets):
+        found += world.scan(at(2026, 3, 2, 9) + timedelta(minutes=minutes)).alerts
+    found += world.scan(breach + timedelta(days=30)).alerts  # whatever ran before, a late scan catches it
+    assert [a.at for a in found if a.clock == "acceptance" and a.level == "breach"] == [breach]

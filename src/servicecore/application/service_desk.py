@@ -580,10 +580,26 @@ class ServiceDesk(DisciplineCommands):
     def complete_work_order(
         self, work_order_id: str, *, actor: Actor, sign_off: SiteSignOff, note: str = ""
     ) -> WorkOrder:
-        """Complete: all required steps done and the site representative signed."""
-        return self._change(
-            WorkOrder, work_order_id, lambda w, at: w.complete(actor=actor, at=at, sign_off=sign_off, note=note)
-        )
+        """Complete: all required steps done and the site representative signed.
+
+        When it is the last live work order of its agreement and the request's SLA
+        policy has a clock starting on ``"work_completed"`` (an acceptance due so
+        many days after the work), the instant is recorded on the request in the
+        same transaction (``work_completed`` in its history).
+        """
+        with self._transaction() as tx:
+            order = tx.get(tx.uow.work_orders, work_order_id)
+            order = order.complete(actor=actor, at=tx.now, sign_off=sign_off, note=note)
+            request = tx.get(tx.uow.requests, order.request_id)
+            if self._sla is not None and self._sla.needs_instant(request, "work_completed"):
+                agreement = tx.get(tx.uow.agreements, order.agreement_id)
+                others = [tx.get(tx.uow.work_orders, i) for i in agreement.work_order_ids if i != order.id]
+                if all(o.status in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED) for o in others):
+                    marked = self._sla.mark(
+                        request, "work_completed", tx.now, actor=actor, at=tx.now, note=f"last work order {order.id}"
+                    )
+                    tx.update(tx.uow.requests, marked)
+            return tx.update(tx.uow.work_orders, order)
 
     @command
     def cancel_work_order(self, work_order_id: str, *, actor: Actor, reason: str) -> WorkOrder:

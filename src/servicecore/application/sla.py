@@ -144,9 +144,15 @@ def sla_instants(aggregate: Any) -> dict[str, datetime]:
     ========================================  ===============================================
     ``"window_start"``, ``"window_end"``      a work order's scheduled window (the agreed visit)
     ``"rectification_deadline"``              an acceptance's current rectification deadline
+    ``"work_completed"``                      a request's: when the last live work order of its
+                                              agreement completed (set by the facade, see
+                                              :meth:`SlaService.mark`)
     ========================================  ===============================================
+
+    Instants another case's event recorded on the case's clocks (``Clocks.anchors``)
+    are included.
     """
-    instants: dict[str, datetime] = {}
+    instants: dict[str, datetime] = dict(aggregate.clocks.anchors) if isinstance(aggregate, SlaTracked) else {}
     window = getattr(aggregate, "window", None)
     if window is not None:
         instants["window_start"] = window.start
@@ -513,6 +519,23 @@ class SlaService:
                 instants={name: due},
             )
         return clocks
+
+    def needs_instant(self, aggregate: object, name: str) -> bool:
+        """True if a clock of ``aggregate``'s policy starts at, or is due at, the instant ``name``."""
+        policy = self.policy_for(aggregate)
+        return policy is not None and any(name in (spec.start_at, spec.deadline) for spec in policy.clocks)
+
+    def mark(self, aggregate: A, name: str, instant: datetime, *, actor: Actor, at: datetime, note: str) -> A:
+        """``aggregate`` with the instant ``name`` another case's event set on it, recorded in its history.
+
+        The next observation starts (or reschedules) the clocks whose spec names it.
+        Unchanged if the instant is already recorded.
+        """
+        if not isinstance(aggregate, SlaTracked) or aggregate.clocks.anchor(name) == instant:
+            return aggregate
+        anchors = (*((n, i) for n, i in aggregate.clocks.anchors if n != name), (name, instant))
+        clocks = attrs.evolve(aggregate.clocks, anchors=anchors)
+        return record(aggregate, action=name, actor=actor, at=at, note=note, clocks=clocks)  # type: ignore[type-var]
 
     def awaiting_customer(self, aggregate: A, waiting: bool, *, actor: Actor, at: datetime, note: str = "") -> A:
         """``aggregate`` seen as :data:`AWAITING_CUSTOMER` while it stays in its current status (or no longer).

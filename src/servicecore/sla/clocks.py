@@ -407,6 +407,8 @@ def _step(
     if clock is None:
         if status not in spec.start_on or status in spec.stop_on:
             return None
+        if spec.start_at is not None and anchor is None:  # it starts on an event that has not happened
+            return None
         return settled(_start(spec, status, at, spec.target(priority), anchor))
     if clock.stopped_at is not None:
         if status in spec.stop_on or policy.on_reopen is OnReopen.KEEP_STOPPED:
@@ -495,6 +497,13 @@ class Clocks:
     """The service levels the case's agreement states: they replace the policy's targets for its clocks."""
     standards_from: str = ""
     """Where :attr:`standards` come from (``"agreement AGR-1"``), recorded in the policy name on each clock."""
+    anchors: tuple[tuple[str, datetime], ...] = ()
+    """Named instants another case's event set on this one (``"work_completed"``: the agreement's
+    last work order completed), for specs whose ``start_at`` or ``deadline`` names them."""
+
+    def anchor(self, name: str) -> datetime | None:
+        """The instant recorded under ``name`` in :attr:`anchors`, if any."""
+        return dict(self.anchors).get(name)
 
     def get(self, name: str) -> Clock | None:
         """The clock named ``name``, or ``None`` if it has not started."""

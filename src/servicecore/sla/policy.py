@@ -298,9 +298,10 @@ class ClockSpec:
     of a work order, ``"rectification_deadline"`` of an acceptance):
 
     * ``start_at``: the clock starts at that instant instead of the instant the case
-      entered a ``start_on`` status (completion measured from the agreed visit); a case
-      without the instant starts the clock at the status change. Until that instant the
-      clock neither pauses nor sends anything, and it follows the instant if it moves.
+      entered a ``start_on`` status (completion measured from the agreed visit, an
+      acceptance due after the agreement's last work order completed); while the case
+      has no such instant the clock does not start. Until that instant the clock
+      neither pauses nor sends anything, and it follows the instant if it moves.
     * ``deadline``: that instant *is* the due time (a rectification order's deadline);
       the target applies only to a case without one.
 

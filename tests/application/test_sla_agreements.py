@@ -629,3 +629,29 @@ def test_the_acceptance_breach_is_recorded_exactly_once_however_often_the_scan_r
         found += world.scan(at(2026, 3, 2, 9) + timedelta(minutes=minutes)).alerts
     found += world.scan(breach + timedelta(days=30)).alerts  # whatever ran before, a late scan catches it
     assert [a.at for a in found if a.clock == "acceptance" and a.level == "breach"] == [breach]
+
+
+# --- stored documents written before these fields existed still load ----------------------------
+
+NEW_CLOCK_FIELDS = {"deadline", "policy", "target_key", "calendar", "internal", "measured", "measured_elapsed"}
+NEW_CLOCKS_FIELDS = {"override", "standards", "standards_from", "anchors"}
+
+
+def test_documents_stored_before_the_new_clock_fields_still_load() -> None:
+    from servicecore.serialization import structure, unstructure
+
+    world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 2, 9))
+    order = completed_order(world)
+    plain = unstructure(order)
+    for clock in plain["clocks"]["clocks"]:
+        for name in NEW_CLOCK_FIELDS:
+            clock.pop(name)
+    for name in NEW_CLOCKS_FIELDS:
+        plain["clocks"].pop(name)
+    for step in plain["steps"]:
+        step.pop("due_before_start")
+    old = structure(plain, sc.WorkOrder)
+    completion = old.clocks.get("completion")
+    assert (completion.policy, completion.calendar, completion.measured, completion.deadline) == ("", "", None, None)
+    assert old.clocks.standards == ()
+    assert old.steps[0].due_before_start is None

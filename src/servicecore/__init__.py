@@ -16,12 +16,17 @@ from servicecore.application import (
     Role,
     ServiceDesk,
     ServiceDeskConfig,
+    SlaAlert,
+    SlaMove,
+    SlaRecomputeResult,
     SlaScanResult,
     SlaService,
+    default_policies,
 )
 from servicecore.domain import *  # noqa: F403  (the domain's __all__ is the public model)
 from servicecore.domain import __all__ as _domain_all
 from servicecore.plugins import Plugins
+from servicecore.sla.policy import ServiceLevel
 
 __version__ = "0.1.0"
 
@@ -37,8 +42,13 @@ __all__ = [
     "Role",
     "ServiceDesk",
     "ServiceDeskConfig",
+    "ServiceLevel",
+    "SlaAlert",
+    "SlaMove",
+    "SlaRecomputeResult",
     "SlaScanResult",
     "SlaService",
     "__version__",
+    "default_policies",
     *_domain_all,
 ]

@@ -268,6 +268,12 @@ def sla() -> None:
 )
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Cases per query.")
 @_create_option
+@click.option(
+    "--simulate",
+    is_flag=True,
+    help="Show what a scan at --now would record, recording nothing; needed for a --now more than "
+    "5 minutes ahead of the system clock.",
+)
 def scan(
     url: str | None,
     path: Path | None,
@@ -276,6 +282,7 @@ def scan(
     now: datetime | None,
     batch_size: int,
     create: bool,
+    simulate: bool,
 ) -> None:
     """Record every SLA warning, breach and escalation reached, and queue their notifications.
 
@@ -283,10 +290,36 @@ def scan(
     (cron, a systemd timer), then `servicecore outbox dispatch` to deliver. Use
     the calendar your service desk is configured with: a command's due times
     are computed on it, and the scan keeps them in step on the one given here.
+    A --now later than the system clock by more than 5 minutes is refused
+    unless --simulate, which records nothing.
     """
+    from servicecore.application.sla import SlaAlert
+
+    desk = _sla_desk(url, path, calendar, calendar_options, create=create)
+    try:
+        result = desk.scan_sla(now, batch=batch_size, simulate=simulate)
+    except ServiceCoreError as exc:
+        raise _fail_on_errors("SLA scan", exc) from exc
+    finally:
+        desk.close()
+    conflicts = f", {_count(result.conflicts, 'case')} changed meanwhile (next scan)" if result.conflicts else ""
+    would = "simulated: would record " if result.simulated else ""
+    click.echo(f"{would}scanned {_count(result.scanned, 'case')}, {_count(len(result.alerts), 'alert')}{conflicts}")
+    for alert in result.alerts:
+        what = alert.level if alert.level == alert.kind.value else f"{alert.kind.value} {alert.level}"
+        line = f"{alert.clock} {what} at {alert.at.isoformat()} (due {alert.due_at.isoformat()})"
+        if isinstance(alert, SlaAlert):
+            line = f"{alert.case_type} {alert.case_id} {line}" + (
+                f" -> {', '.join(alert.recipients)}" if alert.recipients else ""
+            )
+        click.echo(line)
+
+
+def _sla_desk(
+    url: str | None, path: Path | None, calendar: str, calendar_options: tuple[str, ...], *, create: bool = False
+) -> Any:
     from servicecore.application.config import ServiceDeskConfig
     from servicecore.application.service_desk import ServiceDesk
-    from servicecore.application.sla import SlaAlert
 
     storage_name, storage_options = _storage_choice(url, path, create=create)
     config = ServiceDeskConfig(
@@ -296,25 +329,42 @@ def scan(
         calendar_options=_key_values(calendar_options, "--calendar-option"),
     )
     try:
-        desk = ServiceDesk.from_config(config)
+        return ServiceDesk.from_config(config)
     except ServiceCoreError as exc:
         raise _fail_on_errors("opening the service desk", exc) from exc
+
+
+@sla.command()
+@_url_option
+@_path_option
+@click.option(
+    "--calendar",
+    default="24x7",
+    show_default=True,
+    help="Business calendar by plugin name (cn, holidays, weekly, 24x7), as it is now.",
+)
+@click.option("--calendar-option", "calendar_options", multiple=True, help="KEY=VALUE for the calendar; repeatable.")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Cases per query.")
+def recompute(
+    url: str | None, path: Path | None, calendar: str, calendar_options: tuple[str, ...], batch_size: int
+) -> None:
+    """Recompute the due times of open SLA clocks after the calendar changed (holidays announced, hours moved).
+
+    Prints every clock that moved: case, clock, old and new due time. Recorded
+    warnings and breaches stay recorded; stopped clocks keep their verdict.
+    """
+    desk = _sla_desk(url, path, calendar, calendar_options)
     try:
-        result = desk.scan_sla(now, batch=batch_size)
+        result = desk.recompute_sla(batch=batch_size)
     except ServiceCoreError as exc:
-        raise _fail_on_errors("SLA scan", exc) from exc
+        raise _fail_on_errors("SLA recompute", exc) from exc
     finally:
         desk.close()
-    conflicts = f", {_count(result.conflicts, 'case')} changed meanwhile (next scan)" if result.conflicts else ""
-    click.echo(f"scanned {_count(result.scanned, 'case')}, {_count(len(result.alerts), 'alert')}{conflicts}")
-    for alert in result.alerts:
-        what = alert.level if alert.level == alert.kind.value else f"{alert.kind.value} {alert.level}"
-        line = f"{alert.clock} {what} at {alert.at.isoformat()} (due {alert.due_at.isoformat()})"
-        if isinstance(alert, SlaAlert):
-            line = f"{alert.case_type} {alert.case_id} {line}" + (
-                f" -> {', '.join(alert.recipients)}" if alert.recipients else ""
-            )
-        click.echo(line)
+    conflicts = f", {_count(result.conflicts, 'case')} changed meanwhile (run again)" if result.conflicts else ""
+    click.echo(f"examined {_count(result.examined, 'case')}, {_count(len(result.moves), 'clock')} moved{conflicts}")
+    for move in result.moves:
+        moved = f"due {move.old_due.isoformat()} -> {move.new_due.isoformat()}"
+        click.echo(f"{move.case_type} {move.case_id} {move.clock}: {moved}")
 
 
 def _count(n: int, noun: str) -> str:

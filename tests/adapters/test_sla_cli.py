@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -126,3 +126,36 @@ def test_sla_scan_reports_bad_options(tmp_path: Path, args: list[str], code: int
     result = CliRunner().invoke(main, ["sla", "scan", "--path", str(tmp_path / "bad.sqlite3"), *args])
     assert result.exit_code == code, result.output
     assert message in result.output
+
+
+def test_sla_scan_refuses_a_future_now_unless_simulating(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    request_id = received_request(path, "24x7", {}, datetime(2020, 1, 6, 9, tzinfo=SHANGHAI))
+    code, output = scan("--path", str(path), "--now", "2999-01-01T00:00:00+00:00")
+    assert code == 1
+    assert "later than the desk clock" in output
+    assert "simulate" in output
+
+    code, output = scan("--path", str(path), "--now", "2999-01-01T00:00:00+00:00", "--simulate")
+    assert code == 0, output
+    assert output.startswith("simulated: would record scanned 1 case, 6 alerts\n")
+    assert request_id in output
+    assert sla_notices(path) == [], "a simulation records nothing"
+
+
+def test_sla_recompute_reports_the_clocks_it_moved(tmp_path: Path) -> None:
+    path = tmp_path / "recompute.sqlite3"
+    received = datetime(2025, 9, 26, 18, tzinfo=SHANGHAI)  # a Friday, after hours in Shanghai, not in Berlin
+    request_id = received_request(path, "weekly", {"time_zone": "Europe/Berlin"}, received)
+    # the office hours are now kept in Shanghai time
+    now_in_shanghai = ("--calendar", "weekly", "--calendar-option", "time_zone=Asia/Shanghai")
+    result = CliRunner().invoke(main, ["sla", "recompute", "--path", str(path), *now_in_shanghai])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "examined 1 case, 2 clocks moved"
+    shanghai = sc.Plugins().calendar("weekly", {"time_zone": "Asia/Shanghai"})
+    new_due = shanghai.add(received, timedelta(hours=4)).isoformat()
+    assert lines[1].startswith(f"ServiceRequest {request_id} first_response: due ")
+    assert lines[1].endswith(f" -> {new_due}")
+    again = CliRunner().invoke(main, ["sla", "recompute", "--path", str(path), *now_in_shanghai])
+    assert again.output == "examined 1 case, 0 clocks moved\n"

@@ -399,6 +399,8 @@ def _good_by_name(
         "remedies": st.just([sc.Remedy(kind="apology")]),
         "disputed_amount": st.integers(1, 3).map(lambda n: sc.Money("50.00", "CNY").times(n)),
         "outcome": st.sampled_from(list(sc.ComplaintOutcome)),
+        "simulate": st.booleans(),
+        "calendar": st.sampled_from(["24x7", "cn"]),
     }
     if name == "category":
         return st.sampled_from(["pest control", "quality", "service_norm_breach", "quality_failure"])

@@ -272,6 +272,9 @@ def test_every_command_saves_and_returns_the_stored_aggregate(world: World) -> N
         agreement = result
 
     world.later()
+    # offering hands the ball to the customer, and a change request back: both recorded on the request
+    request = desk.get_request(request.id)
+    assert [h.action for h in request.history][-3:] == ["awaiting_customer", "customer_acted", "awaiting_customer"]
     confirmed = desk.confirm_agreement(agreement.id, actor=CUSTOMER)
     _saved(confirmed, desk.get_agreement(agreement.id), agreement.version)
     assert desk.get_request(request.id).status is sc.RequestStatus.AGREED

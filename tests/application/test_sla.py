@@ -62,6 +62,7 @@ class World:
         policies: dict[str, SlaPolicy] | None = None,
         notification_policy: sc.NotificationPolicy | None = None,
         ids: SequentialIds | None = None,
+        calendars: list[BusinessCalendar] | None = None,
     ) -> None:
         self.clock = ManualClock(start)
         self.ids = ids or SequentialIds()
@@ -74,7 +75,7 @@ class World:
             ids=self.ids,
             templates={sc.PEST_CONTROL.key: sc.PEST_CONTROL},
             notification_policy=notification_policy,
-            sla=SlaService(calendar, policies),
+            sla=SlaService(calendar, policies, calendars=calendars),
         )
 
     def receive(self, priority: str = "normal") -> sc.ServiceRequest:
@@ -83,14 +84,16 @@ class World:
         )
 
     def scan(self, now: datetime) -> SlaScanResult:
+        if now > self.clock.now():  # a scan never looks past the desk clock: time has come
+            self.clock.set(now)
         return self.desk.scan_sla(now, actor=SUPERVISOR)
 
     def sla_notices(self) -> list[Notification]:
         pending = self.desk.pending_notifications(limit=1000)
         return [m.notification for m in pending if m.notification.event == "SlaCheckpointReached"]
 
-    def work_order(self) -> sc.WorkOrder:
-        """A work order scheduled now for an agreement the customer confirmed."""
+    def work_order(self, window: sc.Schedule | None = None) -> sc.WorkOrder:
+        """A work order for an agreement the customer confirmed; its visit starts now unless ``window`` says."""
         desk = self.desk
         request = self.receive()
         desk.acknowledge_request(request.id, actor=AGENT, message="We will call you")
@@ -106,8 +109,14 @@ class World:
         desk.offer_agreement(agreement.id, actor=AGENT)
         desk.confirm_agreement(agreement.id, actor=CUSTOMER)
         desk.activate_agreement(agreement.id, actor=AGENT)
+        now = self.clock.now()
         return desk.create_work_order(
-            agreement.id, actor=AGENT, title="Treat", assignees=[ENGINEER.id], template="pest-control"
+            agreement.id,
+            actor=AGENT,
+            title="Treat",
+            assignees=[ENGINEER.id],
+            template="pest-control",
+            window=window or sc.Schedule(now, now + timedelta(hours=3), "Block 3, Room 201"),
         )
 
     def complaint(self, severity: str = "major") -> sc.Complaint:
@@ -404,7 +413,8 @@ def test_complaint_clocks_and_a_reopening_that_counts_the_closed_time_as_a_pause
     assert resolution is not None
     assert resolution.stopped_at == at(2026, 3, 3, 11)
     assert complaint.sla_check_at is None
-    assert world.scan(at(2026, 3, 9, 12)).alerts == ()  # stopped: nothing past its due time is recorded
+    # stopped: nothing past its due time would be recorded
+    assert world.desk.scan_sla(at(2026, 3, 9, 12), simulate=True, actor=SUPERVISOR).alerts == ()
 
     world.clock.set(at(2026, 3, 4, 11))  # a business day later the customer is not satisfied
     complaint = desk.reopen_complaint(complaint.id, actor=AGENT, reason="He was rude again")
@@ -435,6 +445,7 @@ def test_a_desk_without_sla_clocks_refuses_to_scan() -> None:
         renderer=MarkdownRenderer(),
         clock=ManualClock(at(2026, 3, 2, 9)),
         ids=SequentialIds(),
+        sla=None,
     )
     request = desk.receive_request(
         actor=AGENT, customer=WANG, channel="phone", category="pest control", priority="normal", description="Ants"
@@ -449,8 +460,8 @@ def test_a_desk_without_sla_clocks_refuses_to_scan() -> None:
 def test_only_supervisors_and_administrators_may_scan() -> None:
     world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 2, 9))
     with pytest.raises(sc.PermissionDeniedError):
-        world.desk.scan_sla(at(2026, 3, 9), actor=AGENT)
-    assert world.desk.scan_sla(at(2026, 3, 9), actor=sc.Actor("E-900", "Ops", ["administrator"])).alerts == ()
+        world.desk.scan_sla(at(2026, 3, 2, 9), actor=AGENT)
+    assert world.desk.scan_sla(at(2026, 3, 2, 9), actor=sc.Actor("E-900", "Ops", ["administrator"])).alerts == ()
 
 
 def test_a_scan_refuses_a_naive_instant() -> None:
@@ -469,6 +480,7 @@ def test_from_config_runs_clocks_on_the_24x7_calendar_by_default() -> None:
         actor=AGENT, customer=WANG, channel="online", category="pest control", priority="high", description="Rats"
     )
     assert request.clocks.get("first_response").due_at == at(2026, 3, 8, 0)  # 2 h for high priority
+    clock.set(at(2026, 3, 8, 0))
     result = desk.scan_sla(at(2026, 3, 8, 0), actor=SUPERVISOR)
     assert levels(result) == [
         ("first_response", "warning", at(2026, 3, 7, 23, 36)),

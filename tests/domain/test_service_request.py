@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from servicecore.domain import (
@@ -72,6 +73,7 @@ def test_tables_cover_every_command() -> None:
     commands = (
         public
         - {"receive", "is_terminal", "require_feasible", "sla_check_at"}
+        - {"raise_priority"}  # changes no status: see test_raise_priority_*
         - {f.name for f in ServiceRequest.__attrs_attrs__}
     )
     assert commands == set(COMMANDS) == set(ALLOWED_FROM) == set(TARGET)
@@ -413,3 +415,38 @@ def test_start_service_refuses_a_work_order_already_linked(domain: Any) -> None:
         request, BusinessRuleError, lambda r, at: r.start_service(actor=domain.agent, at=at, work_order_id=linked)
     )
     assert linked in str(err)
+
+
+# --- raising the priority (an SLA escalation, or an agent) ---------------------------------
+
+
+RAISABLE = set(S) - TERMINAL - {S.COMPLETED}
+
+
+@pytest.mark.parametrize("state", sorted(RAISABLE))
+def test_raise_priority_moves_one_step_and_keeps_the_status(domain: Any, state: RequestStatus) -> None:
+    request = attrs.evolve(domain.request(state), priority=Priority.NORMAL)
+    at = request.history[-1].at
+    raised = request.raise_priority(actor=domain.agent, at=at, reason="escalated")
+    assert (raised.status, raised.priority) == (state, Priority.HIGH)
+    entry = raised.history[-1]
+    assert (entry.action, entry.from_state, entry.to_state) == ("raise_priority", state.value, state.value)
+    assert "normal → high" in entry.note
+
+
+@pytest.mark.parametrize("state", sorted(set(S) - RAISABLE))
+def test_raise_priority_is_refused_once_the_request_is_done(domain: Any, state: RequestStatus) -> None:
+    request = domain.request(state)
+    domain.invalid_transition(
+        request, "raise_priority", lambda r, at: r.raise_priority(actor=domain.agent, at=at, reason="late")
+    )
+
+
+def test_raise_priority_stops_at_urgent(domain: Any) -> None:
+    request = attrs.evolve(domain.request(S.RECEIVED), priority=Priority.LOW)
+    at = request.history[-1].at
+    for _ in range(3):
+        request = request.raise_priority(actor=domain.agent, at=at, reason="escalated")
+    assert request.priority is Priority.URGENT
+    with pytest.raises(BusinessRuleError, match="already 'urgent'"):
+        request.raise_priority(actor=domain.agent, at=at, reason="again")

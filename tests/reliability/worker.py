@@ -137,7 +137,8 @@ def stream(target: str, run: str, cases: str, log_file: str) -> None:
             a = agreement.id
             step("submit", [a], lambda: desk.submit_agreement_for_review(a, actor=AGENT))
             step("approve", [a], lambda: desk.approve_agreement(a, actor=REVIEWER))
-            step("offer", [a], lambda: desk.offer_agreement(a, actor=AGENT))
+            # the request waits for the customer from the offer on: its clocks are saved with it
+            step("offer", [a, r], lambda: desk.offer_agreement(a, actor=AGENT), also=(r,))
             step("confirm", [a, r], lambda: desk.confirm_agreement(a, actor=CUSTOMER), also=(r,))
             step("activate", [a], lambda: desk.activate_agreement(a, actor=AGENT))
 

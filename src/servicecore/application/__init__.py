@@ -5,7 +5,14 @@ from servicecore.application.dispatcher import Dispatcher, DispatchResult, Retry
 from servicecore.application.notifications import DefaultNotificationPolicy, NotificationPolicy
 from servicecore.application.permissions import DEFAULT_POLICY, CommandPolicy, Role
 from servicecore.application.service_desk import ServiceDesk
-from servicecore.application.sla import SlaScanResult, SlaService, default_policies
+from servicecore.application.sla import (
+    SlaAlert,
+    SlaMove,
+    SlaRecomputeResult,
+    SlaScanResult,
+    SlaService,
+    default_policies,
+)
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -18,6 +25,9 @@ __all__ = [
     "Role",
     "ServiceDesk",
     "ServiceDeskConfig",
+    "SlaAlert",
+    "SlaMove",
+    "SlaRecomputeResult",
     "SlaScanResult",
     "SlaService",
     "default_policies",

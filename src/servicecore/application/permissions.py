@@ -94,6 +94,7 @@ DEFAULT_RULES: Mapping[str, frozenset[str]] = MappingProxyType(
         "decline_request": _AGENTS,
         "withdraw_request": _roles(_R.CUSTOMER, _R.AGENT, _R.SUPERVISOR),
         "close_request": _AGENTS,
+        "raise_request_priority": _AGENTS,
         "get_request": _READERS | {_R.CUSTOMER},
         "list_requests": _READERS,
         # --- agreements ---
@@ -174,6 +175,7 @@ DEFAULT_RULES: Mapping[str, frozenset[str]] = MappingProxyType(
         "render_appeal_decision": _APPEAL_READERS,
         # --- service levels ---
         "scan_sla": _roles(_R.SUPERVISOR, _R.ADMINISTRATOR),
+        "recompute_sla": _roles(_R.SUPERVISOR, _R.ADMINISTRATOR),
         # --- notifications ---
         "pending_notifications": _roles(_R.SUPERVISOR, _R.ADMINISTRATOR),
         "dispatch_notifications": _roles(_R.ADMINISTRATOR),

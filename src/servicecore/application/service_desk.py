@@ -12,20 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 import attrs
 
 from servicecore.application.config import ServiceDeskConfig
-from servicecore.application.core import command
+from servicecore.application.core import Changes, command
 from servicecore.application.discipline import DisciplineCommands
 from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
 from servicecore.application.notifications import DefaultNotificationPolicy, NotificationPolicy
 from servicecore.application.permissions import DEFAULT_POLICY, CommandPolicy
-from servicecore.application.sla import SlaScanResult, SlaService
+from servicecore.application.sla import SlaMove, SlaRecomputeResult, SlaScanResult, SlaService
 from servicecore.documents import AcceptanceReportDocument, RectificationNotice, WorkOrderSheet
-from servicecore.domain.acceptance import Acceptance, CriterionResult, Inspector, require_independent_inspector
+from servicecore.domain.acceptance import (
+    Acceptance,
+    AcceptanceStatus,
+    CriterionResult,
+    Inspector,
+    require_independent_inspector,
+)
 from servicecore.domain.agreement import AgreementStatus, AgreementTerms, Schedule, ServiceAgreement, criteria_of
-from servicecore.domain.checklists import ChecklistTemplate
+from servicecore.domain.checklists import PEST_CONTROL, ChecklistTemplate
 from servicecore.domain.errors import (
     BusinessRuleError,
     ConcurrencyError,
@@ -52,8 +59,24 @@ from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.notification import Notifier, OutboxMessage
 from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
-from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend
+from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend, UnitOfWork
+from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert
+
+A = TypeVar("A")
+
+BUILT_IN_TEMPLATES: Mapping[str, ChecklistTemplate] = {PEST_CONTROL.key: PEST_CONTROL}
+"""The checklist templates a desk built by hand knows unless given others (the seed-000 pest-control one)."""
+
+_CUSTOMER_INSPECTING = frozenset(
+    {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.PASSED, AcceptanceStatus.RECTIFIED}
+)
+"""Acceptance statuses in which the customer (or the inspector they designated) must act next."""
+
+
+def default_sla() -> SlaService:
+    """The SLA service of a desk built by hand without ``sla``: the default policies on a 24×7 UTC calendar."""
+    return SlaService(BusinessCalendar.always_open("UTC"))
 
 
 class ServiceDesk(DisciplineCommands):
@@ -61,10 +84,15 @@ class ServiceDesk(DisciplineCommands):
 
     Build one with :meth:`from_config` (backends looked up by name through the
     plugin system) or pass the port implementations yourself, as tests do.
-    ``permissions`` defaults to :data:`~servicecore.application.permissions.DEFAULT_POLICY`;
-    ``sla`` (an :class:`~servicecore.application.sla.SlaService`) is optional:
-    without one, no SLA clocks run. With ``strict=True`` every command, reads
-    included, needs the ``actor`` the host application authenticated.
+    ``permissions`` defaults to :data:`~servicecore.application.permissions.DEFAULT_POLICY`.
+    A desk built by hand runs the same services as one from the configuration
+    unless told otherwise: ``sla`` defaults to :func:`default_sla` (the default
+    policies on a 24×7 UTC calendar; pass an
+    :class:`~servicecore.application.sla.SlaService` of your own, or ``sla=None``
+    to run no clocks at all), ``templates`` to :data:`BUILT_IN_TEMPLATES` (pass
+    ``{}`` for none).
+    With ``strict=True`` every command, reads included, needs the ``actor`` the
+    host application authenticated.
     """
 
     def __init__(
@@ -78,9 +106,13 @@ class ServiceDesk(DisciplineCommands):
         templates: Mapping[str, ChecklistTemplate] | None = None,
         notification_policy: NotificationPolicy | None = None,
         permissions: CommandPolicy | None = None,
-        sla: SlaService | None = None,
+        sla: SlaService | Literal["default"] | None = "default",
         strict: bool = False,
     ) -> None:
+        if sla == "default":
+            sla = default_sla()
+        elif sla is not None and not isinstance(sla, SlaService):
+            raise ConfigurationError(f"sla must be an SlaService, None (no clocks) or 'default', got {sla!r}")
         super().__init__(
             storage=storage,
             clock=clock,
@@ -92,7 +124,7 @@ class ServiceDesk(DisciplineCommands):
         )
         self._notifier = notifier
         self._renderer = renderer
-        self._templates = dict(templates or {})
+        self._templates = dict(BUILT_IN_TEMPLATES if templates is None else templates)
 
     @classmethod
     def from_config(
@@ -109,7 +141,8 @@ class ServiceDesk(DisciplineCommands):
         ``plugins`` defaults to ``servicecore.plugins.Plugins()`` (built-ins and
         installed entry points); ``clock`` to the system clock; ``ids`` to UUIDs.
         The command policy is the default one with the plugins' overrides applied;
-        SLA clocks run on the configured calendar with the default policies.
+        SLA clocks run on the configured calendar (and the further
+        ``sla_calendars``) under ``sla_policies`` (default: the default policies).
         """
         cfg = config or ServiceDeskConfig()
         registry = plugins if plugins is not None else Plugins()
@@ -119,7 +152,14 @@ class ServiceDesk(DisciplineCommands):
 
             clock = clock or SystemClock()
             ids = ids or UuidIds()
-        sla = SlaService(registry.calendar(cfg.calendar, cfg.calendar_options)) if cfg.calendar else None
+        sla = None
+        if cfg.calendar:
+            sla = SlaService(
+                registry.calendar(cfg.calendar, cfg.calendar_options),
+                cfg.sla_policies,
+                calendars={name: _calendar(registry, name, spec) for name, spec in cfg.sla_calendars.items()},
+                scan_tolerance=cfg.sla_scan_tolerance,
+            )
         return cls(
             storage=registry.storage(cfg.storage, cfg.storage_options),
             notifier=registry.notifier(cfg.notifier, cfg.notifier_options),
@@ -205,6 +245,17 @@ class ServiceDesk(DisciplineCommands):
         return self._change(ServiceRequest, request_id, lambda r, at: r.close(actor=actor, at=at, note=note))
 
     @command
+    def raise_request_priority(self, request_id: str, *, actor: Actor, reason: str) -> ServiceRequest:
+        """Raise an open request's priority one step (low → normal → high → urgent), with a reason.
+
+        Its SLA clocks take the new priority's targets at once, keeping their start and
+        pauses. An escalation level with ``raise_priority`` does the same from the scan.
+        """
+        return self._change(
+            ServiceRequest, request_id, lambda r, at: r.raise_priority(actor=actor, at=at, reason=reason)
+        )
+
+    @command
     def get_request(self, request_id: str, *, actor: Actor | None = None) -> ServiceRequest:
         """One request, as stored."""
         return self._read(ServiceRequest, request_id)
@@ -230,6 +281,7 @@ class ServiceDesk(DisciplineCommands):
     @command
     def draft_agreement(self, request_id: str, *, actor: Actor, title: str, terms: AgreementTerms) -> ServiceAgreement:
         """Draft a proposal for a request assessed as feasible; ``actor`` is the author."""
+        self._check_service_levels(terms)
         with self._transaction() as tx:
             request = tx.get(tx.uow.requests, request_id)
             request.require_feasible("draft_agreement")
@@ -249,9 +301,22 @@ class ServiceDesk(DisciplineCommands):
         self, agreement_id: str, *, actor: Actor, terms: AgreementTerms, note: str = ""
     ) -> ServiceAgreement:
         """Replace the content of the draft or returned revision."""
+        self._check_service_levels(terms)
         return self._change(
             ServiceAgreement, agreement_id, lambda a, at: a.revise(actor=actor, at=at, terms=terms, note=note)
         )
+
+    def _check_service_levels(self, terms: AgreementTerms) -> None:
+        """An agreement may only state service levels for clocks this desk runs."""
+        if terms.service_levels and self._sla is not None:
+            self._sla.check_service_levels(terms.service_levels)
+
+    def _bind(self, case: A, agreement: ServiceAgreement) -> A:
+        """``case`` following the service levels of ``agreement``'s confirmed revision, if it states any."""
+        revision = agreement.confirmed_revision
+        if self._sla is None or revision is None or not revision.terms.service_levels:
+            return case
+        return self._sla.adopt(case, revision.terms.service_levels, f"agreement {agreement.id}")
 
     @command
     def submit_agreement_for_review(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
@@ -276,8 +341,38 @@ class ServiceDesk(DisciplineCommands):
 
     @command
     def offer_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
-        """Send the approved revision to the customer."""
-        return self._change(ServiceAgreement, agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note))
+        """Send the approved revision to the customer; the request waits for their answer.
+
+        While the offer is open the request's clocks see it as ``"awaiting_customer"``
+        (the default policy pauses its resolution clock then).
+        """
+        return self._change_agreement(
+            agreement_id, lambda a, at: a.offer(actor=actor, at=at, note=note), actor=actor, waiting=True
+        )
+
+    def _change_agreement(
+        self,
+        agreement_id: str,
+        change: Callable[[ServiceAgreement, datetime], ServiceAgreement],
+        *,
+        actor: Actor,
+        waiting: bool,
+    ) -> ServiceAgreement:
+        """Change an agreement and tell its request's clocks whether the customer holds the ball now."""
+        with self._transaction() as tx:
+            agreement = tx.get(tx.uow.agreements, agreement_id)
+            request = tx.get(tx.uow.requests, agreement.request_id)
+            agreement = change(agreement, tx.now)
+            self._customer_turn(tx, request, waiting, actor, f"agreement {agreement.id} {agreement.status.value}")
+            return tx.update(tx.uow.agreements, agreement)
+
+    def _customer_turn(self, tx: Changes, request: ServiceRequest, waiting: bool, actor: Actor, note: str) -> None:
+        """Store ``request`` seen as awaiting the customer (or no longer), if that changes, in its history."""
+        if self._sla is None:
+            return
+        turned = self._sla.awaiting_customer(request, waiting, actor=actor, at=tx.now, note=note)
+        if turned is not request:
+            tx.update(tx.uow.requests, turned)
 
     @command
     def confirm_agreement(self, agreement_id: str, *, actor: Actor, note: str = "") -> ServiceAgreement:
@@ -287,19 +382,25 @@ class ServiceDesk(DisciplineCommands):
             request = tx.get(tx.uow.requests, agreement.request_id)
             now = tx.now
             agreement = agreement.confirm(actor=actor, at=now, note=note)
-            tx.update(tx.uow.requests, request.mark_agreed(actor=actor, at=now, agreement_id=agreement.id))
+            agreed = request.mark_agreed(actor=actor, at=now, agreement_id=agreement.id)
+            tx.update(tx.uow.requests, self._bind(agreed, agreement))
             return tx.update(tx.uow.agreements, agreement)
 
     @command
     def decline_agreement(self, agreement_id: str, *, actor: Actor, reason: str) -> ServiceAgreement:
-        """The customer declines the offer."""
-        return self._change(ServiceAgreement, agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason))
+        """The customer declines the offer; the ball is back with the provider."""
+        return self._change_agreement(
+            agreement_id, lambda a, at: a.decline(actor=actor, at=at, reason=reason), actor=actor, waiting=False
+        )
 
     @command
     def request_agreement_change(self, agreement_id: str, *, actor: Actor, comments: str) -> ServiceAgreement:
-        """The customer asks for changes; a new draft revision opens."""
-        return self._change(
-            ServiceAgreement, agreement_id, lambda a, at: a.request_change(actor=actor, at=at, comments=comments)
+        """The customer asks for changes; a new draft revision opens and the ball is back with the provider."""
+        return self._change_agreement(
+            agreement_id,
+            lambda a, at: a.request_change(actor=actor, at=at, comments=comments),
+            actor=actor,
+            waiting=False,
         )
 
     @command
@@ -406,7 +507,7 @@ class ServiceDesk(DisciplineCommands):
             tx.update(tx.uow.agreements, agreement.link_work_order(actor=actor, at=now, work_order_id=order.id))
             request = tx.get(tx.uow.requests, agreement.request_id)
             tx.update(tx.uow.requests, request.start_service(actor=actor, at=now, work_order_id=order.id))
-            return tx.add(tx.uow.work_orders, order)
+            return tx.add(tx.uow.work_orders, self._bind(order, agreement))
 
     @command
     def reassign_work_order(
@@ -510,13 +611,28 @@ class ServiceDesk(DisciplineCommands):
     def complete_work_order(
         self, work_order_id: str, *, actor: Actor, sign_off: SiteSignOff, note: str = ""
     ) -> WorkOrder:
-        """Complete: all required steps done and the site representative signed."""
-        supervising = self._permissions.supervises(actor)
-        return self._change(
-            WorkOrder,
-            work_order_id,
-            lambda w, at: w.complete(actor=actor, at=at, sign_off=sign_off, note=note, as_supervisor=supervising),
-        )
+        """Complete: all required steps done and the site representative signed.
+
+        When it is the last live work order of its agreement and the request's SLA
+        policy has a clock starting on ``"work_completed"`` (an acceptance due so
+        many days after the work), the instant is recorded on the request in the
+        same transaction (``work_completed`` in its history).
+        """
+        with self._transaction() as tx:
+            order = tx.get(tx.uow.work_orders, work_order_id)
+            order = order.complete(
+                actor=actor, at=tx.now, sign_off=sign_off, note=note, as_supervisor=self._permissions.supervises(actor)
+            )
+            request = tx.get(tx.uow.requests, order.request_id)
+            if self._sla is not None and self._sla.needs_instant(request, "work_completed"):
+                agreement = tx.get(tx.uow.agreements, order.agreement_id)
+                others = [tx.get(tx.uow.work_orders, i) for i in agreement.work_order_ids if i != order.id]
+                if all(o.status in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED) for o in others):
+                    marked = self._sla.mark(
+                        request, "work_completed", tx.now, actor=actor, at=tx.now, note=f"last work order {order.id}"
+                    )
+                    tx.update(tx.uow.requests, marked)
+            return tx.update(tx.uow.work_orders, order)
 
     @command
     def cancel_work_order(self, work_order_id: str, *, actor: Actor, reason: str) -> WorkOrder:
@@ -601,7 +717,9 @@ class ServiceDesk(DisciplineCommands):
                 work_order_ids=tuple(WorkOrderId(o) for o in chosen),
             )
             tx.update(tx.uow.agreements, agreement.link_acceptance(actor=actor, at=now, acceptance_id=acceptance.id))
-            return tx.add(tx.uow.acceptances, acceptance)
+            request = tx.get(tx.uow.requests, agreement.request_id)
+            self._customer_turn(tx, request, True, actor, f"acceptance {acceptance.id} awaits inspection")
+            return tx.add(tx.uow.acceptances, self._bind(acceptance, agreement))
 
     @command
     def record_inspection(
@@ -609,7 +727,9 @@ class ServiceDesk(DisciplineCommands):
     ) -> Acceptance:
         """Record the next inspection round."""
         return self._change_acceptance(
-            acceptance_id, lambda a, at: a.record_inspection(actor=actor, at=at, results=results, note=note)
+            acceptance_id,
+            lambda a, at, _: a.record_inspection(actor=actor, at=at, results=results, note=note),
+            actor=actor,
         )
 
     @command
@@ -625,9 +745,10 @@ class ServiceDesk(DisciplineCommands):
         """After a failed round: who fixes the failed points, and by when."""
         return self._change_acceptance(
             acceptance_id,
-            lambda a, at: a.order_rectification(
+            lambda a, at, _: a.order_rectification(
                 actor=actor, at=at, responsible_party=responsible_party, deadline=deadline, instructions=instructions
             ),
+            actor=actor,
         )
 
     @command
@@ -637,14 +758,13 @@ class ServiceDesk(DisciplineCommands):
         An assignee of the inspected work orders reports it, or a supervisor (recorded as such).
         """
         supervising = self._permissions.supervises(actor)
-        with self._transaction() as tx:
-            acceptance = tx.get(tx.uow.acceptances, acceptance_id)
-            tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
-            workers = {a for order_id in acceptance.work_order_ids for a in tx.uow.work_orders.get(order_id).assignees}
-            changed = acceptance.mark_rectified(
-                actor=actor, at=tx.now, note=note, workers=workers, as_supervisor=supervising
-            )
-            return tx.update(tx.uow.acceptances, changed)
+
+        def rectified(acceptance: Acceptance, at: datetime, uow: UnitOfWork) -> Acceptance:
+            orders = (uow.work_orders.get(order_id) for order_id in acceptance.work_order_ids)
+            workers = {a for order in orders for a in order.assignees}
+            return acceptance.mark_rectified(actor=actor, at=at, note=note, workers=workers, as_supervisor=supervising)
+
+        return self._change_acceptance(acceptance_id, rectified, actor=actor)
 
     @command
     def sign_acceptance_report(
@@ -671,12 +791,25 @@ class ServiceDesk(DisciplineCommands):
         return acceptance
 
     def _change_acceptance(
-        self, acceptance_id: str, change: Callable[[Acceptance, datetime], Acceptance]
+        self,
+        acceptance_id: str,
+        change: Callable[[Acceptance, datetime, UnitOfWork], Acceptance],
+        *,
+        actor: Actor,
     ) -> Acceptance:
         with self._transaction() as tx:
             acceptance = tx.get(tx.uow.acceptances, acceptance_id)
-            tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
-            return tx.update(tx.uow.acceptances, change(acceptance, tx.now))
+            request = tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
+            acceptance = change(acceptance, tx.now, tx.uow)
+            # inspecting, re-inspecting and signing are the customer's to do; rectifying is the provider's
+            self._customer_turn(
+                tx,
+                request,
+                acceptance.status in _CUSTOMER_INSPECTING,
+                actor,
+                f"acceptance {acceptance.id} {acceptance.status.value}",
+            )
+            return tx.update(tx.uow.acceptances, acceptance)
 
     @command
     def list_acceptances(
@@ -745,7 +878,14 @@ class ServiceDesk(DisciplineCommands):
     # --- service levels -----------------------------------------------------
 
     @command
-    def scan_sla(self, now: datetime | None = None, *, batch: int = 100, actor: Actor | None = None) -> SlaScanResult:
+    def scan_sla(
+        self,
+        now: datetime | None = None,
+        *,
+        batch: int = 100,
+        simulate: bool = False,
+        actor: Actor | None = None,
+    ) -> SlaScanResult:
         """Record every SLA warning, breach and escalation reached by ``now`` (default: the clock's), once.
 
         Finds the cases whose clocks need a look through the storage index
@@ -753,12 +893,31 @@ class ServiceDesk(DisciplineCommands):
         reached checkpoints on their clocks and queues a notification for each to
         its targets, one transaction per case. Idempotent: scanning again records
         nothing new. A case changed by a concurrent command is skipped (counted in
-        ``conflicts``) and found again by the next scan.
+        ``conflicts``) and found again by the next scan. An escalation level that
+        acts (``reassign_to``, ``raise_priority``) is applied in the same transaction
+        as the checkpoint it belongs to, recorded in the case's history as done by
+        the SLA scan (see :meth:`~servicecore.application.sla.SlaService.act`).
+
+        ``now`` later than the desk clock by more than the SLA service's
+        ``scan_tolerance`` (default 5 minutes) is refused with a ValidationError: a
+        breach recorded ahead of time would be false. With ``simulate=True`` any
+        ``now`` is accepted and nothing is written: the result lists what a scan at
+        that instant would record (``simulated`` is set).
         """
         sla = self._require_sla()
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise ValidationError("batch", f"expected a whole number of at least 1, got {describe(batch)}")
-        at = self._now() if now is None else check_aware("now", now)
+        if not isinstance(simulate, bool):
+            raise ValidationError("simulate", f"expected True or False, got {describe(simulate)}")
+        clock_now = self._now()
+        at = clock_now if now is None else check_aware("now", now)
+        if not simulate and at > clock_now + sla.scan_tolerance:
+            raise ValidationError(
+                "now",
+                f"{at.isoformat()} is later than the desk clock ({clock_now.isoformat()}) by more than the "
+                f"scan tolerance of {sla.scan_tolerance}; pass simulate=True to see what a scan then would record "
+                "without recording it",
+            )
         alerts: list[Alert] = []
         scanned = conflicts = 0
         for kind in AGGREGATE_KINDS:
@@ -772,11 +931,21 @@ class ServiceDesk(DisciplineCommands):
                 if not due:
                     break
                 for loaded in due:
+                    if simulate:
+                        skip.add(loaded.id)
+                        with self._storage.unit_of_work() as uow:
+                            _, reached = sla.scan(loaded, at, parties=self._sla_parties(uow, loaded))
+                        if reached:
+                            scanned += 1
+                            alerts.extend(reached)
+                        continue
                     # saved at the version it was loaded with: a command that changed it since wins
                     try:
                         with self._transaction() as tx:
-                            case, reached = sla.scan(loaded, at)
+                            case, reached = sla.scan(loaded, at, parties=self._sla_parties(tx.uow, loaded))
                             if reached:
+                                last = case.history[-1].at if case.history else tx.now
+                                case, _ = sla.act(case, reached, at=max(tx.now, last))
                                 tx.update(tx.uow.repository(kind.cls), case)
                     except ConcurrencyError:
                         conflicts += 1
@@ -787,7 +956,61 @@ class ServiceDesk(DisciplineCommands):
                         alerts.extend(reached)
                     else:
                         skip.add(loaded.id)  # nothing reached yet: storage and clocks disagree on the instant
-        return SlaScanResult(scanned=scanned, alerts=tuple(alerts), conflicts=conflicts)
+        return SlaScanResult(scanned=scanned, alerts=tuple(alerts), conflicts=conflicts, simulated=simulate)
+
+    def _sla_parties(self, uow: Any, case: object) -> dict[str, tuple[str, ...]]:
+        """Recipients by role that only the case's neighbours know: an acceptance's work assignees."""
+        if not isinstance(case, Acceptance):
+            return {}
+        assignees: list[str] = []
+        for order_id in case.work_order_ids:
+            assignees.extend(f"actor:{a}" for a in uow.work_orders.get(order_id).assignees)
+        return {"assignee": tuple(dict.fromkeys(assignees))} if assignees else {}
+
+    @command
+    def recompute_sla(
+        self, *, calendar: str | None = None, batch: int = 100, actor: Actor | None = None
+    ) -> SlaRecomputeResult:
+        """Recompute the due times and next checks of every open SLA clock, after a calendar changed.
+
+        Build the desk with the calendars as they now are (holidays announced, hours
+        moved), then run this: each clock that has not stopped is rescheduled on its
+        calendar (only on ``calendar``, if named), one transaction per case that
+        changed. Recorded checkpoints stay recorded; stopped clocks keep their
+        verdict. The result lists every clock that moved (case, clock, old and new
+        due time). A case changed concurrently is counted in ``conflicts``.
+        """
+        sla = self._require_sla()
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValidationError("batch", f"expected a whole number of at least 1, got {batch!r}")
+        if calendar is not None and calendar not in sla.calendars:
+            raise ValidationError("calendar", f"unknown SLA calendar {calendar!r}; known: {sorted(sla.calendars)}")
+        moves: list[SlaMove] = []
+        examined = conflicts = 0
+        for kind in AGGREGATE_KINDS:
+            if kind.name not in sla.policies:
+                continue
+            offset = 0
+            while True:
+                with self._storage.unit_of_work() as uow:
+                    page = list(uow.repository(kind.cls).list(limit=batch, offset=offset))
+                offset += len(page)
+                for loaded in page:
+                    if not any(not clock.is_stopped for clock in loaded.clocks.clocks):
+                        continue
+                    examined += 1
+                    try:
+                        with self._transaction() as tx:
+                            case, moved = sla.recompute(loaded, calendar=calendar)
+                            if moved:
+                                tx.update(tx.uow.repository(kind.cls), case)
+                    except ConcurrencyError:
+                        conflicts += 1
+                        continue
+                    moves.extend(moved)
+                if len(page) < batch:
+                    break
+        return SlaRecomputeResult(examined=examined, moves=tuple(moves), conflicts=conflicts)
 
     def _require_sla(self) -> SlaService:
         if self._sla is None:
@@ -836,4 +1059,21 @@ class ServiceDesk(DisciplineCommands):
         return dispatcher.dispatch(limit=limit)
 
 
-__all__ = ["DispatchResult", "ServiceDesk"]
+def _calendar(registry: Plugins, name: str, spec: BusinessCalendar | str | Mapping[str, Any]) -> BusinessCalendar:
+    """A further SLA calendar of the configuration, under its name."""
+    if isinstance(spec, BusinessCalendar):
+        if spec.name != name:
+            raise ConfigurationError(
+                f"sla_calendars[{name!r}] is a calendar named {spec.name!r}; give it name={name!r}"
+            )
+        return spec
+    if isinstance(spec, str):
+        return registry.calendar(spec, {"name": name})
+    options = dict(spec)
+    provider = options.pop("provider", None)
+    if not isinstance(provider, str):
+        raise ConfigurationError(f"sla_calendars[{name!r}] needs a 'provider' (a calendar plugin name like 'cn')")
+    return registry.calendar(provider, {"name": name, **options})
+
+
+__all__ = ["BUILT_IN_TEMPLATES", "DispatchResult", "ServiceDesk", "default_sla"]

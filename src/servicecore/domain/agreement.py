@@ -46,6 +46,7 @@ from servicecore.domain.values import (
     parse_decimal,
     parse_enum,
 )
+from servicecore.sla.policy import ServiceLevel
 
 
 class InspectionMethod(enum.StrEnum):
@@ -119,6 +120,10 @@ def _item_tuple(value: Iterable[ServiceItem]) -> tuple[ServiceItem, ...]:
     return as_tuple("items", value, of=ServiceItem)
 
 
+def _service_levels(value: Iterable[ServiceLevel]) -> tuple[ServiceLevel, ...]:
+    return as_tuple("service_levels", value, of=ServiceLevel)
+
+
 def criterion_tuple(value: Iterable[AcceptanceCriterion]) -> tuple[AcceptanceCriterion, ...]:
     """Accept any iterable of criteria; store a tuple."""
     return as_tuple("criteria", value, of=AcceptanceCriterion)
@@ -150,6 +155,9 @@ class AgreementTerms:
     criteria: tuple[AcceptanceCriterion, ...] = attrs.field(converter=criterion_tuple, validator=_criteria)
     process: str = attrs.field(default="", validator=optional_text)
     notes: str = attrs.field(default="", validator=optional_text)
+    service_levels: tuple[ServiceLevel, ...] = attrs.field(default=(), converter=_service_levels)
+    """The service standards the agreement states (服务标准): targets that replace the desk's
+    default ones for its request, work orders and acceptance once the customer confirms."""
 
     @property
     def fee_total(self) -> Money:

@@ -18,15 +18,28 @@ from servicecore.domain.errors import ValidationError
 from servicecore.domain.values import as_tuple, is_bool, non_empty, non_empty_line, optional_text
 
 
+def _optional_days(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValidationError(
+            attribute.name, f"must be a whole number of working days, 0 or more, or None, got {value!r}"
+        )
+
+
 @attrs.frozen
 class StepTemplate:
-    """One step of a checklist template; ``title_zh`` is the Chinese title if any."""
+    """One step of a checklist template; ``title_zh`` is the Chinese title if any.
+
+    ``due_before_start`` makes the step due that many working days before the work
+    order's scheduled window starts, at the same time of day (``2``: contact the
+    customer two working days ahead); the SLA scan tells the assignees when it is late.
+    """
 
     key: str = attrs.field(validator=non_empty_line)
     title: str = attrs.field(validator=non_empty)
     required: bool = attrs.field(default=True, validator=is_bool)
     title_zh: str = attrs.field(default="", validator=optional_text)
     guidance: str = attrs.field(default="", validator=optional_text)
+    due_before_start: int | None = attrs.field(default=None, kw_only=True, validator=_optional_days)
 
 
 def _step_tuple(value: Iterable[StepTemplate]) -> tuple[StepTemplate, ...]:
@@ -60,6 +73,7 @@ PEST_CONTROL = ChecklistTemplate(
             "Contact the customer two days ahead",
             title_zh="联系客户",
             guidance="Agree arrival time, on-site contact and place, notices to post.",
+            due_before_start=2,
         ),
         StepTemplate("arrive-on-time", "Arrive on time", title_zh="准时到场"),
         StepTemplate(

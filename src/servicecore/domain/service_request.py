@@ -341,6 +341,29 @@ class ServiceRequest(SlaTracked):
             ],
         )
 
+    def raise_priority(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
+        """Raise the priority one step (low → normal → high → urgent), e.g. when an SLA escalation says so.
+
+        Refused for a request already urgent (BusinessRuleError) or no longer open
+        (InvalidTransitionError). The clocks take the new priority's targets at the
+        next observation, keeping their start and pauses.
+        """
+        open_states = set(RequestStatus) - TERMINAL_STATES - {RequestStatus.COMPLETED}
+        require_status(self, "raise_priority", open_states, at=at)
+        text = check_text("reason", reason)
+        order = list(Priority)
+        if self.priority is order[-1]:
+            raise BusinessRuleError("ServiceRequest", self.id, f"priority is already {self.priority.value!r}")
+        raised = order[order.index(self.priority) + 1]
+        return record(
+            self,
+            action="raise_priority",
+            actor=actor,
+            at=at,
+            note=f"{self.priority.value} → {raised.value}: {text}",
+            priority=raised,
+        )
+
     def require_feasible(self, action: str) -> None:
         """Raise unless needs analysis found the request feasible (used before drafting)."""
         if self.status is not RequestStatus.ASSESSED:

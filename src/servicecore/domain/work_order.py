@@ -121,6 +121,8 @@ class ChecklistStep:
     status: StepStatus = StepStatus.PENDING
     completion: StepCompletion | None = None
     skip_reason: str = attrs.field(default="", validator=optional_text)
+    due_before_start: int | None = None
+    """Working days before the scheduled window's start by which the step is due (from its template)."""
 
 
 class HoldReason(enum.StrEnum):
@@ -236,7 +238,14 @@ class WorkOrder(SlaTracked):
     ) -> WorkOrder:
         """Create a work order whose checklist is a fresh copy of ``template``."""
         steps = tuple(
-            ChecklistStep(key=s.key, title=s.title, required=s.required, title_zh=s.title_zh) for s in template.steps
+            ChecklistStep(
+                key=s.key,
+                title=s.title,
+                required=s.required,
+                title_zh=s.title_zh,
+                due_before_start=s.due_before_start,
+            )
+            for s in template.steps
         )
         order = cls(
             id=id,

@@ -21,8 +21,9 @@ from servicecore.domain.values import aware, non_empty, optional_aware
 class Notification:
     """A message about something that happened, for named recipients.
 
-    ``recipients`` are addresses in the form ``"customer:<id>"``, ``"actor:<id>"``
-    or ``"role:<name>"``; the notifier resolves them to mail, SMS, chat...
+    ``recipients`` are addresses in the form ``"customer:<id>"``, ``"actor:<id>"``,
+    ``"role:<name>"`` or ``"party:<name>"`` (a party named in a case, such as the one
+    responsible for a rectification); the notifier resolves them to mail, SMS, chat...
     """
 
     id: str = attrs.field(validator=non_empty)

@@ -32,16 +32,25 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
-from servicecore.domain.errors import ValidationError
+from servicecore.domain.errors import ConfigurationError, ValidationError
 from servicecore.domain.values import aware, check_aware, non_empty, optional_aware
 from servicecore.sla.calendar import BusinessCalendar, add_months_to_date, fixed_offset
-from servicecore.sla.policy import ClockSpec, HoldTime, OnReopen, PausedStart, SlaPolicy, Target, TargetUnit
+from servicecore.sla.policy import (
+    ClockSpec,
+    HoldTime,
+    OnReopen,
+    PausedStart,
+    ServiceLevel,
+    SlaPolicy,
+    Target,
+    TargetUnit,
+)
 
 _US = timedelta(microseconds=1)
 
@@ -205,6 +214,21 @@ class Clock:
     pauses: tuple[Pause, ...] = ()
     stopped_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     checkpoints: tuple[Checkpoint, ...] = ()
+    deadline: datetime | None = attrs.field(default=None, validator=optional_aware)
+    """A due time the case itself set (a rectification order's deadline); it overrides the target."""
+    policy: str = ""
+    """The name of the policy in force when the clock was last scheduled."""
+    target_key: str = ""
+    """The ``targets`` key applied (``"urgent"``, ``"*"``...); ``"deadline"`` when :attr:`deadline` governs."""
+    calendar: str = ""
+    """The name of the business calendar the clock counts on."""
+    internal: bool = False
+    """An internal target (OLA): reported apart from the customer's targets, never notifying the customer."""
+    measured: timedelta | None = None
+    """Once stopped: how long the clock ran, net of pauses, counted as the target counts (business time
+    for business-time and working-day targets). The first-response or resolution time of the case."""
+    measured_elapsed: timedelta | None = None
+    """Once stopped: the wall-clock time the clock ran, net of pauses."""
 
     # --- status -----------------------------------------------------------------
 
@@ -314,15 +338,18 @@ def _status(value: object) -> str:
 def schedule(clock: Clock, calendar: BusinessCalendar, policy: SlaPolicy) -> Clock:
     """``clock`` with ``due_at`` and checkpoints recomputed from its start, pauses and target.
 
-    Recorded checkpoints stay recorded. :meth:`Clocks.observe` calls this; call it
-    yourself only to reschedule a clock outside an observation.
+    A clock with a :attr:`~Clock.deadline` is due then (moved by its pauses like any
+    due time); its warning and escalation levels are fractions of the time from its
+    start to the deadline. Recorded checkpoints stay recorded. :meth:`Clocks.observe`
+    calls this; call it yourself to reschedule a clock outside an observation (after a
+    calendar changed, say).
     """
     unit = clock.target.unit
     hold = policy.hold_time
     start = clock.started_at
-    first_due = initial_due(calendar, clock.target, start)
+    first_due = initial_due(calendar, clock.target, start) if clock.deadline is None else clock.deadline
     business = unit is TargetUnit.BUSINESS_TIME
-    budget = clock.target.amount if business else _measure(calendar, unit, start, first_due)
+    budget = clock.target.amount if business and clock.deadline is None else _measure(calendar, unit, start, first_due)
     due = _replay(calendar, unit, hold, first_due, clock.pauses, signed=True)
 
     def reached(amount: timedelta) -> datetime:
@@ -356,9 +383,26 @@ def schedule(clock: Clock, calendar: BusinessCalendar, policy: SlaPolicy) -> Clo
     return attrs.evolve(clock, due_at=due, checkpoints=checkpoints)
 
 
-def _start(spec: ClockSpec, status: str, at: datetime, target: Target) -> Clock:
-    pauses = (Pause(started_at=at, status=status),) if status in spec.pause_on else ()
-    return Clock(name=spec.name, target=target, started_at=at, due_at=at, pauses=pauses)
+def _start(spec: ClockSpec, status: str, at: datetime, target: Target, anchor: datetime | None) -> Clock:
+    start = at if anchor is None else anchor
+    pauses = (Pause(started_at=start, status=status),) if status in spec.pause_on else ()
+    return Clock(name=spec.name, target=target, started_at=start, due_at=start, pauses=pauses)
+
+
+def _stopped(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
+    """``clock`` stopped at ``at``, with its running time measured net of its pauses."""
+    start = clock.started_at
+    stop = max(at, start)  # stopped before its anchor instant came: it never ran
+    running = _measure(calendar, clock.target.unit, start, stop) - clock.paused_time(stop, calendar)
+    held = timedelta(0)
+    for pause in clock.pauses:
+        end = stop if pause.ended_at is None or pause.ended_at > stop else pause.ended_at
+        if pause.started_at < end:
+            held += _wall_between(pause.started_at, end)
+    elapsed = _wall_between(start, stop) - held
+    return attrs.evolve(
+        clock, stopped_at=at, measured=max(running, timedelta(0)), measured_elapsed=max(elapsed, timedelta(0))
+    )
 
 
 def _close_pause(clock: Clock, at: datetime, *, defer_start: bool) -> Clock:
@@ -376,30 +420,85 @@ def _step(
     calendar: BusinessCalendar,
     policy: SlaPolicy,
     priority: str,
+    instants: Mapping[str, datetime],
 ) -> Clock | None:
     """The clock after the case moved to ``status`` at ``at`` (``None``: not started)."""
+    key = spec.target_key(priority)
+    anchor = instants.get(spec.start_at) if spec.start_at is not None else None
+    deadline = instants.get(spec.deadline) if spec.deadline is not None else None
+
+    def settled(clock: Clock) -> Clock:
+        clock = attrs.evolve(
+            clock,
+            target=spec.target(priority),
+            deadline=deadline,
+            policy=policy.name,
+            target_key=key if deadline is None else "deadline",
+            calendar=calendar.name,
+            internal=spec.internal,
+        )
+        return schedule(clock, calendar, policy)
+
     if clock is None:
         if status not in spec.start_on or status in spec.stop_on:
             return None
-        return schedule(_start(spec, status, at, spec.target(priority)), calendar, policy)
+        if spec.start_at is not None and anchor is None:  # it starts on an event that has not happened
+            return None
+        return settled(_start(spec, status, at, spec.target(priority), anchor))
     if clock.stopped_at is not None:
         if status in spec.stop_on or policy.on_reopen is OnReopen.KEEP_STOPPED:
             return clock
         if policy.on_reopen is OnReopen.RESTART:
-            return schedule(_start(spec, status, at, spec.target(priority)), calendar, policy)
+            return settled(_start(spec, status, at, spec.target(priority), anchor))
         closed = Pause(started_at=clock.stopped_at, ended_at=at, status="closed")
         reopened = (Pause(started_at=at, status=status),) if status in spec.pause_on else ()
-        clock = attrs.evolve(clock, stopped_at=None, pauses=(*clock.pauses, closed, *reopened))
+        clock = attrs.evolve(
+            clock,
+            stopped_at=None,
+            measured=None,
+            measured_elapsed=None,
+            pauses=(*clock.pauses, closed, *reopened),
+        )
     elif status in spec.stop_on:
         if clock.is_paused:
             clock = _close_pause(clock, at, defer_start=False)
-        clock = attrs.evolve(clock, stopped_at=at)
+        clock = _stopped(clock, at, calendar)
+    elif clock.started_at > at:  # not begun yet: it follows its anchor instant and cannot pause
+        if anchor is not None and not clock.pauses:
+            clock = attrs.evolve(clock, started_at=anchor)
     elif status in spec.pause_on:
         if not clock.is_paused:
             clock = attrs.evolve(clock, pauses=(*clock.pauses, Pause(started_at=at, status=status)))
     elif clock.is_paused:
         clock = _close_pause(clock, at, defer_start=policy.paused_start is PausedStart.DEFER_START)
-    return schedule(attrs.evolve(clock, target=spec.target(priority)), calendar, policy)
+    return settled(clock)
+
+
+def calendar_of(
+    spec: ClockSpec,
+    policy: SlaPolicy,
+    default: BusinessCalendar,
+    calendars: Mapping[str, BusinessCalendar] | None = None,
+) -> BusinessCalendar:
+    """The calendar ``spec``'s clock counts on: the spec's, else the policy's, else ``default``."""
+    name = spec.calendar or policy.calendar
+    if name is None or name == default.name:
+        return default
+    found = (calendars or {}).get(name)
+    if found is None:
+        known = sorted({default.name, *(calendars or {})} - {""})
+        raise ConfigurationError(
+            f"SLA clock {spec.name!r} of policy {policy.name!r} names calendar {name!r}; known: {known}"
+        )
+    return found
+
+
+@attrs.frozen
+class StatusOverride:
+    """While the case is in ``status``, its clocks see ``seen_as`` instead (the customer holds the ball)."""
+
+    status: str
+    seen_as: str
 
 
 def _by_name(clocks: tuple[Clock, ...]) -> dict[str, Clock]:
@@ -427,6 +526,19 @@ class Clocks:
     clocks: tuple[Clock, ...] = ()
     status: str | None = None
     observed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    override: StatusOverride | None = None
+    """While the case is in the override's status, the application shows the clocks another one."""
+    standards: tuple[ServiceLevel, ...] = ()
+    """The service levels the case's agreement states: they replace the policy's targets for its clocks."""
+    standards_from: str = ""
+    """Where :attr:`standards` come from (``"agreement AGR-1"``), recorded in the policy name on each clock."""
+    anchors: tuple[tuple[str, datetime], ...] = ()
+    """Named instants another case's event set on this one (``"work_completed"``: the agreement's
+    last work order completed), for specs whose ``start_at`` or ``deadline`` names them."""
+
+    def anchor(self, name: str) -> datetime | None:
+        """The instant recorded under ``name`` in :attr:`anchors`, if any."""
+        return dict(self.anchors).get(name)
 
     def get(self, name: str) -> Clock | None:
         """The clock named ``name``, or ``None`` if it has not started."""
@@ -464,6 +576,8 @@ class Clocks:
         calendar: BusinessCalendar,
         policy: SlaPolicy,
         priority: str,
+        instants: Mapping[str, datetime] | None = None,
+        calendars: Mapping[str, BusinessCalendar] | None = None,
     ) -> Clocks:
         """The clocks after the case is seen in ``status`` at ``at`` with ``priority``.
 
@@ -472,6 +586,10 @@ class Clocks:
         policy's clocks as their :class:`~servicecore.sla.policy.ClockSpec` says. ``at``
         may not be earlier than the previous observation. Clocks the policy no longer
         names are kept as they are.
+
+        ``instants`` are the case's named instants a spec's ``start_at`` and
+        ``deadline`` refer to. ``calendar`` is the default calendar; a policy or spec
+        that names another finds it in ``calendars`` (ConfigurationError if missing).
         """
         status = _status(status)
         at = fixed_offset(check_aware("at", at))
@@ -481,14 +599,16 @@ class Clocks:
             )
         current = _by_name(self.clocks)
         order = [clock.name for clock in self.clocks]
+        named = {} if instants is None else {name: fixed_offset(instant) for name, instant in instants.items()}
         for spec in policy.clocks:
-            updated = _step(current.get(spec.name), spec, status, at, calendar, policy, str(priority))
+            on = calendar_of(spec, policy, calendar, calendars)
+            updated = _step(current.get(spec.name), spec, status, at, on, policy, str(priority), named)
             if updated is None:
                 continue
             if spec.name not in current:
                 order.append(spec.name)
             current[spec.name] = updated
-        return Clocks(clocks=tuple(current[name] for name in order), status=status, observed_at=at)
+        return attrs.evolve(self, clocks=tuple(current[name] for name in order), status=status, observed_at=at)
 
     def scan(self, now: datetime) -> tuple[Clocks, tuple[Alert, ...]]:
         """Record every checkpoint of a running clock reached by ``now``; return the new alerts.
@@ -547,6 +667,8 @@ __all__ = [
     "Clocks",
     "Pause",
     "SlaTracked",
+    "StatusOverride",
+    "calendar_of",
     "initial_due",
     "schedule",
 ]

@@ -38,6 +38,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -268,6 +269,11 @@ def _after_due(value: object) -> timedelta:
     return parse_duration(value, "after_due")
 
 
+def _optional_name(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ValidationError(attribute.name, f"must be a non-empty name or None, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class EscalationLevel:
     """A checkpoint relative to the due time, with the roles to notify when it is reached.
@@ -275,6 +281,11 @@ class EscalationLevel:
     Either ``elapsed`` — a fraction of the target used up (``0.75`` fires at 75 %) — or
     ``after_due`` — business time after the due time, negative for before it, zero for at
     it. Both are counted in business time, so a level never fires at night or on a holiday.
+
+    A level may also act when the scan reaches it, recorded in the case's history by the
+    SLA scan: ``reassign_to`` (a person's id) becomes the case's assignee (work orders),
+    and ``raise_priority`` raises a request's priority one step. A case the action does
+    not apply to is only notified.
 
     >>> EscalationLevel.after("supervisor", timedelta(hours=2), notify=["supervisor"]).after_due
     datetime.timedelta(seconds=7200)
@@ -284,6 +295,8 @@ class EscalationLevel:
     notify: tuple[str, ...] = attrs.field(converter=_roles)
     elapsed: Decimal | None = attrs.field(default=None, converter=_optional_fraction)
     after_due: timedelta = attrs.field(default=timedelta(0), converter=_after_due)
+    reassign_to: str | None = attrs.field(default=None, validator=_optional_name)
+    raise_priority: bool = attrs.field(default=False, validator=is_bool)
 
     def __attrs_post_init__(self) -> None:
         if self.name in RESERVED_LEVELS:
@@ -364,6 +377,21 @@ class ClockSpec:
     Statuses are compared as strings, so :class:`enum.StrEnum` members work. A status in
     ``stop_on`` wins over ``pause_on``. ``escalations`` replaces the policy's levels for
     this clock when given.
+
+    Instants taken from the case (the application names them, e.g. ``"window_start"``
+    of a work order, ``"rectification_deadline"`` of an acceptance):
+
+    * ``start_at``: the clock starts at that instant instead of the instant the case
+      entered a ``start_on`` status (completion measured from the agreed visit, an
+      acceptance due after the agreement's last work order completed); while the case
+      has no such instant the clock does not start. Until that instant the clock
+      neither pauses nor sends anything, and it follows the instant if it moves.
+    * ``deadline``: that instant *is* the due time (a rectification order's deadline);
+      the target applies only to a case without one.
+
+    ``calendar`` names the business calendar of this clock (overriding the policy's).
+    ``internal`` marks an internal target (an OLA between teams): it is reported apart
+    from the customer's targets and its checkpoints never notify the customer.
     """
 
     name: str = attrs.field(validator=non_empty)
@@ -372,6 +400,10 @@ class ClockSpec:
     pause_on: frozenset[str] = attrs.field(default=frozenset(), converter=_pause_on)
     targets: tuple[tuple[str, Target], ...] = attrs.field(converter=_targets)
     escalations: tuple[EscalationLevel, ...] | None = attrs.field(default=None, converter=_levels)
+    start_at: str | None = attrs.field(default=None, validator=_optional_name)
+    deadline: str | None = attrs.field(default=None, validator=_optional_name)
+    calendar: str | None = attrs.field(default=None, validator=_optional_name)
+    internal: bool = attrs.field(default=False, validator=is_bool)
 
     def __attrs_post_init__(self) -> None:
         if not self.start_on:
@@ -381,12 +413,16 @@ class ClockSpec:
 
     def target(self, priority: str) -> Target:
         """The target for ``priority``, else the ``"*"`` target; ConfigurationError if neither exists."""
+        return dict(self.targets)[self.target_key(priority)]
+
+    def target_key(self, priority: str) -> str:
+        """The ``targets`` key that applies to ``priority``: the priority itself, else ``"*"``."""
         found = dict(self.targets)
         key = str(priority)
         if key in found:
-            return found[key]
+            return key
         if ANY_PRIORITY in found:
-            return found[ANY_PRIORITY]
+            return ANY_PRIORITY
         listed = ", ".join(found)
         raise ConfigurationError(f"clock {self.name!r} has no target for priority {key!r} (targets: {listed})")
 
@@ -425,6 +461,8 @@ class SlaPolicy:
 
     ``warning_at`` is the fraction of the target after which a clock is in warning
     (default 0.8; ``None`` for no warning). See the module documentation for the settings.
+    ``calendar`` names the business calendar its clocks count on (``None``: the
+    application's default calendar); a :class:`ClockSpec` may name its own.
     """
 
     name: str = attrs.field(validator=non_empty)
@@ -436,6 +474,12 @@ class SlaPolicy:
     hold_time: HoldTime = attrs.field(default=HoldTime.BUSINESS, converter=_hold_time)
     on_reopen: OnReopen = attrs.field(default=OnReopen.RESUME, converter=_on_reopen)
     paused_start: PausedStart = attrs.field(default=PausedStart.START_PAUSED, converter=_paused_start)
+    calendar: str | None = attrs.field(default=None, validator=_optional_name)
+
+    @property
+    def clock_names(self) -> frozenset[str]:
+        """The names of the policy's clocks."""
+        return frozenset(spec.name for spec in self.clocks)
 
     def spec(self, clock: str) -> ClockSpec:
         """The :class:`ClockSpec` named ``clock``; ConfigurationError if the policy has none."""
@@ -453,16 +497,77 @@ class SlaPolicy:
         spec = self.spec(clock)
         return self.escalations if spec.escalations is None else spec.escalations
 
+    def level(self, clock: str, name: str) -> EscalationLevel | None:
+        """The escalation level ``name`` of ``clock``, if it has one."""
+        for level in self.levels(clock):
+            if level.name == name:
+                return level
+        return None
+
+
+def _kind(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in SERVICE_LEVEL_KINDS:
+        raise ValidationError(attribute.name, f"must be one of {sorted(SERVICE_LEVEL_KINDS)}, got {value!r}")
+
+
+def _target(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Target):
+        raise ValidationError(attribute.name, f"must be a Target, got {value!r}")
+
+
+SERVICE_LEVEL_KINDS = frozenset({"ServiceRequest", "WorkOrder", "Acceptance"})
+"""The cases an agreement's service levels apply to: its request, its work orders and its acceptance."""
+
+
+@attrs.frozen(kw_only=True)
+class ServiceLevel:
+    """One service standard an agreement states: a target for one clock of one kind of case.
+
+    ``kind`` is ``"ServiceRequest"``, ``"WorkOrder"`` or ``"Acceptance"``; ``clock`` a
+    clock of the desk's policy for that kind; ``priority`` the targets key it replaces
+    (``"urgent"``, or ``"*"`` for every priority without its own). "First response within
+    two hours, urgent needs within thirty minutes" is two levels.
+
+    >>> ServiceLevel(kind="WorkOrder", clock="completion", target=Target.business("PT8H")).priority
+    '*'
+    """
+
+    kind: str = attrs.field(validator=_kind)
+    clock: str = attrs.field(validator=non_empty)
+    target: Target = attrs.field(validator=_target)
+    priority: str = attrs.field(default=ANY_PRIORITY, validator=non_empty)
+
+
+def with_service_levels(policy: SlaPolicy, levels: Iterable[ServiceLevel], source: str) -> SlaPolicy:
+    """``policy`` with the targets ``levels`` state (for its clocks) replacing its own, named after ``source``.
+
+    A level for a clock the policy does not have is a ConfigurationError naming it.
+    """
+    replaced: dict[str, dict[str, Target]] = {}
+    for level in levels:
+        policy.spec(level.clock)  # refuses an unknown clock
+        replaced.setdefault(level.clock, {})[level.priority] = level.target
+    if not replaced:
+        return policy
+    clocks = [
+        attrs.evolve(spec, targets={**dict(spec.targets), **replaced[spec.name]}) if spec.name in replaced else spec
+        for spec in policy.clocks
+    ]
+    return attrs.evolve(policy, name=f"{policy.name} + {source}", clocks=clocks)
+
 
 __all__ = [
     "ANY_PRIORITY",
     "RESERVED_LEVELS",
+    "SERVICE_LEVEL_KINDS",
     "ClockSpec",
     "EscalationLevel",
     "HoldTime",
     "OnReopen",
     "PausedStart",
+    "ServiceLevel",
     "SlaPolicy",
     "Target",
     "TargetUnit",
+    "with_service_levels",
 ]

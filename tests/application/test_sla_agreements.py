@@ -497,8 +497,11 @@ def test_a_step_done_in_time_is_not_chased(storage: StorageBackend) -> None:
     world = World(storage, WEEKDAYS, at(2026, 3, 2, 9))
     order = world.work_order(sc.Schedule(at(2026, 3, 5, 9), at(2026, 3, 5, 12), "Block 3, Room 201"))
     world.clock.set(at(2026, 3, 2, 15))
-    world.desk.start_work_order(order.id, actor=ENGINEER)  # steps are recorded once the work has started
+    # a step due before the visit is recorded while the order is still scheduled
     order = world.desk.complete_step(order.id, actor=ENGINEER, step_key="contact-customer", note="called her")
+    assert order.status is sc.WorkOrderStatus.SCHEDULED
+    with pytest.raises(sc.InvalidTransitionError):  # the visit's own steps wait for the work to start
+        world.desk.complete_step(order.id, actor=ENGINEER, step_key=order.steps[1].key)
     contact = order.clocks.get("step:contact-customer")
     assert contact.is_stopped
     assert contact.state(at(2026, 3, 4, 9)) is ClockState.MET

@@ -37,7 +37,7 @@ COMMANDS: dict[str, Callable[[WorkOrder, Any, datetime], WorkOrder]] = {
     # (order, domain, at)
     "reassign": lambda o, d, at: o.reassign(actor=d.agent, at=at, assignees=[d.technician.id, d.technician2.id]),
     "start": lambda o, d, at: o.start(actor=d.technician, at=at, note="on site"),
-    "complete_step": lambda o, d, at: o.complete_step(actor=d.technician, at=at, step_key=o.steps[0].key),
+    "complete_step": lambda o, d, at: o.complete_step(actor=d.technician, at=at, step_key=_on_site(o)),
     "skip_step": lambda o, d, at: o.skip_step(actor=d.technician, at=at, step_key="photos", reason="Camera broken"),
     "hold": lambda o, d, at: o.hold(actor=d.technician, at=at, reason="material_shortage", description="Out of bait"),
     "report_hold": lambda o, d, at: o.report_hold(actor=d.technician, at=at, supervisor=d.supervisor),
@@ -210,6 +210,20 @@ def test_terminal_states_refuse_everything(domain: Any, state: WorkOrderStatus) 
 
 
 # --- checklist -------------------------------------------------------------------------------------
+
+
+def _on_site(order: WorkOrder) -> str:
+    """The first checklist step done at the visit (not one due before it)."""
+    return next(step.key for step in order.steps if step.due_before_start is None)
+
+
+def test_a_step_due_before_the_visit_is_recorded_while_the_order_is_scheduled(domain: Any) -> None:
+    order = domain.new_work_order()
+    assert order.status is S.SCHEDULED
+    assert order.steps[0].due_before_start == 2
+    done = order.complete_step(actor=domain.technician, at=domain.after(order), step_key=order.steps[0].key)
+    assert done.status is S.SCHEDULED
+    assert done.steps[0].status is StepStatus.DONE
 
 
 def test_complete_step_records_who_when_what(domain: Any) -> None:

@@ -340,9 +340,17 @@ class WorkOrder(SlaTracked):
         measurements: Iterable[Measurement] = (),
         as_supervisor: bool = False,
     ) -> WorkOrder:
-        """Record a checklist step as done, with evidence and measurements (an assignee, or ``as_supervisor``)."""
+        """Record a checklist step as done, with evidence and measurements (an assignee, or ``as_supervisor``).
+
+        A step due before the visit (``due_before_start``: "contact the customer two
+        days ahead") may be recorded while the order is still scheduled; the others
+        once the work is in progress.
+        """
         supervising = self._require_worker(actor, "complete_step", as_supervisor, at)
-        require_status(self, "complete_step", {WorkOrderStatus.IN_PROGRESS}, at=at)
+        allowed = {WorkOrderStatus.IN_PROGRESS}
+        if any(s.key == step_key and s.due_before_start is not None for s in self.steps):
+            allowed.add(WorkOrderStatus.SCHEDULED)
+        require_status(self, "complete_step", allowed, at=at)
         step = self._pending_step(step_key, "complete_step")
         done = attrs.evolve(
             step,

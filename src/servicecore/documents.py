@@ -32,6 +32,7 @@ from servicecore.domain.violation import (
     ResponsibilityDegree,
     Sanction,
     Violation,
+    ViolationCategory,
     ViolationDecision,
     ViolationSourceKind,
 )
@@ -611,13 +612,15 @@ class PublicationNotice(Document):
             return redact_personal_data(text, people, extra=sensitive)
 
         published = [p for p in violation.publications if p.decision_number == decision.number]
+        category = violation.category
         determination = violation.determination
         assert determination is not None  # a decided case was determined
         return cls(
             generated_at=generated_at,
             violation_id=violation.id,
             subject=violation.subject,
-            category=violation.category,
+            # a custom category is free text like the rest (a fixed one is a code, printed as is)
+            category=category if isinstance(category, ViolationCategory) else clean(category),
             source_kind=violation.source.kind,
             summary=clean(violation.description),
             findings=tuple(

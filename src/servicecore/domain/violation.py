@@ -56,6 +56,7 @@ from servicecore.domain.values import (
     check_id,
     check_positive_money,
     check_text,
+    describe_names,
     identifier,
     instance_of,
     non_empty,
@@ -921,7 +922,7 @@ class Violation(SlaTracked):
 
     def _require_investigator(self, actor: Actor, action: str) -> None:
         if actor.id not in self.investigator_ids:
-            names = ", ".join(f"{i.name} ({i.id})" for i in self.investigators)
+            names = describe_names(f"{i.name} ({i.id})" for i in self.investigators)
             raise PermissionDeniedError(
                 actor.id, f"{action} on violation {self.id}", f"only an assigned investigator may; assigned: {names}"
             )

@@ -654,7 +654,9 @@ class SQLAlchemyRepository(Generic[A]):
         offset: int = 0,
     ) -> Sequence[A]:
         """One page of aggregates ordered by id, filtered by the database's indexes."""
-        query = list_query(status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset)
+        query = list_query(
+            status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset, kind=self._kind
+        )
         shape = (status is not None, customer_id is not None, assignee_id is not None)
         sql = self._storage._sql(("list", *shape), _list(*shape))
         values = {"k": self._kind.name, "s": status, "c": customer_id, "a": assignee_id}

@@ -447,17 +447,41 @@ class Money:
     amount: Decimal = attrs.field(converter=to_decimal)
     currency: str = attrs.field(validator=_currency)
 
-    def _same_currency(self, other: Money) -> None:
+    def _same_currency(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            raise ValidationError(
+                "other", f"money combines and compares only with Money, got {type(other).__name__} {describe(other)}"
+            )
         if other.currency != self.currency:
             raise ValidationError("currency", f"cannot combine {self.currency} with {other.currency}")
+        return other
 
     def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(self.amount + self._same_currency(other).amount, self.currency)
+
+    def __radd__(self, other: object) -> Money:
+        """Only reached with a left operand that is not Money (``sum()`` starting at 0): refused."""
+        return self._same_currency(other) + self
 
     def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(self.amount - self._same_currency(other).amount, self.currency)
+
+    def __rsub__(self, other: object) -> Money:
+        """Only reached with a left operand that is not Money: refused."""
+        return self._same_currency(other) - self
+
+    # ordering: only amounts in one currency compare, as only they add
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same_currency(other).amount
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= self._same_currency(other).amount
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > self._same_currency(other).amount
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= self._same_currency(other).amount
 
     def times(self, quantity: Decimal | int | str) -> Money:
         """This amount multiplied by a quantity, exactly and unrounded (see :meth:`rounded`).

@@ -119,7 +119,7 @@ def test_operator_mistakes_are_one_clear_line(tmp_path: Path, monkeypatch: pytes
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
 
-    with pytest.raises(sc.ConfigurationError, match="is a directory, not a database file"):
+    with pytest.raises(sc.ServiceCoreError, match="is a directory, not a database file"):
         sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="sqlite", storage_options={"path": str(tmp_path)}))
 
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra was not installed

@@ -152,16 +152,16 @@ def inspect_sqlite_file(path: str | Path, version_table: str) -> SqliteFile:
     """Look at the SQLite file at ``path`` read-only: what it holds (see :class:`SqliteFile`).
 
     The file is opened with ``mode=ro`` and no pragma is set, so a file that
-    is then refused is left exactly as it was. A directory at ``path`` is a
-    :class:`~servicecore.ConfigurationError` saying so; a file that cannot be
-    read (locked, no permission) is a :class:`~servicecore.StorageError`.
+    is then refused is left exactly as it was. A file that cannot be read
+    (locked, a folder, no permission) is a :class:`~servicecore.StorageError`
+    saying so.
     """
     where = Path(path).expanduser()
     if not where.exists():
         return SqliteFile(where, "missing")
     if where.is_dir():
-        raise ConfigurationError(
-            f"{where} is a directory, not a database file: give the path of a file, such as "
+        raise StorageError(
+            f"cannot read {where}: it is a directory, not a database file: give the path of a file, such as "
             f"{where / DEFAULT_SQLITE_PATH}"
         )
     if where.is_file() and where.stat().st_size == 0:

@@ -719,7 +719,7 @@ def complaints(draw: st.DrawFn, *, max_steps: int = MAX_STEPS) -> Complaint:
                     at=clock.tick(),
                     kind=draw(st.sampled_from(EvidenceKind)),
                     description=draw(non_blank_texts()),
-                    reference=draw(st.none() | st.builds(EvidenceRef, non_blank_texts(), texts())),
+                    reference=draw(st.none() | st.builds(EvidenceRef, non_blank_lines(), texts())),
                 )
             )
             found.append(lambda: resolve(c))

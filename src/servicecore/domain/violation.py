@@ -56,6 +56,7 @@ from servicecore.domain.values import (
     check_id,
     check_positive_money,
     check_text,
+    describe,
     describe_names,
     identifier,
     instance_of,
@@ -142,7 +143,7 @@ class ViolationSource:
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.reference, str):
-            raise ValidationError("reference", f"must be a string, got {self.reference!r}")
+            raise ValidationError("reference", f"must be a string, got {describe(self.reference)}")
         if self.kind in {ViolationSourceKind.COMPLAINT, ViolationSourceKind.INSPECTION} and not self.reference.strip():
             raise ValidationError(
                 "reference", f"{with_article(self.kind.value)} source names the {self.kind.value} it comes from"

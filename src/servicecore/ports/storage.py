@@ -180,7 +180,7 @@ def aggregate_kind(cls: type[T]) -> AggregateKind[T]:
     found = _BY_CLASS.get(cls)
     if found is None:
         known = ", ".join(kind.name for kind in AGGREGATE_KINDS)
-        raise ValidationError("cls", f"{cls!r} is not a registered aggregate kind; known: {known}")
+        raise ValidationError("cls", f"{describe(cls)} is not a registered aggregate kind; known: {known}")
     return found
 
 

@@ -41,7 +41,10 @@ def main() -> None:
 )
 def demo(output_dir: Path, locales: tuple[str, ...]) -> None:
     """Run a request → agreement → work order → acceptance lifecycle, then a complaint → violation → appeal."""
-    run_demo(output_dir, locales=locales or LOCALES, echo=click.echo)
+    try:
+        run_demo(output_dir, locales=locales or LOCALES, echo=click.echo)
+    except OSError as exc:  # a folder that cannot be created or written: the operator's to fix, not a traceback
+        raise click.ClickException(f"cannot write the demo output to {output_dir}: {exc.strerror or exc}") from exc
 
 
 # --- where the data is --------------------------------------------------------------------------
@@ -87,7 +90,8 @@ def _engine_for(url: str | None, path: Path | None) -> Any:
 
 
 def _fail_on_errors(action: str, error: Exception) -> click.ClickException:
-    return click.ClickException(f"{action} failed: {error}")
+    original = getattr(error, "orig", None)  # the driver's own words, without SQLAlchemy's wrapping and links
+    return click.ClickException(f"{action} failed: {original if original is not None else error}")
 
 
 # --- db ------------------------------------------------------------------------------------------
@@ -105,7 +109,18 @@ def db() -> None:
 def upgrade(url: str | None, path: Path | None, revision: str) -> None:
     """Create or upgrade servicecore's tables to the newest schema revision."""
     from servicecore_adapters.sqlalchemy import migrate
+    from servicecore_adapters.sqlalchemy.engine import DEFAULT_SQLITE_PATH, inspect_sqlite_file, parse_url, sqlite_url
+    from servicecore_adapters.sqlalchemy.schema import VERSION_TABLE
 
+    if not url or not url.startswith("postgres"):
+        try:
+            target = parse_url(url) if url else sqlite_url(path or Path(DEFAULT_SQLITE_PATH))
+            if target.get_backend_name() == "sqlite" and target.database:
+                found = inspect_sqlite_file(target.database, VERSION_TABLE)
+                if found.kind == "not-sqlite":  # never migrated over: it is someone's file
+                    raise click.ClickException(f"upgrade refused: {found.describe()}")
+        except ServiceCoreError as exc:
+            raise _fail_on_errors("upgrade", exc) from exc
     engine = _engine_for(url, path)
     try:
         before = migrate.current_revision(engine)

@@ -32,6 +32,7 @@ from servicecore.domain.violation import (
     ResponsibilityDegree,
     Sanction,
     Violation,
+    ViolationCategory,
     ViolationDecision,
     ViolationSourceKind,
 )
@@ -257,7 +258,18 @@ _OBFUSCATED_EMAIL = re.compile(
 )
 # 18-character ID cards (17 digits and a digit or X), 15-digit old ones, bank cards: 15 to 19 digits in a row
 _ID_NUMBER = re.compile(
-    r"(?<![A-Za-z0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15,19}|[0-9]{6}[ -][0-9]{8}[ -][0-9]{3}[0-9Xx])(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15,19}|[0-9]{6}[ -][0-9]{8}[ -][0-9]{3}[0-9Xx]"
+    # a bank card (first digit 3 to 6) written in groups of four: 6222 0212 3456 7890 123, 6222-0212-3456-7890
+    r"|[3-6][0-9]{3}(?P<sep>[ -])[0-9]{4}(?P=sep)[0-9]{4}(?P=sep)[0-9]{3,4}(?:(?P=sep)[0-9]{1,3})?)(?![A-Za-z0-9])"
+)
+# a phone extension: 转806 right after a phone number, or 分机 2305 anywhere
+_EXTENSION_AFTER = re.compile(r"\s*转\s*[0-9]{1,6}(?![0-9])")
+_EXTENSION = re.compile(r"分机\s*(?:号)?\s*[:：]?\s*[0-9]{1,6}(?![0-9])")
+# a passport number after the word: passport E12345678, 护照号 E12345678
+_PASSPORT = re.compile(
+    r"(?:护照|(?<![A-Za-z])passport(?![A-Za-z]))\s*(?:号码|号|no\.?|number|#)?\s*[:：]?\s*"
+    r"(?P<number>[A-Za-z]{1,2}[0-9]{7,8})(?![A-Za-z0-9])",
+    re.IGNORECASE,
 )
 # a local number without area code is not a valid number on its own; after a phone word it still is one
 _PHONE_AFTER_WORD = re.compile(
@@ -267,7 +279,8 @@ _PHONE_AFTER_WORD = re.compile(
 )
 # the last digits of a phone number (尾号8000) and QQ numbers
 _SHORT_NUMBER = re.compile(
-    r"(?:尾号|(?<![A-Za-z])QQ(?![A-Za-z])\s*(?:号码|号)?)\s*[:：]?\s*(?P<number>[0-9]{3,12})(?![0-9])", re.IGNORECASE
+    r"(?:尾号|(?:(?<![A-Za-z])QQ(?![A-Za-z])|扣扣|企鹅号)\s*(?:号码|号)?)\s*[:：]?\s*(?P<number>[0-9]{3,12})(?![0-9])",
+    re.IGNORECASE,
 )
 _DATE = re.compile(r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}")
 # digits right after "VIO-" or "WO_" belong to an identifier (VIO-2026-000123), not a phone number
@@ -314,8 +327,29 @@ _SPACES = r"[\s\-_.,'’·]*"
 
 
 def _normalise(text: str) -> str:
-    """``text`` with full-width characters, odd spaces and dashes in ASCII, character for character."""
-    return text.translate(_NORMALISE)
+    """``text`` with full-width characters, odd spaces and dashes in ASCII and traditional Chinese
+    characters in their simplified form (張偉 reads as 张伟), character for character."""
+    text = text.translate(_NORMALISE)
+    if not _CJK.search(text):
+        return text
+    return text.translate(_simplified(frozenset(_CJK.findall(text))))
+
+
+_SIMPLIFIED: dict[str, str] = {}
+
+
+def _simplified(chars: frozenset[str]) -> dict[int, str]:
+    """The simplified form of each of ``chars`` that has one of a single character (OpenCC's t2s)."""
+    missing = [ch for ch in chars if ch not in _SIMPLIFIED]
+    if missing:
+        # OpenCC is loaded on first use, like pypinyin; one character at a time keeps positions exact
+        import opencc
+
+        converter = opencc.OpenCC("t2s")
+        for ch in missing:
+            converted = converter.convert(ch)
+            _SIMPLIFIED[ch] = converted if len(converted) == 1 else ch
+    return {ord(ch): _SIMPLIFIED[ch] for ch in chars if _SIMPLIFIED[ch] != ch}
 
 
 def _flexible(literal: str) -> str:
@@ -324,8 +358,9 @@ def _flexible(literal: str) -> str:
 
 
 def _spaced(word: str) -> str:
-    """A pattern for a Chinese ``word`` that tolerates spaces between its characters (王 芳)."""
-    return r"\s*".join(re.escape(ch) for ch in word)
+    """A pattern for a Chinese ``word`` that tolerates spaces or a dash, dot or middle dot between its
+    characters (王 芳, 王-芳, 欧阳·娜娜)."""
+    return r"\s*(?:[-_.·•・]\s*)?".join(re.escape(ch) for ch in word)
 
 
 def _phone_patterns(phone: str) -> list[str]:
@@ -445,13 +480,23 @@ def _personal_spans(text: str, patterns: Iterable[str]) -> Iterator[tuple[int, i
             yield match.span("id")
     for match in _SHORT_NUMBER.finditer(text):
         yield match.span("number")
+    for match in _PASSPORT.finditer(text):
+        yield match.span("number")
+    for match in _EXTENSION.finditer(text):
+        yield match.span()
     for match in _PHONE_AFTER_WORD.finditer(text):
         number = match.group("number")
         if len(re.sub(r"[^0-9]", "", number)) >= 7 and not _DATE.fullmatch(number.strip()):
-            yield match.span("number")
+            yield _with_extension(text, match.span("number"))
     for found in phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID):
         if not _IDENTIFIER_HEAD.search(text, 0, found.start) and not _DECIMALS.match(text, found.end):
-            yield found.start, found.end
+            yield _with_extension(text, (found.start, found.end))
+
+
+def _with_extension(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A phone number's span, with the extension written right after it (1234转806) if there is one."""
+    extension = _EXTENSION_AFTER.match(text, span[1])
+    return (span[0], extension.end()) if extension else span
 
 
 def _trimmed(text: str, span: tuple[int, int]) -> tuple[int, int]:
@@ -478,10 +523,14 @@ def redact_personal_data(text: str, customers: Iterable[Customer] = (), *, extra
       ``138/0013/8000``, ``(010) 8765 4321``, ``+86 138 0013 8000``), full-width
       digits and dashes, ideographic and no-break spaces included; a number of
       seven digits or more right after 电话, 手机, 座机, 联系方式, 传真, tel, phone,
-      mobile, fax or call, even without area code; the digits after 尾号 (the
-      last digits of a number) and a QQ number;
+      mobile, fax or call, even without area code, with an extension written
+      right after it (1234转806); the digits after 分机, after 尾号 (the last
+      digits of a number), and a QQ number (after QQ, 扣扣 or 企鹅号);
     - 15 to 19 digits in a row (ID cards, bank cards), an 18-character ID card
-      ending in X, an ID card written 6-8-4;
+      ending in X, an ID card written 6-8-4, a bank card starting with 3 to 6
+      written in groups of four (6222 0212 3456 7890 123, 6222-0212-3456-7890);
+    - a passport number (one or two letters and 7 or 8 digits) after 护照 or
+      passport (护照号 E12345678, passport no. E12345678);
     - email addresses, also written ``wf at example dot cn``, ``wf[at]example.cn``,
       ``wf(at)example(dot)cn`` or with a full-width ``＠`` (an obfuscated one must
       end in a common top-level domain);
@@ -499,7 +548,12 @@ def redact_personal_data(text: str, customers: Iterable[Customer] = (), *, extra
       with 先生, 女士, 小姐 or 太太, and Mr, Mrs, Ms, Miss, Mx, Madam or Mme
       with one or two capitalised words.
 
-    For each customer in ``customers``: the name (also spaced, 王 芳; a Latin
+    Traditional characters are read as their simplified form (OpenCC, one
+    character at a time), so every rule above and below also finds 張偉,
+    張先生 or 建國路88號.
+
+    For each customer in ``customers``: the name (also spaced or split by a
+    dash, dot or middle dot, 王 芳, 王-芳, 欧阳·娜娜; a Latin
     name also in parts); for a Chinese name, the given name when it has two
     characters or more, the surname (欧阳 and the other compound surnames kept
     whole) with a form of address (王先生, 欧阳女士, 张姐, 张哥, 张总, 张师傅...),
@@ -611,13 +665,15 @@ class PublicationNotice(Document):
             return redact_personal_data(text, people, extra=sensitive)
 
         published = [p for p in violation.publications if p.decision_number == decision.number]
+        category = violation.category
         determination = violation.determination
         assert determination is not None  # a decided case was determined
         return cls(
             generated_at=generated_at,
             violation_id=violation.id,
             subject=violation.subject,
-            category=violation.category,
+            # a custom category is free text like the rest (a fixed one is a code, printed as is)
+            category=category if isinstance(category, ViolationCategory) else clean(category),
             source_kind=violation.source.kind,
             summary=clean(violation.description),
             findings=tuple(

@@ -96,3 +96,34 @@ def test_outbox_dispatch_reports_bad_arguments(tmp_path: Path, args: list[str], 
     result = CliRunner().invoke(main, ["outbox", "dispatch", "--create", "--path", str(tmp_path / "x.sqlite3"), *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_operator_mistakes_are_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import servicecore as sc
+
+    runner = CliRunner()
+    not_a_database = tmp_path / "notes.sqlite3"
+    not_a_database.write_text("meeting notes, not a database\n" * 200)
+    result = runner.invoke(main, ["db", "upgrade", "--path", str(not_a_database)])
+    assert result.exit_code != 0
+    assert "is not a SQLite database" in result.output
+    assert "sqlalche.me" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not_a_database.read_text().startswith("meeting notes"), "the file was changed"
+
+    result = runner.invoke(main, ["demo", "--output-dir", "/proc/servicecore-demo", "--locale", "en"])
+    assert result.exit_code != 0
+    assert "cannot write the demo output to /proc/servicecore-demo" in result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+
+    with pytest.raises(sc.ServiceCoreError, match="is a directory, not a database file"):
+        sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="sqlite", storage_options={"path": str(tmp_path)}))
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra was not installed
+    with pytest.raises(sc.ConfigurationError, match=r'pip install "servicecore\[postgresql\]"'):
+        sc.ServiceDesk.from_config(
+            sc.ServiceDeskConfig(storage="postgresql", storage_options={"url": "postgresql://u@localhost/db"})
+        )

@@ -94,7 +94,7 @@ def test_a_deleted_file_is_a_storage_error_on_every_path_and_is_not_recreated(tm
     for leftover in tmp_path.glob("gone.sqlite3*"):
         leftover.unlink()
     for name, read in _every_read(storage).items():
-        with pytest.raises(StorageError, match="unable to open"):
+        with pytest.raises(StorageError, match="was deleted"):
             read()
         assert not path.exists(), name
     with pytest.raises(StorageError):
@@ -204,3 +204,40 @@ def test_a_restart_between_commands_costs_no_command(own_server: TemporaryPostgr
 def test_an_unreachable_server_at_start_is_a_storage_error() -> None:
     with pytest.raises(sc.StorageError, match="cannot open the database"):
         SQLAlchemyStorage("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def _desk_on(path: Path) -> sc.ServiceDesk:
+    return sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="sqlite", storage_options={"path": str(path)}))
+
+
+def _receive(desk: sc.ServiceDesk) -> sc.ServiceRequest:
+    return desk.receive_request(
+        actor=AGENT,
+        customer=sc.Customer("C-100", "Wang Fang", phone="138"),
+        channel="phone",
+        category="repair",
+        priority="normal",
+        description="the boiler is leaking",
+    )
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_file_deleted_or_replaced_under_a_running_desk_fails_every_command(tmp_path: Path, how: str) -> None:
+    path = tmp_path / "desk.sqlite3"
+    desk = _desk_on(path)
+    first = _receive(desk)
+    assert desk.get_request(first.id).id == first.id
+    for leftover in tmp_path.glob("desk.sqlite3*"):
+        leftover.unlink()  # the open connections keep the unlinked file alive: writes would vanish with it
+    if how == "replaced":
+        other = _desk_on(path)  # a new database now sits at the same path
+        _receive(other)
+    with pytest.raises(sc.StorageError, match=f"desk.sqlite3 was {how}") as caught:
+        _receive(desk)
+    assert "nothing was written" in str(caught.value)
+    with pytest.raises(sc.StorageError, match=how):
+        desk.get_request(first.id)
+    if how == "replaced":
+        assert len(_desk_on(path).list_requests()) == 1  # the other database got nothing from the old desk
+    else:
+        assert not path.exists()

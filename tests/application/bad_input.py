@@ -102,7 +102,7 @@ def bad_values() -> st.SearchStrategy[Any]:
         [0, -1, 1.5, float("nan"), True, Decimal("NaN")],
         [10**30, 2**63, 10**5000],
         [b"x", bytearray(b"x")],
-        [[], ["a"], [None], [b"x"], [object()], {}, {"a": 1}, range(3)],
+        [[], ["a"], [None], [b"x"], [object()], {}, {"a": 1}, range(3), ["E-010"] * 100_000, [AGENT] * 100_000],
         ["", "   ", "\ud800", "a\x00b", "a\x01b", "\x85next line", "\u202eevil", "x" * 1_000_000, "a\nb"],
         [
             timedelta.max,
@@ -131,7 +131,7 @@ def confusable_values(hint: Any) -> st.SearchStrategy[Any]:
     if timedelta in options:
         values += [timedelta.max, timedelta(0), -timedelta(days=1), 7]
     if any(typing.get_origin(option) in (collections.abc.Iterable, collections.abc.Sequence) for option in options):
-        values += ["E-010", [None], [1], [["nested"]], {"E-010": 1}]
+        values += ["E-010", [None], [1], [["nested"]], {"E-010": 1}, ["E-010"] * 100_000]
     if any(isinstance(option, type) and attrs.has(option) for option in options):
         values += ["E-020", {"id": "E-020"}, AGENT.ref, object()]
     return st.sampled_from([v for v in values if not (v is None and type(None) in options)])

@@ -230,6 +230,48 @@ def test_a_refusal_never_echoes_a_megabyte_input() -> None:
         assert len(str(error)) < 300, str(error)[:400]
 
 
+def test_a_refusal_never_echoes_a_huge_list_of_valid_items() -> None:
+    desk = World(MemoryStorage()).build()
+    order = _case(desk, sc.WorkOrder, "scheduled")
+    for assignees in (["E-1"] * 100_000, [f"E-{i}" for i in range(100_000)] + ["E-0"]):
+        error = _refused(
+            desk,
+            sc.ValidationError,
+            lambda a=assignees: desk.desk.reassign_work_order(order.id, actor=SUPERVISOR, assignees=a),
+        )
+        assert error.field == "assignees"
+        assert len(str(error)) < 300, str(error)[:400]
+        assert f"{len(assignees)} items" in str(error), "the message says how long the list was"
+    many_roles = sc.Actor("E-900", "Li Na", [f"role-{i}" for i in range(100_000)])
+    with pytest.raises(sc.PermissionDeniedError) as caught:
+        desk.desk.reassign_work_order(order.id, actor=many_roles, assignees=["E-1"])
+    assert len(str(caught.value)) < 500
+    assert "and 99992 more" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("lister", "valid"),
+    [
+        ("list_requests", sc.RequestStatus),
+        ("list_agreements", sc.AgreementStatus),
+        ("list_work_orders", sc.WorkOrderStatus),
+        ("list_acceptances", sc.AcceptanceStatus),
+        ("list_complaints", sc.ComplaintStatus),
+        ("list_violations", sc.ViolationStatus),
+        ("list_appeals", sc.AppealStatus),
+    ],
+)
+def test_a_status_filter_that_is_no_status_of_that_kind_is_refused_listing_the_statuses(
+    lister: str, valid: Any
+) -> None:
+    desk = sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="memory"))
+    with pytest.raises(sc.ValidationError) as caught:
+        getattr(desk, lister)(status="bogus")
+    assert caught.value.field == "status"
+    assert all(member.value in str(caught.value) for member in valid)
+    assert getattr(desk, lister)(status=next(iter(valid)).value) == []
+
+
 def test_a_retry_policy_and_a_silence_within_bounds_are_still_accepted() -> None:
     world = World(MemoryStorage()).build()
     result = world.desk.dispatch_notifications(retry=RetryPolicy(max_attempts=2), limit=1)

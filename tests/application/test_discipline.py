@@ -515,6 +515,74 @@ def test_the_publication_notice_names_no_customer(story: Story, locale: str) -> 
         assert personal not in content, personal
 
 
+def _decided_and_published(story: Story, violation: sc.Violation, *, words: str) -> str:
+    desk = story.desk
+    story.later()
+    desk.assign_violation_investigators(violation.id, actor=OFFICER, investigators=[INSPECTOR])
+    desk.add_violation_evidence(violation.id, actor=INSPECTOR, kind="service_record", description="服务单记录")
+    desk.determine_violation(
+        violation.id,
+        actor=INSPECTOR,
+        findings=[sc.Finding(person=ENGINEER, degree="primary", reason=f"{words}家用药不足")],
+        summary="施工未按标准执行",
+    )
+    story.later()
+    desk.decide_violation(
+        violation.id,
+        actor=OFFICER,
+        sanctions=[sc.Sanction(person=ENGINEER, kind="warning", note=f"向{words}道歉")],
+        reasons=f"{words}的反映属实",
+    )
+    desk.publish_violation(violation.id, actor=OFFICER)
+    return desk.render_publication_notice(violation.id, locale="zh-CN", actor=OFFICER).content
+
+
+@pytest.mark.parametrize("source", ["inspection of the acceptance", "staff report citing the work order"])
+def test_the_notice_finds_the_customer_of_a_case_from_an_inspection_or_a_report(story: Story, source: str) -> None:
+    acceptance = _acceptance_of_wang_fang(story)
+    reference = acceptance.id if source.startswith("inspection") else f"巡检 {acceptance.work_order_ids[0]} 时发现"
+    made = (
+        sc.ViolationSource.from_inspection(reference)
+        if source.startswith("inspection")
+        else sc.ViolationSource.staff_report(INSPECTOR, reference)
+    )
+    violation = story.desk.report_violation(
+        actor=INSPECTOR,
+        subject=ENGINEER,
+        category="quality_failure",
+        source=made,
+        description="王芳家厨房仍有活蟑螂，芳芳说师傅没拍照片，邻居李女士电话 021-6488 1234",
+    )
+    content = _decided_and_published(story, violation, words="王芳")
+    assert ENGINEER.name in content
+    for personal in ("王芳", "芳芳", "李女士", "6488"):
+        assert personal not in content, personal
+
+
+def test_a_custom_category_is_redacted_and_a_case_with_no_customer_still_loses_phones_and_addresses(
+    story: Story,
+) -> None:
+    complaint = story.investigating()
+    violation = story.desk.raise_violation_from_complaint(
+        complaint.id, actor=INSPECTOR, subject=ENGINEER, category="王芳家(建国路88号)服务事故", description="用药不足"
+    )
+    content = _decided_and_published(story, violation, words="王芳")
+    for personal in ("王芳", "建国路88号"):
+        assert personal not in content, personal
+    assert "服务事故" in content, "the category itself stays"
+    unknown = story.desk.report_violation(
+        actor=INSPECTOR,
+        subject=ENGINEER,
+        category="conduct",
+        source=sc.ViolationSource.from_inspection("季度内部巡检"),
+        description="陈女士（手机 139 1234 5678）住阳光小区3号楼502室，投诉师傅态度差",
+    )
+    content = _decided_and_published(story, unknown, words="陈女士")
+    for personal in ("陈女士", "139 1234 5678", "阳光小区", "502室"):
+        assert personal not in content, personal
+    assert "投诉师傅态度差" in content
+
+
 # An acceptance belongs to its request's customer: the facade checks the request it was opened for.
 
 

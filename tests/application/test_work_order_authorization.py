@@ -440,3 +440,16 @@ def test_a_supervisor_who_worked_on_the_order_never_handles_a_complaint_about_it
         sc.SeparationOfDutiesError,
         lambda: world.desk.acknowledge_complaint(complaint.id, actor=SUPERVISOR, message="我们今天会跟进"),
     )
+
+
+@pytest.mark.parametrize("reported_to", [CUSTOMER, ENGINEER])
+def test_an_exception_is_reported_only_to_someone_with_a_supervisor_role(world: World, reported_to: sc.Actor) -> None:
+    order = world.held()
+    before = world.state()
+    with pytest.raises(sc.ValidationError) as caught:
+        world.desk.report_hold(order.id, actor=ENGINEER, supervisor=reported_to)
+    assert caught.value.field == "supervisor"
+    assert reported_to.id in str(caught.value)
+    assert world.state() == before, "a refused report wrote something"
+    reported = world.desk.report_hold(order.id, actor=ENGINEER, supervisor=SUPERVISOR)
+    assert reported.hold is not None

@@ -284,3 +284,35 @@ def test_is_bool_refuses_truthy_lookalikes(flag: Any) -> None:
     with pytest.raises(ValidationError) as info:
         Flag(flag)
     assert info.value.field == "value"
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda m: m + 1,
+        lambda m: 1 + m,
+        lambda m: m - None,
+        lambda m: "1" - m,
+        lambda m: sum([m]),
+        lambda m: m < 2,
+        lambda m: m >= Decimal(1),
+        lambda m: m < Money("2", "USD"),
+        lambda m: m <= Money("2", "USD"),
+        lambda m: m > Money("2", "USD"),
+        lambda m: m + Money("2", "USD"),
+    ],
+)
+def test_money_with_a_wrong_operand_is_a_validation_error(operation: Any) -> None:
+    with pytest.raises(ValidationError):
+        operation(Money("1", "CNY"))
+
+
+def test_money_in_one_currency_orders_by_amount() -> None:
+    one, two = Money("1", "CNY"), Money("2.00", "CNY")
+    assert one < two
+    assert one <= two
+    assert two > one
+    assert two >= one
+    assert one <= Money("1.00", "CNY")
+    assert sorted([two, one]) == [one, two]
+    assert sum([one, two], Money.zero("CNY")) == Money("3.00", "CNY")

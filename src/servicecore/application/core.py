@@ -282,7 +282,7 @@ class DeskCore:
         strict: bool = False,
     ) -> None:
         if not isinstance(strict, bool):
-            raise ValidationError("strict", f"must be True or False, got {strict!r}")
+            raise ValidationError("strict", f"must be True or False, got {describe(strict)}")
         self._strict = strict
         self._storage = storage
         self._clock = clock

@@ -9,11 +9,14 @@ the original decision in its history. :class:`DisciplineCommands` is mixed into
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from servicecore.application.core import DeskCore, command
 from servicecore.documents import AppealDecisionLetter, ComplaintReply, PublicationNotice, ViolationDecisionLetter
+from servicecore.domain.acceptance import Acceptance
 from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import (
     Complaint,
@@ -525,22 +528,18 @@ class DisciplineCommands(DeskCore):
     ) -> RenderedDocument:
         """The internal publication notice (通报), with every customer's personal data redacted by the core.
 
-        The customers involved (the complainant of a source complaint, and the
-        customer of its subject request) are looked up so their names, phone
-        numbers and addresses are removed from the free text too.
+        Every customer the case touches is looked up so their names, phone
+        numbers and addresses are removed from the free text too: the
+        complainant of a source complaint and the customer of its subject, and
+        the customer of every complaint, acceptance, work order or request the
+        source's reference names (an inspection of an acceptance, a report
+        citing a work order), also through earlier cases this one revisits.
+        Whatever the notice cannot tie to a customer still loses phones,
+        addresses, ids and forms such as 陈女士.
         """
         with self._storage.unit_of_work() as uow:
             violation = uow.repository(Violation).get(violation_id)
-            customers: list[Customer] = []
-            complaint_id = violation.source.complaint_id
-            if complaint_id is not None:
-                complaint = uow.repository(Complaint).get(complaint_id)
-                customers.append(complaint.complainant)
-                request_id = complaint.subject.request_id
-                if request_id is None and complaint.subject.work_order_id is not None:
-                    request_id = uow.repository(WorkOrder).get(complaint.subject.work_order_id).request_id
-                if request_id is not None:
-                    customers.append(uow.repository(ServiceRequest).get(request_id).customer)
+            customers = _customers_of_case(uow, violation)
         notice = PublicationNotice.from_violation(violation, generated_at=self._now(), customers=customers)
         return self._renderer.render(notice, locale=locale)
 
@@ -554,6 +553,57 @@ class DisciplineCommands(DeskCore):
             violation = uow.repository(Violation).get(appeal.violation_id)
         letter = AppealDecisionLetter(generated_at=self._now(), appeal=appeal, violation=violation)
         return self._renderer.render(letter, locale=locale)
+
+
+_MAX_PRIOR_CASES = 20  # how far back a chain of revisited cases is followed for customers
+_REFERENCE_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*[A-Za-z0-9]")
+
+
+def _customers_of_case(uow: UnitOfWork, violation: Violation) -> list[Customer]:
+    """Every customer a violation case touches through the records its source (and earlier cases) name."""
+    customers: dict[str, Customer] = {}
+
+    def get(cls: type[Any], id: str) -> Any:
+        try:
+            return uow.repository(cls).get(id)
+        except (NotFoundError, ValidationError):  # a reference that is not an id of this kind
+            return None
+
+    def from_request(request_id: str | None) -> None:
+        request = None if request_id is None else get(ServiceRequest, request_id)
+        if request is not None:
+            customers.setdefault(request.customer.id, request.customer)
+
+    def from_work_order(work_order_id: str | None) -> None:
+        work_order = None if work_order_id is None else get(WorkOrder, work_order_id)
+        if work_order is not None:
+            from_request(work_order.request_id)
+
+    def from_reference(reference: str) -> None:
+        complaint = get(Complaint, reference)
+        if complaint is not None:
+            customers.setdefault(complaint.complainant.id, complaint.complainant)
+            from_request(complaint.subject.request_id)
+            from_work_order(complaint.subject.work_order_id)
+        acceptance = get(Acceptance, reference)
+        if acceptance is not None:
+            from_request(acceptance.request_id)
+            for work_order_id in acceptance.work_order_ids:
+                from_work_order(work_order_id)
+        from_work_order(reference)
+        from_request(reference)
+
+    case: Violation | None = violation
+    seen: set[str] = set()
+    while case is not None and case.id not in seen and len(seen) < _MAX_PRIOR_CASES:
+        seen.add(case.id)
+        reference = case.source.reference.strip()
+        # the reference is free text: the whole of it, and every id-like word in it (ACC-1 in "audit of ACC-1")
+        for candidate in dict.fromkeys([reference, *_REFERENCE_TOKEN.findall(reference)[:10]]):
+            if candidate:
+                from_reference(candidate)
+        case = None if case.prior_case_id is None else get(Violation, case.prior_case_id)
+    return list(customers.values())
 
 
 __all__ = ["DEFAULT_APPEAL_WINDOW", "DEFAULT_COMPLAINT_SILENCE", "DisciplineCommands"]

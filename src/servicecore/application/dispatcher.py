@@ -51,6 +51,7 @@ from typing import Any
 import attrs
 
 from servicecore.domain.errors import ConcurrencyError, ValidationError
+from servicecore.domain.values import describe
 from servicecore.ports.clock import Clock
 from servicecore.ports.notification import DeliveryStatus, Notification, Notifier, OutboxMessage
 from servicecore.ports.storage import StorageBackend, UnitOfWork
@@ -64,19 +65,21 @@ MAX_ERROR_LENGTH = 2000
 def _at_least(minimum: int) -> Any:
     def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValidationError(attribute.name, f"expected a whole number of at least {minimum}, got {value!r}")
+            raise ValidationError(
+                attribute.name, f"expected a whole number of at least {minimum}, got {describe(value)}"
+            )
 
     return check
 
 
 def _delay(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, timedelta) or value < timedelta(0):
-        raise ValidationError(attribute.name, f"expected a timedelta not below zero, got {value!r}")
+        raise ValidationError(attribute.name, f"expected a timedelta not below zero, got {describe(value)}")
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise ValidationError(attribute.name, f"expected a timedelta above zero, got {value!r}")
+        raise ValidationError(attribute.name, f"expected a timedelta above zero, got {describe(value)}")
 
 
 def _lease(instance: RetryPolicy, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -87,7 +90,7 @@ def _lease(instance: RetryPolicy, attribute: attrs.Attribute[Any], value: object
 
 def _factor(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 1:
-        raise ValidationError(attribute.name, f"expected a number of at least 1, got {value!r}")
+        raise ValidationError(attribute.name, f"expected a number of at least 1, got {describe(value)}")
 
 
 @attrs.frozen(kw_only=True)
@@ -252,7 +255,7 @@ class Dispatcher:
     def dispatch(self, *, limit: int = 100) -> DispatchResult:
         """Deliver up to ``limit`` due messages, each claimed, sent and recorded on its own (see the module docs)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValidationError("limit", f"expected a whole number of at least 1, got {limit!r}")
+            raise ValidationError("limit", f"expected a whole number of at least 1, got {describe(limit)}")
         delivered = failed = 0
         sender = _Sender(self._notifier, self._retry.timeout)
         try:

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 from servicecore.domain.errors import ConfigurationError, PermissionDeniedError
-from servicecore.domain.values import Actor
+from servicecore.domain.values import Actor, describe_names
 
 
 class Role(enum.StrEnum):
@@ -283,7 +283,7 @@ class CommandPolicy:
         """Raise :class:`PermissionDeniedError` (actor, command, rule) unless a role of ``actor`` allows ``command``."""
         allowed = self.roles_for(command)
         if not allowed & actor.roles:
-            roles = ", ".join(sorted(actor.roles)) or "no roles"
+            roles = describe_names(sorted(actor.roles)) or "no roles"
             needed = ", ".join(sorted(allowed)) or "nobody (the command is disabled)"
             raise PermissionDeniedError(actor.id, command, f"requires one of the roles {needed}; actor has: {roles}")
 

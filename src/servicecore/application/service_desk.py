@@ -52,6 +52,7 @@ from servicecore.domain.values import (
     as_tuple,
     check_aware,
     describe,
+    describe_names,
 )
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder, WorkOrderStatus
 from servicecore.plugins import Plugins
@@ -577,8 +578,14 @@ class ServiceDesk(DisciplineCommands):
 
     @command
     def report_hold(self, work_order_id: str, *, actor: Actor, supervisor: Actor, note: str = "") -> WorkOrder:
-        """Report the exception to a supervisor."""
+        """Report the exception to a supervisor: ``supervisor`` must hold a supervisor role of the command policy."""
         supervising = self._permissions.supervises(actor)
+        if isinstance(supervisor, Actor) and not self._permissions.supervises(supervisor):
+            raise ValidationError(
+                "supervisor",
+                f"the exception is reported to someone with a supervisor role; {describe(supervisor.id)} has: "
+                f"{describe_names(sorted(supervisor.roles)) or 'no roles'}",
+            )
         return self._change(
             WorkOrder,
             work_order_id,

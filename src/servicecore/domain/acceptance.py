@@ -387,7 +387,8 @@ class Acceptance(SlaTracked):
                 raise ValidationError("results", f"each result must be a CriterionResult, got {type(result).__name__}")
             if result.criterion_code not in known:
                 raise ValidationError(
-                    "results", f"unknown criterion {describe(result.criterion_code)}; criteria: {sorted(known)}"
+                    "results",
+                    f"unknown criterion {describe(result.criterion_code)}; criteria: {describe(sorted(known))}",
                 )
             if result.criterion_code in seen:
                 raise ValidationError("results", f"criterion {describe(result.criterion_code)} appears twice")

@@ -10,6 +10,7 @@ never changes again.
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +36,7 @@ from servicecore.domain.values import (
     aware,
     check_aware,
     check_text,
+    describe,
     identifier,
     instance_of,
     is_bool,
@@ -134,16 +136,16 @@ def _items(_: Any, attribute: attrs.Attribute[Any], value: tuple[ServiceItem, ..
         raise ValidationError(attribute.name, "an agreement needs at least one service item")
     currencies = {item.unit_price.currency for item in value}
     if len(currencies) > 1:
-        raise ValidationError(attribute.name, f"all items must share one currency, got {sorted(currencies)}")
+        raise ValidationError(attribute.name, f"all items must share one currency, got {describe(sorted(currencies))}")
 
 
 def _criteria(_: Any, attribute: attrs.Attribute[Any], value: tuple[AcceptanceCriterion, ...]) -> None:
     if not any(c.required for c in value):
         raise ValidationError(attribute.name, "at least one required acceptance criterion is needed")
-    codes = [c.code for c in value]
-    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    counts = Counter(c.code for c in value)
+    duplicates = sorted(code for code, count in counts.items() if count > 1)
     if duplicates:
-        raise ValidationError(attribute.name, f"criterion codes must be unique, repeated: {duplicates}")
+        raise ValidationError(attribute.name, f"criterion codes must be unique, repeated: {describe(duplicates)}")
 
 
 @attrs.frozen(kw_only=True)

@@ -36,6 +36,7 @@ from servicecore.domain.values import (
     aware,
     check_aware,
     check_text,
+    describe_names,
     identifier,
     non_empty,
     optional_aware,
@@ -323,7 +324,7 @@ class Appeal:
 
     def _require_panel_member(self, actor: Actor, action: str) -> None:
         if actor.id not in {m.id for m in self.panel}:
-            names = ", ".join(f"{m.name} ({m.id})" for m in self.panel)
+            names = describe_names(f"{m.name} ({m.id})" for m in self.panel)
             raise PermissionDeniedError(
                 actor.id, f"{action} appeal {self.id}", f"only a member of the appeal panel may; panel: {names}"
             )

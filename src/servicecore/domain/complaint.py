@@ -62,6 +62,7 @@ from servicecore.domain.values import (
     check_positive_money,
     check_text,
     describe,
+    describe_names,
     identifier,
     instance_of,
     non_empty,
@@ -122,7 +123,7 @@ def staff_id_tuple(field: str, value: Iterable[ActorId]) -> tuple[ActorId, ...]:
     for index, item in enumerate(ids):
         check_id(f"{field}[{index}]", item)
     if len(set(ids)) != len(ids):
-        raise ValidationError(field, f"must not repeat an id, got {list(ids)}")
+        raise ValidationError(field, f"must not repeat an id, got {describe(list(ids))}")
     return ids
 
 
@@ -233,7 +234,7 @@ class ComplaintResolution:
         if self.outcome is ComplaintOutcome.REMEDIED and not self.remedies:
             raise ValidationError("remedies", "a remedied complaint offers at least one remedy; none was given")
         if self.outcome is not ComplaintOutcome.REMEDIED and self.remedies:
-            kinds = ", ".join(r.kind.value for r in self.remedies)
+            kinds = describe_names(r.kind.value for r in self.remedies)
             raise ValidationError(
                 "remedies", f"a {self.outcome.value} resolution offers no remedy, got {kinds}; use outcome 'remedied'"
             )

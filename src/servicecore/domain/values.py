@@ -7,7 +7,9 @@ naming the field, so bad input never produces a half-built object.
 from __future__ import annotations
 
 import enum
+import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
@@ -46,6 +48,12 @@ MAX_ID_LENGTH = 200
 Ids are indexed by storage; PostgreSQL cannot index a key of several kilobytes.
 """
 
+MAX_LINE_LENGTH = 500
+"""Longest single-line text (a name, a category, a key, contact data) the domain accepts, in characters."""
+
+MAX_TEXT_LENGTH = 20_000
+"""Longest free text (a description, a note, a reason) the domain accepts, in characters: some ten pages."""
+
 MAX_REPR = 80
 """How many characters of a refused value an error message quotes (:func:`describe`)."""
 
@@ -59,8 +67,25 @@ def describe(value: object) -> str:
     """``repr(value)`` cut to :data:`MAX_REPR` characters: what error messages quote of a refused value.
 
     A caller's megabyte note or a list of a million items is never echoed back
-    in full (nor into logs); the message says how long it was instead.
+    in full (nor into logs, nor even built in full): a list, tuple, set or dict
+    shows its first items and says how many it has; a long text says how long it was.
     """
+    return _describe(value, 0)
+
+
+_COLLECTIONS: tuple[tuple[type[Any], str, str], ...] = (
+    (list, "[", "]"),
+    (tuple, "(", ")"),
+    (dict, "{", "}"),
+    (frozenset, "frozenset({", "})"),
+    (set, "{", "}"),
+)
+
+
+def _describe(value: object, depth: int) -> str:
+    for cls, opening, closing in _COLLECTIONS:
+        if isinstance(value, cls):
+            return _describe_collection(value, opening, closing, depth)
     try:
         text = repr(value)
     except Exception:  # a hostile __repr__, or an int too long to print
@@ -71,7 +96,61 @@ def describe(value: object) -> str:
     return f"{text[: MAX_REPR - 20]}... ({type(value).__name__}, {size})"
 
 
-def check_text(field: str, value: object, *, single_line: bool = False, optional: bool = False) -> str:
+def _describe_collection(value: Any, opening: str, closing: str, depth: int) -> str:
+    size = len(value)
+    if size == 0:
+        return "set()" if isinstance(value, set) and not isinstance(value, frozenset) else repr(type(value)())
+    if depth >= 3:  # a list nested in lists: its shape, not its content
+        return f"<{type(value).__name__} of {size} items>"
+    parts: list[str] = []
+    shown = 0
+    for item in itertools.islice(value.items() if isinstance(value, dict) else value, 8):
+        if isinstance(value, dict):
+            key, item_value = item
+            parts.append(f"{_describe(key, depth + 1)}: {_describe(item_value, depth + 1)}")
+        else:
+            parts.append(_describe(item, depth + 1))
+        shown += len(parts[-1]) + 2
+        if shown > MAX_REPR:
+            break
+    if len(parts) == size:
+        text = opening + ", ".join(parts) + ("," if isinstance(value, tuple) and size == 1 else "") + closing
+        if len(text) <= MAX_REPR:
+            return text
+    text = opening + ", ".join(parts)
+    return f"{text[: MAX_REPR - 20]}, ...{closing} ({type(value).__name__}, {size} items)"
+
+
+def describe_names(names: Iterable[str], *, limit: int = 8) -> str:
+    """``names`` joined by commas for a message: at most ``limit`` of them, each cut like :func:`describe`,
+    then how many more there are (an actor with a million roles is not listed in full)."""
+    shown: list[str] = []
+    more = 0
+    for name in names:
+        if len(shown) < limit:
+            shown.append(name if len(name) <= MAX_REPR else f"{name[: MAX_REPR - 20]}... ({len(name)} characters)")
+        else:
+            more += 1
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def _invisible(value: str) -> re.Match[str] | None:
+    """The first character of ``value`` that is invisible or breaks the line (Unicode Cf, Zl, Zp)."""
+    if value.isascii():
+        return None
+    for position, char in enumerate(value):
+        if unicodedata.category(char) in _INVISIBLE:
+            return _ONE_CHAR.match(value, position)
+    return None
+
+
+_INVISIBLE = frozenset({"Cf", "Zl", "Zp"})
+_ONE_CHAR = re.compile(".", re.DOTALL)
+
+
+def check_text(
+    field: str, value: object, *, single_line: bool = False, optional: bool = False, max_length: int | None = None
+) -> str:
     """The one rule for text the domain accepts; returns ``value`` stripped, or raises naming ``field``.
 
     What a command accepts is exactly what every storage backend can store and
@@ -83,19 +162,29 @@ def check_text(field: str, value: object, *, single_line: bool = False, optional
       except tab, line feed and carriage return in free text (notes, comments,
       descriptions, reasons);
     * in a ``single_line`` field (ids, names, keys, categories, contact data):
-      no tab or line break at all, no DEL, and no bidi override or isolate characters
-      (U+202A–U+202E, U+2066–U+2069), which can make one id look like another.
-      Free text keeps them: right-to-left text needs them.
+      no tab or line break at all (nor the Unicode line and paragraph
+      separators U+2028, U+2029), no DEL, and no invisible format character
+      (Unicode category Cf: zero-width spaces and joiners, the byte-order mark,
+      bidi marks, overrides and isolates), which can make one id or name look
+      like another. Free text keeps them: right-to-left text needs its marks,
+      and U+2028 is a line break there.
 
-    A refused character is never dropped silently: the error names it and its
-    position. Only surrounding whitespace is stripped from the result. Unless
+    Text is at most :data:`MAX_LINE_LENGTH` characters on one line and
+    :data:`MAX_TEXT_LENGTH` in free text (or ``max_length``). A refused
+    character is never dropped silently: the error names it and its position.
+    Only surrounding whitespace is stripped from the result. Unless
     ``optional`` (an empty note is fine), the text must have a non-blank character.
     """
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {type(value).__name__} {describe(value)}")
+    kind = "text on one line" if single_line else "text"
+    limit = max_length if max_length is not None else MAX_LINE_LENGTH if single_line else MAX_TEXT_LENGTH
+    if len(value) > limit:
+        raise ValidationError(field, f"{kind} may have at most {limit} characters, got {len(value)}")
     bad = (_BAD_IN_LINE if single_line else _BAD_IN_TEXT).search(value)
+    if bad is None and single_line:
+        bad = _invisible(value)
     if bad is not None:
-        kind = "text on one line" if single_line else "text"
         raise ValidationError(
             field, f"{kind} may not contain U+{ord(bad.group()):04X} (at position {bad.start()}): {describe(value)}"
         )
@@ -106,15 +195,29 @@ def check_text(field: str, value: object, *, single_line: bool = False, optional
 
 
 def check_id(field: str, value: object) -> str:
-    """``value`` if it is a usable id: non-blank text on one line of at most :data:`MAX_ID_LENGTH` characters.
+    """``value`` if it is a usable id: non-blank text on one line of at most :data:`MAX_ID_LENGTH` characters,
+    with no whitespace around it and none inside but plain spaces (U+0020).
 
-    Returned unchanged (an id is compared exactly, never stripped).
+    Returned unchanged (an id is compared exactly, never stripped: ``" C-900"`` is
+    refused rather than silently a different id from ``"C-900"``).
     """
+    if isinstance(value, str) and len(value) > MAX_ID_LENGTH:
+        raise ValidationError(field, f"an id may have at most {MAX_ID_LENGTH} characters, got {len(value)}")
     check_text(field, value, single_line=True)
     assert isinstance(value, str)  # checked above
-    if len(value) > MAX_ID_LENGTH:
-        raise ValidationError(field, f"an id may have at most {MAX_ID_LENGTH} characters, got {len(value)}")
+    if value != value.strip():
+        raise ValidationError(field, f"an id may not begin or end with whitespace, got {describe(value)}")
+    odd = _ODD_SPACE.search(value)
+    if odd is not None:
+        raise ValidationError(
+            field,
+            f"an id may contain no whitespace but plain spaces, got U+{ord(odd.group()):04X} "
+            f"(at position {odd.start()}): {describe(value)}",
+        )
     return value
+
+
+_ODD_SPACE = re.compile(r"[^\S ]")
 
 
 def non_empty(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -135,6 +238,11 @@ def optional_text(_: Any, attribute: attrs.Attribute[Any], value: object) -> Non
 def optional_line(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     """Require text on one line, possibly empty (see :func:`check_text`)."""
     check_text(attribute.name, value, single_line=True, optional=True)
+
+
+def _derived_note(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    # a note may be a caller's text with the recorder's words around it: room for both
+    check_text(attribute.name, value, optional=True, max_length=2 * MAX_TEXT_LENGTH)
 
 
 def identifier(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -339,17 +447,41 @@ class Money:
     amount: Decimal = attrs.field(converter=to_decimal)
     currency: str = attrs.field(validator=_currency)
 
-    def _same_currency(self, other: Money) -> None:
+    def _same_currency(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            raise ValidationError(
+                "other", f"money combines and compares only with Money, got {type(other).__name__} {describe(other)}"
+            )
         if other.currency != self.currency:
             raise ValidationError("currency", f"cannot combine {self.currency} with {other.currency}")
+        return other
 
     def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(self.amount + self._same_currency(other).amount, self.currency)
+
+    def __radd__(self, other: object) -> Money:
+        """Only reached with a left operand that is not Money (``sum()`` starting at 0): refused."""
+        return self._same_currency(other) + self
 
     def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(self.amount - self._same_currency(other).amount, self.currency)
+
+    def __rsub__(self, other: object) -> Money:
+        """Only reached with a left operand that is not Money: refused."""
+        return self._same_currency(other) - self
+
+    # ordering: only amounts in one currency compare, as only they add
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same_currency(other).amount
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= self._same_currency(other).amount
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > self._same_currency(other).amount
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= self._same_currency(other).amount
 
     def times(self, quantity: Decimal | int | str) -> Money:
         """This amount multiplied by a quantity, exactly and unrounded (see :meth:`rounded`).
@@ -471,7 +603,7 @@ class HistoryEntry:
     action: str = attrs.field(validator=non_empty_line)
     from_state: str = attrs.field(validator=optional_line)
     to_state: str = attrs.field(validator=optional_line)
-    note: str = attrs.field(default="", validator=optional_text)
+    note: str = attrs.field(default="", validator=_derived_note)
 
 
 __all__ = [
@@ -480,7 +612,9 @@ __all__ = [
     "MAX_DECIMAL_DIGITS",
     "MAX_DECIMAL_EXPONENT",
     "MAX_ID_LENGTH",
+    "MAX_LINE_LENGTH",
     "MAX_REPR",
+    "MAX_TEXT_LENGTH",
     "MINOR_UNITS",
     "AcceptanceId",
     "Actor",
@@ -504,6 +638,7 @@ __all__ = [
     "check_positive_money",
     "check_text",
     "describe",
+    "describe_names",
     "evidence_tuple",
     "identifier",
     "instance_of",

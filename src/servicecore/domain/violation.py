@@ -56,6 +56,8 @@ from servicecore.domain.values import (
     check_id,
     check_positive_money,
     check_text,
+    describe,
+    describe_names,
     identifier,
     instance_of,
     non_empty,
@@ -141,7 +143,7 @@ class ViolationSource:
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.reference, str):
-            raise ValidationError("reference", f"must be a string, got {self.reference!r}")
+            raise ValidationError("reference", f"must be a string, got {describe(self.reference)}")
         if self.kind in {ViolationSourceKind.COMPLAINT, ViolationSourceKind.INSPECTION} and not self.reference.strip():
             raise ValidationError(
                 "reference", f"{with_article(self.kind.value)} source names the {self.kind.value} it comes from"
@@ -921,7 +923,7 @@ class Violation(SlaTracked):
 
     def _require_investigator(self, actor: Actor, action: str) -> None:
         if actor.id not in self.investigator_ids:
-            names = ", ".join(f"{i.name} ({i.id})" for i in self.investigators)
+            names = describe_names(f"{i.name} ({i.id})" for i in self.investigators)
             raise PermissionDeniedError(
                 actor.id, f"{action} on violation {self.id}", f"only an assigned investigator may; assigned: {names}"
             )

@@ -14,6 +14,7 @@ which the caller grants with ``as_supervisor=True`` and history records as
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -41,6 +42,7 @@ from servicecore.domain.values import (
     check_id,
     check_text,
     describe,
+    describe_names,
     evidence_tuple,
     identifier,
     instance_of,
@@ -190,14 +192,14 @@ def _assignees(_: Any, attribute: attrs.Attribute[Any], value: tuple[ActorId, ..
     for assignee in value:  # before the set below: a list in the list is unhashable
         check_id(attribute.name, assignee)
     if len(set(value)) != len(value):
-        raise ValidationError(attribute.name, f"assignees must be unique, got {list(value)}")
+        raise ValidationError(attribute.name, f"assignees must be unique, got {describe(list(value))}")
 
 
 def _steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[ChecklistStep, ...]) -> None:
-    keys = [s.key for s in value]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    counts = Counter(s.key for s in value)
+    repeated = sorted(key for key, count in counts.items() if count > 1)
     if repeated:
-        raise ValidationError(attribute.name, f"step keys must be unique, repeated: {repeated}")
+        raise ValidationError(attribute.name, f"step keys must be unique, repeated: {describe(repeated)}")
 
 
 @attrs.frozen(kw_only=True)
@@ -310,7 +312,7 @@ class WorkOrder(SlaTracked):
             action="reassign",
             actor=actor,
             at=at,
-            note=check_text("note", note, optional=True) or ", ".join(new),
+            note=check_text("note", note, optional=True) or describe_names(new),
             assignees=new,
             events=[ev.WorkOrderReassigned(aggregate_id=self.id, occurred_at=at, actor=actor.ref, assignees=new)],
         )

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from servicecore.domain.values import aware, non_empty, optional_aware
+from servicecore.domain.values import MAX_TEXT_LENGTH, aware, check_text, non_empty, optional_aware
+
+
+def _subject(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    # a subject may quote a caller's free text (a hold's description) after its own words
+    check_text(attribute.name, value, max_length=2 * MAX_TEXT_LENGTH)
 
 
 @attrs.frozen(kw_only=True)
@@ -31,7 +36,7 @@ class Notification:
     aggregate_type: str = attrs.field(validator=non_empty)
     aggregate_id: str = attrs.field(validator=non_empty)
     recipients: tuple[str, ...]
-    subject: str = attrs.field(validator=non_empty)
+    subject: str = attrs.field(validator=_subject)
     body: str = ""
     created_at: datetime = attrs.field(validator=aware)
 

@@ -26,6 +26,7 @@ property on :class:`UnitOfWork`; backends store every registered kind through
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -137,6 +138,13 @@ class AggregateKind(Generic[T]):
     cls: type[T]
     index: Callable[[T], IndexFields]
 
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """Every status an aggregate of this kind can be in (what a ``status`` filter may name)."""
+        cls: Any = self.cls  # an attrs class with a status field, as every aggregate is
+        initial: enum.Enum = attrs.fields(cls).status.default
+        return tuple(str(member.value) for member in type(initial))
+
 
 def _complaint_index(complaint: Complaint) -> IndexFields:
     investigator = () if complaint.investigator is None else (complaint.investigator.id,)
@@ -172,7 +180,7 @@ def aggregate_kind(cls: type[T]) -> AggregateKind[T]:
     found = _BY_CLASS.get(cls)
     if found is None:
         known = ", ".join(kind.name for kind in AGGREGATE_KINDS)
-        raise ValidationError("cls", f"{cls!r} is not a registered aggregate kind; known: {known}")
+        raise ValidationError("cls", f"{describe(cls)} is not a registered aggregate kind; known: {known}")
     return found
 
 
@@ -234,9 +242,18 @@ def list_query(
     assignee_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    kind: AggregateKind[Any] | None = None,
 ) -> ListQuery:
-    """Check :meth:`Repository.list` arguments; a bad one raises :class:`ValidationError` naming it."""
+    """Check :meth:`Repository.list` arguments; a bad one raises :class:`ValidationError` naming it.
+
+    With ``kind``, a ``status`` must be one of that kind's statuses: a typo is
+    an error listing them, not an empty page.
+    """
     _text_or_none("status", status)
+    if kind is not None and status is not None and status not in kind.statuses:
+        raise ValidationError(
+            "status", f"{describe(status)} is not a status of a {kind.name}; statuses: {', '.join(kind.statuses)}"
+        )
     _text_or_none("customer_id", customer_id)
     _text_or_none("assignee_id", assignee_id)
     return ListQuery(

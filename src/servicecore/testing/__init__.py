@@ -28,7 +28,7 @@ including its history and pending ``events``.
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -50,6 +50,7 @@ from servicecore.domain.checklists import ChecklistTemplate, StepTemplate
 from servicecore.domain.complaint import Complaint, ComplaintSubject, Remedy
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.values import (
+    MAX_LINE_LENGTH,
     AcceptanceId,
     Actor,
     ActorId,
@@ -85,7 +86,7 @@ HOSTILE_TEXTS: Mapping[str, str] = {
     "sql": "'; DROP TABLE service_requests; -- \" OR 1=1; /* */",
     "unicode": "客户咨询与接待 · Ünïcödé · עברית · العربية · e\u0301 · \u2028line\u2029para · \ufeffBOM",
     "emoji": "🐜🪳 pest control 👩🏽‍🔧 ✅ 🇨🇳",
-    "long": "very long text " * 4000,
+    "long": "very long text " * 1000,  # 15,000 characters: long, within the 20,000 free text may have
     "markup": (
         "# Title\n\n<script>alert('x')</script> **bold** [link](javascript:alert(1))"
         " | a | b |\n---\n{{ jinja }} {% raw %} <!-- -->"
@@ -169,9 +170,14 @@ class _Timeline:
 
 
 def one_line(text: str) -> str:
-    """``text`` with every character a single-line field refuses (controls, line breaks, bidi overrides)
-    replaced by a space: the form of a hostile text that fits a name, a key or a category."""
-    return re.sub("[\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]", " ", text)
+    """``text`` with every character a single-line field refuses (controls, line breaks and separators,
+    invisible format characters such as zero-width joiners and bidi marks) replaced by a space: the
+    form of a hostile text that fits a name, a key or a category, cut to the
+    :data:`~servicecore.domain.values.MAX_LINE_LENGTH` characters such a field may have."""
+    return "".join(" " if unicodedata.category(ch) in _NOT_ON_ONE_LINE else ch for ch in text[:MAX_LINE_LENGTH])
+
+
+_NOT_ON_ONE_LINE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def sample_terms(*, text: str = "", start: datetime = START, currency: str = "CNY") -> AgreementTerms:
@@ -499,13 +505,16 @@ class DisciplineCase:
 
 def sample_complainant(key: str = "1", *, text: str = "") -> Customer:
     """The customer of :func:`full_lifecycle` ``key``, with all contact data filled in."""
-    suffix = one_line(f" {text}") if text else ""
+
+    def line(base: str) -> str:
+        return one_line(f"{base} {text}") if text else base
+
     return Customer(
         CustomerId(f"C-{key}"),
-        f"Wang Fang{suffix}",
-        phone=f"138 0000 0000{suffix}",
-        email=f"wang.fang@example.cn{suffix}",
-        address=f"Block 3, Room 201, 88 Garden Road{suffix}",
+        line("Wang Fang"),
+        phone=line("138 0000 0000"),
+        email=line("wang.fang@example.cn"),
+        address=line("Block 3, Room 201, 88 Garden Road"),
     )
 
 

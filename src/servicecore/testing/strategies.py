@@ -97,10 +97,8 @@ _SAFE_CHARACTERS = st.characters(
     exclude_categories=["Cs"],
     exclude_characters="".join(chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x80, 0xA0))),
 )
-# what a single line accepts: no control character at all, no bidi override or isolate
-_LINE_CHARACTERS = st.characters(
-    exclude_categories=["Cs", "Cc"], exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
+# what a single line accepts: no control character, line or paragraph separator, or invisible format character
+_LINE_CHARACTERS = st.characters(exclude_categories=["Cs", "Cc", "Cf", "Zl", "Zp"])
 
 _KEYS = st.sampled_from(
     ["arrive", "brief", "inspect", "prepare", "treat", "sign", "report", "tidy", "clean", "leave", "no-pests", "photos"]

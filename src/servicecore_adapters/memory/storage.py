@@ -95,6 +95,7 @@ class MemoryRepository(Generic[A]):
     def __init__(self, uow: MemoryUnitOfWork, kind: AggregateKind[A]) -> None:
         self._uow = uow
         self._kind = kind.name
+        self._aggregate_kind = kind
         self._index: Callable[[A], IndexFields] = kind.index
         self._staged: dict[str, tuple[int, A]] = {}  # id -> (expected stored version, new value)
 
@@ -153,7 +154,14 @@ class MemoryRepository(Generic[A]):
     ) -> Sequence[A]:
         """A page of aggregates ordered by id, filtered in Python."""
         self._uow._check_open()
-        query = list_query(status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset)
+        query = list_query(
+            status=status,
+            customer_id=customer_id,
+            assignee_id=assignee_id,
+            limit=limit,
+            offset=offset,
+            kind=self._aggregate_kind,
+        )
         rows: list[A] = []
         for row in self._view():
             index = self._index(row)

@@ -75,6 +75,7 @@ def make_engine(
     if level not in SYNCHRONOUS_LEVELS:
         raise ConfigurationError(f"synchronous: expected one of {', '.join(SYNCHRONOUS_LEVELS)}, got {synchronous!r}")
     if parsed.get_backend_name() != "sqlite":
+        _require_psycopg()
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(parsed, **kwargs)
     if parsed.database and create:
@@ -96,6 +97,15 @@ def make_engine(
         cursor.close()
 
     return engine
+
+
+def _require_psycopg() -> None:
+    try:
+        import psycopg  # noqa: F401  # only to say plainly what is missing
+    except ImportError:
+        raise ConfigurationError(
+            'url: PostgreSQL needs the psycopg driver, which is not installed: pip install "servicecore[postgresql]"'
+        ) from None
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -143,11 +153,17 @@ def inspect_sqlite_file(path: str | Path, version_table: str) -> SqliteFile:
 
     The file is opened with ``mode=ro`` and no pragma is set, so a file that
     is then refused is left exactly as it was. A file that cannot be read
-    (locked, a folder, no permission) is a :class:`~servicecore.StorageError`.
+    (locked, a folder, no permission) is a :class:`~servicecore.StorageError`
+    saying so.
     """
     where = Path(path).expanduser()
     if not where.exists():
         return SqliteFile(where, "missing")
+    if where.is_dir():
+        raise StorageError(
+            f"cannot read {where}: it is a directory, not a database file: give the path of a file, such as "
+            f"{where / DEFAULT_SQLITE_PATH}"
+        )
     if where.is_file() and where.stat().st_size == 0:
         return SqliteFile(where, "empty")
     try:

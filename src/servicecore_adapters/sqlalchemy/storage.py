@@ -33,6 +33,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -228,6 +229,8 @@ class SQLAlchemyStorage:
             # once there, the file is never created again: deleted behind our back, it is an error, not a new database
             self._engine = make_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout, create=False)
         self._sqlite = is_sqlite(self._engine)
+        self._file: Path | None = None  # the SQLite file, and its identity once opened
+        self._file_id: tuple[int, int] | None = None
         self._cache = _LoadedCache(cache_size)
         self._encoder = DocumentEncoder()
         dialect = self._engine.dialect
@@ -246,6 +249,7 @@ class SQLAlchemyStorage:
                     migrations.upgrade(self._engine)
             else:
                 migrations.require_current(self._engine)
+            self._remember_file()
         except self._driver_errors as exc:
             self._engine.dispose()
             raise StorageError(f"cannot open the database: {_driver_message(exc)}") from exc
@@ -324,6 +328,30 @@ class SQLAlchemyStorage:
         self._engine.dispose()
 
     # --- shared by units of work ---------------------------------------------------
+
+    def _remember_file(self) -> None:
+        database = self._engine.url.database
+        if not self._sqlite or not database or database == ":memory:" or database.startswith("file:"):
+            return
+        self._file = Path(database).expanduser().absolute()
+        found = os.stat(self._file)
+        self._file_id = (found.st_dev, found.st_ino)
+
+    def _check_file(self) -> None:
+        """Refuse to go on when the SQLite file was deleted or replaced since it was opened: the open
+        connections would keep writing into the unlinked file, and every later write would be lost."""
+        if self._file_id is None or self._file is None:
+            return
+        try:
+            found = os.stat(self._file)
+        except OSError:
+            found = None
+        if found is None or (found.st_dev, found.st_ino) != self._file_id:
+            what = "deleted" if found is None else "replaced by another file"
+            raise StorageError(
+                f"the database file {self._file} was {what} while the application had it open; "
+                "nothing was written. Restore the file, then restart the application"
+            )
 
     def _sql(self, key: Any, build: Callable[[], ClauseElement]) -> _Sql:
         found = self._statements.get(key)
@@ -626,7 +654,9 @@ class SQLAlchemyRepository(Generic[A]):
         offset: int = 0,
     ) -> Sequence[A]:
         """One page of aggregates ordered by id, filtered by the database's indexes."""
-        query = list_query(status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset)
+        query = list_query(
+            status=status, customer_id=customer_id, assignee_id=assignee_id, limit=limit, offset=offset, kind=self._kind
+        )
         shape = (status is not None, customer_id is not None, assignee_id is not None)
         sql = self._storage._sql(("list", *shape), _list(*shape))
         values = {"k": self._kind.name, "s": status, "c": customer_id, "a": assignee_id}
@@ -1043,6 +1073,8 @@ class SQLAlchemyUnitOfWork:
         # a connection that died while idle (a restarted server) fails the first statement of a transaction;
         # nothing of the transaction reached the server then, so it is safe to run it again on a new connection
         retries = 0 if self._active else _RECONNECTS
+        if not self._active:
+            storage._check_file()  # one stat per transaction: the file may have gone since the last one
         while True:
             cursor = self._cursor
             try:
@@ -1086,6 +1118,7 @@ class SQLAlchemyUnitOfWork:
         if self._writing:
             return
         if self._storage._sqlite:
+            self._storage._check_file()  # after the reads of a command, just before its writes
             self._execute(_BEGIN_IMMEDIATE, {})
         self._writing = True
 

@@ -28,29 +28,15 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception, transform_error
 
-from servicecore.domain.acceptance import Acceptance
-from servicecore.domain.agreement import ServiceAgreement
-from servicecore.domain.appeal import Appeal
-from servicecore.domain.complaint import Complaint
+from servicecore.domain import registry
 from servicecore.domain.errors import DeserializationError, ServiceCoreError, ValidationError
-from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.values import check_aware, parse_category, to_decimal
-from servicecore.domain.violation import Violation
-from servicecore.domain.work_order import WorkOrder
 from servicecore.sla.durations import format_duration, parse_duration
 
 T = TypeVar("T")
 
-AGGREGATES: tuple[type[Any], ...] = (
-    ServiceRequest,
-    ServiceAgreement,
-    WorkOrder,
-    Acceptance,
-    Complaint,
-    Violation,
-    Appeal,
-)
-"""The aggregate classes; each round-trips through the converter."""
+AGGREGATES: tuple[type[Any], ...] = registry.AGGREGATES
+"""The aggregate classes (:data:`servicecore.domain.registry.AGGREGATES`); each round-trips through the converter."""
 
 
 def _structure_datetime(value: Any, _: type[datetime]) -> datetime:

@@ -19,15 +19,23 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import check_time, record, require_status, started
+from servicecore.domain.aggregate import (
+    SlaTrackedAggregate,
+    check_time,
+    event_fields,
+    record,
+    require_status,
+    shared_fields_last,
+    started,
+)
 from servicecore.domain.agreement import AcceptanceCriterion, criterion_tuple
 from servicecore.domain.errors import PermissionDeniedError, SeparationOfDutiesError, ValidationError
-from servicecore.domain.events import DomainEvent
+from servicecore.domain.fields import AsEnum
 from servicecore.domain.values import (
     AcceptanceId,
     Actor,
@@ -35,7 +43,6 @@ from servicecore.domain.values import (
     ActorRef,
     AgreementId,
     EvidenceRef,
-    HistoryEntry,
     RequestId,
     WorkOrderId,
     as_tuple,
@@ -51,10 +58,8 @@ from servicecore.domain.values import (
     optional_aware,
     optional_line,
     optional_text,
-    parse_enum,
 )
 from servicecore.domain.work_order import AS_SUPERVISOR, WorkOrder
-from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class InspectorKind(enum.StrEnum):
@@ -64,16 +69,12 @@ class InspectorKind(enum.StrEnum):
     THIRD_PARTY = "third_party"
 
 
-def _inspector_kind(value: InspectorKind | str) -> InspectorKind:
-    return parse_enum(InspectorKind, "kind", value)
-
-
 @attrs.frozen
 class Inspector:
     """The person who inspects, and on whose behalf."""
 
     person: ActorRef = attrs.field(validator=instance_of(ActorRef))
-    kind: InspectorKind = attrs.field(converter=_inspector_kind)
+    kind: InspectorKind = attrs.field(converter=AsEnum[InspectorKind])
     organisation: str = attrs.field(default="", validator=optional_line)
 
 
@@ -157,9 +158,12 @@ def _criteria(_: Any, attribute: attrs.Attribute[Any], value: tuple[AcceptanceCr
         raise ValidationError(attribute.name, f"criterion codes must be unique, repeated: {repeated}")
 
 
-@attrs.frozen(kw_only=True)
-class Acceptance(SlaTracked):
+@attrs.frozen(kw_only=True, field_transformer=shared_fields_last)
+class Acceptance(SlaTrackedAggregate):
     """Acceptance of the service delivered under an agreement. Create with :meth:`open`."""
+
+    kind: ClassVar[str] = "Acceptance"
+    id_kind: ClassVar[str] = "acceptance"
 
     id: AcceptanceId = attrs.field(validator=identifier)
     agreement_id: AgreementId = attrs.field(validator=identifier)
@@ -171,11 +175,6 @@ class Acceptance(SlaTracked):
     rounds: tuple[InspectionRound, ...] = ()
     rectifications: tuple[RectificationOrder, ...] = ()
     report: AcceptanceReport | None = None
-    version: int = 0
-    history: tuple[HistoryEntry, ...] = ()
-    clocks: Clocks = attrs.field(factory=Clocks)
-    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
-    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @classmethod
     def open(
@@ -205,7 +204,7 @@ class Acceptance(SlaTracked):
             actor=actor,
             at=at,
             note=f"inspector {inspector.person.name} ({inspector.kind.value})",
-            event=ev.AcceptanceOpened(aggregate_id=id, occurred_at=at, actor=actor.ref, agreement_id=agreement_id),
+            event=ev.AcceptanceOpened(**event_fields(acceptance, at, actor), agreement_id=agreement_id),
         )
 
     # --- reading ------------------------------------------------------------
@@ -257,11 +256,7 @@ class Acceptance(SlaTracked):
             to=AcceptanceStatus.PASSED if passed else AcceptanceStatus.FAILED,
             note=f"round {inspection.number} {outcome}" + (f"; {note}" if note else ""),
             rounds=(*self.rounds, inspection),
-            events=[
-                ev.InspectionRecorded(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, round=inspection.number, passed=passed
-                )
-            ],
+            events=[ev.InspectionRecorded(**event_fields(self, at, actor), round=inspection.number, passed=passed)],
         )
 
     def sign_report(self, *, actor: Actor, at: datetime, signed_by: str, summary: str = "") -> Acceptance:
@@ -279,9 +274,7 @@ class Acceptance(SlaTracked):
             report=report,
             events=[
                 ev.AcceptanceSigned(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     round=report.round,
                     signed_by=report.signed_by,
                 )
@@ -318,9 +311,7 @@ class Acceptance(SlaTracked):
             rectifications=(*self.rectifications, order),
             events=[
                 ev.RectificationOrdered(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     round=order.round,
                     responsible_party=order.responsible_party,
                     deadline=deadline,
@@ -364,9 +355,7 @@ class Acceptance(SlaTracked):
             + (" (after the deadline)" if order.late else "")
             + (f" ({AS_SUPERVISOR})" if supervising else ""),
             rectifications=(*self.rectifications[:-1], order),
-            events=[
-                ev.RectificationCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, round=order.round)
-            ],
+            events=[ev.RectificationCompleted(**event_fields(self, at, actor), round=order.round)],
         )
 
     # --- rules --------------------------------------------------------------

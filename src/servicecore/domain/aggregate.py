@@ -1,24 +1,30 @@
-"""What every aggregate shares: a state machine step that checks, records and emits.
+"""What every aggregate shares: its common fields and a state machine step that checks, records and emits.
 
-Aggregates are frozen attrs classes. A command method never mutates: it returns a
-new instance, so a command that raises leaves the caller's object untouched and
-"half-changed" cannot happen. ``version`` is owned by storage (optimistic
-concurrency); ``events`` holds the events raised since the aggregate was loaded
-and is never persisted.
+Aggregates are frozen attrs classes deriving from :class:`Aggregate` (or
+:class:`SlaTrackedAggregate` for kinds whose service levels are tracked). A
+command method never mutates: it returns a new instance, so a command that
+raises leaves the caller's object untouched and "half-changed" cannot happen.
+``version`` is owned by storage (optimistic concurrency); ``events`` holds the
+events raised since the aggregate was loaded and is never persisted.
+
+An aggregate class is declared as ``@attrs.frozen(kw_only=True,
+field_transformer=shared_fields_last)``, so its own fields come first and the
+shared ones last, in the order every stored document has always had.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypedDict, TypeVar
 
 import attrs
 
 from servicecore.domain.errors import InvalidTransitionError, ValidationError
 from servicecore.domain.events import DomainEvent
-from servicecore.domain.values import Actor, HistoryEntry, check_aware
+from servicecore.domain.values import Actor, ActorRef, HistoryEntry, check_aware
+from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class _Aggregate(Protocol):
@@ -34,6 +40,67 @@ class _Aggregate(Protocol):
 
 A = TypeVar("A", bound=_Aggregate)
 T = TypeVar("T")
+
+_SHARED_FIELDS = ("version", "history", "clocks", "events")
+
+
+def shared_fields_last(cls: type[Any], fields: Sequence[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+    """Order an aggregate's fields as its stored documents have them: its own first, the shared ones last.
+
+    attrs puts inherited fields first; the stored format (the key order of every
+    document already written) has the shared fields at the end.
+    """
+    own = [field for field in fields if field.name not in _SHARED_FIELDS]
+    shared = {field.name: field for field in fields if field.name in _SHARED_FIELDS}
+    return own + [shared[name] for name in _SHARED_FIELDS if name in shared]
+
+
+@attrs.frozen(kw_only=True)
+class Aggregate:
+    """Base of every aggregate: the fields and class-level facts all kinds share.
+
+    A subclass declares its own fields (among them ``id`` and ``status``) and
+    its :attr:`kind`.
+    """
+
+    kind: ClassVar[str] = ""
+    """The name storage keys this kind's rows by, and that its events carry as ``aggregate_type``.
+
+    It never changes once data is stored.
+    """
+    id_kind: ClassVar[str] = ""
+    """The kind asked of the id generator for a new aggregate of this class (e.g. ``"work_order"``)."""
+
+    version: int = 0
+    """The stored version, owned by storage (optimistic concurrency); 0 until first stored."""
+    history: tuple[HistoryEntry, ...] = ()
+    """Every step taken, oldest first."""
+    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
+    """Events raised since the aggregate was loaded; never stored."""
+
+
+@attrs.frozen(kw_only=True)
+class SlaTrackedAggregate(Aggregate, SlaTracked):
+    """An aggregate whose service levels are tracked: it carries SLA :class:`~servicecore.sla.clocks.Clocks`."""
+
+    clocks: Clocks = attrs.field(factory=Clocks)
+    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
+
+
+class EventFields(TypedDict):
+    """The fields every domain event carries: which aggregate, when, and who."""
+
+    aggregate_id: str
+    occurred_at: datetime
+    actor: ActorRef
+
+
+def event_fields(agg: _Aggregate, at: datetime, actor: Actor) -> EventFields:
+    """The common fields of an event ``actor`` raises on ``agg`` at ``at``.
+
+    The one way aggregates fill them: ``ev.WorkOrderStarted(**event_fields(self, at, actor))``.
+    """
+    return {"aggregate_id": agg.id, "occurred_at": at, "actor": actor.ref}
 
 
 def require_status(agg: _Aggregate, action: str, allowed: Collection[enum.Enum], *, at: datetime) -> None:

@@ -14,21 +14,20 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.aggregate import Aggregate, event_fields, record, require_status, shared_fields_last, started
 from servicecore.domain.errors import BusinessRuleError, SeparationOfDutiesError, ValidationError
-from servicecore.domain.events import DomainEvent
+from servicecore.domain.fields import AsEnum
 from servicecore.domain.values import (
     AcceptanceId,
     Actor,
     ActorRef,
     AgreementId,
     CustomerId,
-    HistoryEntry,
     Money,
     RequestId,
     WorkOrderId,
@@ -46,7 +45,6 @@ from servicecore.domain.values import (
     optional_identifier,
     optional_text,
     parse_decimal,
-    parse_enum,
 )
 from servicecore.sla.policy import ServiceLevel
 
@@ -59,17 +57,13 @@ class InspectionMethod(enum.StrEnum):
     FUNCTIONAL_TEST = "functional_test"
 
 
-def _method(value: InspectionMethod | str) -> InspectionMethod:
-    return parse_enum(InspectionMethod, "method", value)
-
-
 @attrs.frozen
 class AcceptanceCriterion:
     """One thing the customer will check at acceptance, and how."""
 
     code: str = attrs.field(validator=non_empty_line)
     description: str = attrs.field(validator=non_empty)
-    method: InspectionMethod = attrs.field(converter=_method)
+    method: InspectionMethod = attrs.field(converter=AsEnum[InspectionMethod])
     required: bool = attrs.field(default=True, validator=is_bool)
 
 
@@ -216,9 +210,12 @@ class AgreementStatus(enum.StrEnum):
 TERMINAL_STATES = frozenset({AgreementStatus.DECLINED, AgreementStatus.FULFILLED, AgreementStatus.TERMINATED})
 
 
-@attrs.frozen(kw_only=True)
-class ServiceAgreement:
+@attrs.frozen(kw_only=True, field_transformer=shared_fields_last)
+class ServiceAgreement(Aggregate):
     """A proposal for a request and its path to an active agreement. Create with :meth:`draft`."""
+
+    kind: ClassVar[str] = "ServiceAgreement"
+    id_kind: ClassVar[str] = "agreement"
 
     id: AgreementId = attrs.field(validator=identifier)
     request_id: RequestId = attrs.field(validator=identifier)
@@ -229,9 +226,6 @@ class ServiceAgreement:
     end_reason: str = attrs.field(default="", validator=optional_text)
     work_order_ids: tuple[WorkOrderId, ...] = ()
     acceptance_id: AcceptanceId | None = attrs.field(default=None, validator=optional_identifier)
-    version: int = 0
-    history: tuple[HistoryEntry, ...] = ()
-    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @classmethod
     def draft(
@@ -254,7 +248,7 @@ class ServiceAgreement:
             action="draft",
             actor=actor,
             at=at,
-            event=ev.AgreementDrafted(aggregate_id=id, occurred_at=at, actor=actor.ref, request_id=request_id),
+            event=ev.AgreementDrafted(**event_fields(agreement, at, actor), request_id=request_id),
         )
 
     # --- reading ------------------------------------------------------------
@@ -303,9 +297,7 @@ class ServiceAgreement:
             to=AgreementStatus.DRAFT,
             note=note,
             revisions=self._with_current(revision),
-            events=[
-                ev.AgreementRevised(aggregate_id=self.id, occurred_at=at, actor=actor.ref, revision=revision.number)
-            ],
+            events=[ev.AgreementRevised(**event_fields(self, at, actor), revision=revision.number)],
         )
 
     def submit_for_review(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceAgreement:
@@ -320,11 +312,7 @@ class ServiceAgreement:
             to=AgreementStatus.IN_REVIEW,
             note=note,
             revisions=self._with_current(revision),
-            events=[
-                ev.AgreementSubmittedForReview(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, revision=revision.number
-                )
-            ],
+            events=[ev.AgreementSubmittedForReview(**event_fields(self, at, actor), revision=revision.number)],
         )
 
     def approve(self, *, reviewer: Actor, at: datetime, comments: str = "") -> ServiceAgreement:
@@ -342,9 +330,7 @@ class ServiceAgreement:
             to=AgreementStatus.APPROVED,
             note=comments,
             revisions=self._with_current(revision),
-            events=[
-                ev.AgreementApproved(aggregate_id=self.id, occurred_at=at, actor=reviewer.ref, revision=revision.number)
-            ],
+            events=[ev.AgreementApproved(**event_fields(self, at, reviewer), revision=revision.number)],
         )
 
     def return_for_changes(self, *, reviewer: Actor, at: datetime, comments: str) -> ServiceAgreement:
@@ -365,9 +351,7 @@ class ServiceAgreement:
             revisions=self._with_current(revision),
             events=[
                 ev.AgreementReturned(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=reviewer.ref,
+                    **event_fields(self, at, reviewer),
                     revision=revision.number,
                     author_id=revision.author.id,
                     comments=text,
@@ -389,9 +373,7 @@ class ServiceAgreement:
             revisions=self._with_current(revision),
             events=[
                 ev.AgreementOffered(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     customer_id=self.customer_id,
                     revision=revision.number,
                 )
@@ -410,9 +392,7 @@ class ServiceAgreement:
             to=AgreementStatus.CONFIRMED,
             note=note,
             revisions=self._with_current(revision),
-            events=[
-                ev.AgreementConfirmed(aggregate_id=self.id, occurred_at=at, actor=actor.ref, revision=revision.number)
-            ],
+            events=[ev.AgreementConfirmed(**event_fields(self, at, actor), revision=revision.number)],
         )
 
     def decline(self, *, actor: Actor, at: datetime, reason: str) -> ServiceAgreement:
@@ -429,11 +409,7 @@ class ServiceAgreement:
             note=text,
             end_reason=text,
             revisions=self._with_current(revision),
-            events=[
-                ev.AgreementDeclined(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, revision=revision.number, reason=text
-                )
-            ],
+            events=[ev.AgreementDeclined(**event_fields(self, at, actor), revision=revision.number, reason=text)],
         )
 
     def request_change(self, *, actor: Actor, at: datetime, comments: str) -> ServiceAgreement:
@@ -454,9 +430,7 @@ class ServiceAgreement:
             revisions=(*self.revisions[:-1], old, new),
             events=[
                 ev.AgreementChangeRequested(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     revision=old.number,
                     new_revision=new.number,
                     comments=text,
@@ -474,7 +448,7 @@ class ServiceAgreement:
             at=at,
             to=AgreementStatus.ACTIVE,
             note=note,
-            events=[ev.AgreementActivated(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+            events=[ev.AgreementActivated(**event_fields(self, at, actor))],
         )
 
     def link_work_order(self, *, actor: Actor, at: datetime, work_order_id: WorkOrderId) -> ServiceAgreement:
@@ -523,7 +497,7 @@ class ServiceAgreement:
             at=at,
             to=AgreementStatus.FULFILLED,
             note=note,
-            events=[ev.AgreementFulfilled(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+            events=[ev.AgreementFulfilled(**event_fields(self, at, actor))],
         )
 
     def terminate(self, *, actor: Actor, at: datetime, reason: str) -> ServiceAgreement:
@@ -539,7 +513,7 @@ class ServiceAgreement:
             to=AgreementStatus.TERMINATED,
             note=text,
             end_reason=text,
-            events=[ev.AgreementTerminated(aggregate_id=self.id, occurred_at=at, actor=actor.ref, reason=text)],
+            events=[ev.AgreementTerminated(**event_fields(self, at, actor), reason=text)],
         )
 
     # --- rules --------------------------------------------------------------

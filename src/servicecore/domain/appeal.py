@@ -20,18 +20,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime
+from typing import ClassVar
 
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.aggregate import Aggregate, event_fields, record, require_status, shared_fields_last, started
 from servicecore.domain.errors import BusinessRuleError, PermissionDeniedError, SeparationOfDutiesError, ValidationError
-from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import (
     Actor,
     ActorRef,
     AppealId,
-    HistoryEntry,
     ViolationId,
     aware,
     check_aware,
@@ -84,9 +83,12 @@ class AppealOutcome:
         return self.upheld and not self.sanctions and not self.compensations
 
 
-@attrs.frozen(kw_only=True)
-class Appeal:
+@attrs.frozen(kw_only=True, field_transformer=shared_fields_last)
+class Appeal(Aggregate):
     """An appeal against one decision of a violation. Create it with :meth:`file`."""
+
+    kind: ClassVar[str] = "Appeal"
+    id_kind: ClassVar[str] = "appeal"
 
     id: AppealId = attrs.field(validator=identifier)
     violation_id: ViolationId = attrs.field(validator=identifier)
@@ -107,9 +109,6 @@ class Appeal:
     notified_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     notification: str = attrs.field(default="", validator=optional_text)
     """What the appellant was told when the appeal closed."""
-    version: int = 0
-    history: tuple[HistoryEntry, ...] = ()
-    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @classmethod
     def file(cls, *, id: AppealId, violation: Violation, appellant: Actor, at: datetime, grounds: str) -> Appeal:
@@ -145,9 +144,7 @@ class Appeal:
             at=at,
             note=f"against decision {decision.number} of violation {violation.id}",
             event=ev.AppealFiled(
-                aggregate_id=id,
-                occurred_at=at,
-                actor=appellant.ref,
+                **event_fields(appeal, at, appellant),
                 violation_id=violation.id,
                 decision_number=decision.number,
                 appellant_id=appellant.id,
@@ -200,7 +197,7 @@ class Appeal:
             to=AppealStatus.UNDER_REVIEW,
             note=check_text("note", note, optional=True) or f"panel: {', '.join(m.name for m in members)}",
             panel=members,
-            events=[ev.AppealReviewStarted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, panel_ids=ids)],
+            events=[ev.AppealReviewStarted(**event_fields(self, at, actor), panel_ids=ids)],
         )
 
     def uphold(
@@ -253,9 +250,7 @@ class Appeal:
             outcome=outcome,
             events=[
                 ev.AppealUpheld(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     violation_id=self.violation_id,
                     revoked=outcome.revoked,
                 )
@@ -278,9 +273,7 @@ class Appeal:
             to=AppealStatus.REJECTED,
             note=outcome.reasons,
             outcome=outcome,
-            events=[
-                ev.AppealRejected(aggregate_id=self.id, occurred_at=at, actor=actor.ref, violation_id=self.violation_id)
-            ],
+            events=[ev.AppealRejected(**event_fields(self, at, actor), violation_id=self.violation_id)],
         )
 
     def close(self, *, actor: Actor, at: datetime, notification: str) -> Appeal:
@@ -300,9 +293,7 @@ class Appeal:
             notification=text,
             events=[
                 ev.AppealClosed(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     appellant_id=self.appellant.id,
                     upheld=upheld,
                 )

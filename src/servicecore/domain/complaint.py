@@ -28,20 +28,27 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.aggregate import (
+    SlaTrackedAggregate,
+    event_fields,
+    record,
+    require_status,
+    shared_fields_last,
+    started,
+)
 from servicecore.domain.errors import (
     BusinessRuleError,
     PermissionDeniedError,
     SeparationOfDutiesError,
     ValidationError,
 )
-from servicecore.domain.events import DomainEvent
 from servicecore.domain.evidence import EvidenceItem, EvidenceKind, next_evidence_item
+from servicecore.domain.fields import AsCategory, AsEnum
 from servicecore.domain.service_request import Channel
 from servicecore.domain.values import (
     Actor,
@@ -50,7 +57,6 @@ from servicecore.domain.values import (
     ComplaintId,
     Customer,
     EvidenceRef,
-    HistoryEntry,
     Money,
     RequestId,
     ViolationId,
@@ -68,10 +74,8 @@ from servicecore.domain.values import (
     non_empty,
     optional_text,
     parse_category,
-    parse_enum,
     with_article,
 )
-from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class ComplaintCategory(enum.StrEnum):
@@ -97,24 +101,12 @@ def category_text(field: str, value: object, known: type[enum.StrEnum]) -> str:
     return str(parse_category(known, field, value))
 
 
-def _category(value: ComplaintCategory | str) -> ComplaintCategory | str:
-    return parse_category(ComplaintCategory, "category", value)
-
-
 class ComplaintSeverity(enum.StrEnum):
     """How serious the complaint is."""
 
     MINOR = "minor"
     MAJOR = "major"
     CRITICAL = "critical"
-
-
-def _severity(value: ComplaintSeverity | str) -> ComplaintSeverity:
-    return parse_enum(ComplaintSeverity, "severity", value)
-
-
-def _channel(value: Channel | str) -> Channel:
-    return parse_enum(Channel, "channel", value)
 
 
 def staff_id_tuple(field: str, value: Iterable[ActorId]) -> tuple[ActorId, ...]:
@@ -158,10 +150,6 @@ class RemedyKind(enum.StrEnum):
     COMPENSATION = "compensation"
 
 
-def _remedy_kind(value: RemedyKind | str) -> RemedyKind:
-    return parse_enum(RemedyKind, "kind", value)
-
-
 _PAID = frozenset({RemedyKind.REFUND, RemedyKind.COMPENSATION})
 
 
@@ -169,7 +157,7 @@ _PAID = frozenset({RemedyKind.REFUND, RemedyKind.COMPENSATION})
 class Remedy:
     """One remedy. Refunds and compensation carry an amount; a redo names the new work order."""
 
-    kind: RemedyKind = attrs.field(converter=_remedy_kind)
+    kind: RemedyKind = attrs.field(converter=AsEnum[RemedyKind])
     amount: Money | None = None
     work_order_id: WorkOrderId | None = attrs.field(default=None, validator=_optional_id)
     note: str = attrs.field(default="", validator=optional_text)
@@ -204,10 +192,6 @@ class ComplaintOutcome(enum.StrEnum):
     """The disputed charge stands: the reply explains it; no remedy, nothing is refunded."""
 
 
-def _outcome(value: ComplaintOutcome | str) -> ComplaintOutcome:
-    return parse_enum(ComplaintOutcome, "outcome", value)
-
-
 def _implied_outcome(resolution: ComplaintResolution) -> ComplaintOutcome:
     # resolutions stored before outcomes existed: remedies meant remedied, none meant not upheld
     return ComplaintOutcome.REMEDIED if resolution.remedies else ComplaintOutcome.NOT_UPHELD
@@ -224,7 +208,7 @@ class ComplaintResolution:
     summary: str = attrs.field(validator=non_empty)
     remedies: tuple[Remedy, ...] = attrs.field(default=(), converter=_remedy_tuple)
     outcome: ComplaintOutcome = attrs.field(
-        default=attrs.Factory(_implied_outcome, takes_self=True), converter=_outcome
+        default=attrs.Factory(_implied_outcome, takes_self=True), converter=AsEnum[ComplaintOutcome]
     )
     reply: str = attrs.field(validator=non_empty)
     resolved_by: ActorRef
@@ -302,17 +286,20 @@ def _disputed(_: Any, attribute: attrs.Attribute[Any], value: object) -> None:
         check_positive_money(attribute.name, value)
 
 
-@attrs.frozen(kw_only=True)
-class Complaint(SlaTracked):
+@attrs.frozen(kw_only=True, field_transformer=shared_fields_last)
+class Complaint(SlaTrackedAggregate):
     """A customer's complaint. Create it with :meth:`receive`."""
+
+    kind: ClassVar[str] = "Complaint"
+    id_kind: ClassVar[str] = "complaint"
 
     id: ComplaintId = attrs.field(validator=identifier)
     complainant: Customer = attrs.field(validator=instance_of(Customer))
     subject: ComplaintSubject = attrs.field(validator=instance_of(ComplaintSubject))
-    channel: Channel = attrs.field(converter=_channel)
-    category: ComplaintCategory | str = attrs.field(converter=_category)
+    channel: Channel = attrs.field(converter=AsEnum[Channel])
+    category: ComplaintCategory | str = attrs.field(converter=AsCategory[ComplaintCategory])
     """A :class:`ComplaintCategory`, or custom text (see :attr:`is_category_custom`)."""
-    severity: ComplaintSeverity = attrs.field(converter=_severity)
+    severity: ComplaintSeverity = attrs.field(converter=AsEnum[ComplaintSeverity])
     description: str = attrs.field(validator=non_empty)
     received_at: datetime = attrs.field(validator=aware)
     work_staff_ids: tuple[ActorId, ...] = attrs.field(default=(), converter=_work_staff)
@@ -330,11 +317,6 @@ class Complaint(SlaTracked):
     reopen_count: int = 0
     closure: ComplaintClosure | None = None
     withdrawal_reason: str = attrs.field(default="", validator=optional_text)
-    version: int = 0
-    history: tuple[HistoryEntry, ...] = ()
-    clocks: Clocks = attrs.field(factory=Clocks)
-    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
-    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @classmethod
     def receive(
@@ -374,9 +356,7 @@ class Complaint(SlaTracked):
             at=at,
             note=f"{complaint.category}, {complaint.severity.value}, via {complaint.channel.value}{disputed}",
             event=ev.ComplaintReceived(
-                aggregate_id=id,
-                occurred_at=at,
-                actor=actor.ref,
+                **event_fields(complaint, at, actor),
                 customer_id=complainant.id,
                 channel=complaint.channel.value,
                 category=str(complaint.category),
@@ -435,11 +415,7 @@ class Complaint(SlaTracked):
             to=ComplaintStatus.ACKNOWLEDGED,
             note=ack.message,
             acknowledgement=ack,
-            events=[
-                ev.ComplaintAcknowledged(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.complainant.id
-                )
-            ],
+            events=[ev.ComplaintAcknowledged(**event_fields(self, at, actor), customer_id=self.complainant.id)],
         )
 
     def start_investigation(
@@ -459,11 +435,7 @@ class Complaint(SlaTracked):
             to=ComplaintStatus.INVESTIGATING,
             note=check_text("note", note, optional=True) or f"investigator {handler.name}",
             investigator=handler.ref,
-            events=[
-                ev.ComplaintInvestigationStarted(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, investigator_id=handler.id
-                )
-            ],
+            events=[ev.ComplaintInvestigationStarted(**event_fields(self, at, actor), investigator_id=handler.id)],
         )
 
     def link_violation(self, *, actor: Actor, at: datetime, violation_id: ViolationId) -> Complaint:
@@ -516,9 +488,7 @@ class Complaint(SlaTracked):
             evidence=(*self.evidence, item),
             events=[
                 ev.ComplaintEvidenceAdded(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     evidence_number=item.number,
                     evidence_kind=item.kind.value,
                 )
@@ -549,7 +519,7 @@ class Complaint(SlaTracked):
         resolution = ComplaintResolution(
             summary=check_text("summary", summary),
             remedies=offered,
-            outcome=_outcome(outcome),
+            outcome=outcome,
             reply=check_text("reply", reply),
             resolved_by=actor.ref,
             resolved_at=at,
@@ -571,9 +541,7 @@ class Complaint(SlaTracked):
             resolutions=(*self.resolutions, resolution),
             events=[
                 ev.ComplaintResolved(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     customer_id=self.complainant.id,
                     remedies=kinds,
                     outcome=resolution.outcome.value,
@@ -624,9 +592,7 @@ class Complaint(SlaTracked):
             reopen_count=count,
             events=[
                 ev.ComplaintReopened(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     reopen_count=count,
                     investigator_id=self.investigator.id,
                 )
@@ -645,7 +611,7 @@ class Complaint(SlaTracked):
             to=ComplaintStatus.WITHDRAWN,
             note=text,
             withdrawal_reason=text,
-            events=[ev.ComplaintWithdrawn(aggregate_id=self.id, occurred_at=at, actor=actor.ref, reason=text)],
+            events=[ev.ComplaintWithdrawn(**event_fields(self, at, actor), reason=text)],
         )
 
     # --- rules --------------------------------------------------------------
@@ -674,9 +640,7 @@ class Complaint(SlaTracked):
             closure=closure,
             events=[
                 ev.ComplaintClosed(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     customer_id=self.complainant.id,
                     how=how.value,
                 )

@@ -2,7 +2,11 @@
 
 The application layer turns them into notifications written to the outbox in
 the same unit of work as the state change. Every event carries the aggregate id,
-when it happened and who did it; subclasses add what a listener needs.
+when it happened and who did it (an aggregate fills these with
+:func:`~servicecore.domain.aggregate.event_fields`); subclasses add what a
+listener needs. Each kind of aggregate has one event base (:class:`RequestEvent`,
+:class:`WorkOrderEvent`...) naming the kind in ``aggregate_type``: an event
+says which aggregate raises it by the base it derives from.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ class DomainEvent:
     """Base of all events."""
 
     aggregate_type: ClassVar[str] = ""
-    """Class name of the aggregate that raises this event."""
+    """The :attr:`~servicecore.domain.aggregate.Aggregate.kind` of the aggregate that raises this event.
+
+    Set once per kind, on its event base (e.g. :class:`WorkOrderEvent`).
+    """
 
     aggregate_id: str
     occurred_at: datetime
@@ -43,7 +50,14 @@ class CustomerFacing(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class RequestReceived(CustomerFacing):
+class RequestEvent(DomainEvent):
+    """Base of the events raised by a service request."""
+
+    aggregate_type: ClassVar[str] = "ServiceRequest"
+
+
+@attrs.frozen(kw_only=True)
+class RequestReceived(RequestEvent, CustomerFacing):
     """A service request was recorded."""
 
     channel: str
@@ -51,59 +65,59 @@ class RequestReceived(CustomerFacing):
 
 
 @attrs.frozen(kw_only=True)
-class RequestAcknowledged(CustomerFacing):
+class RequestAcknowledged(RequestEvent, CustomerFacing):
     """The customer got a first response."""
 
 
 @attrs.frozen(kw_only=True)
-class RequestAssessed(DomainEvent):
+class RequestAssessed(RequestEvent):
     """Needs analysis finished; ``feasible`` records the verdict."""
 
     feasible: bool
 
 
 @attrs.frozen(kw_only=True)
-class RequestDeclined(CustomerFacing):
+class RequestDeclined(RequestEvent, CustomerFacing):
     """The provider declined the request."""
 
     reason: str
 
 
 @attrs.frozen(kw_only=True)
-class RequestWithdrawn(DomainEvent):
+class RequestWithdrawn(RequestEvent):
     """The customer withdrew the request."""
 
     reason: str
 
 
 @attrs.frozen(kw_only=True)
-class RequestCancelled(CustomerFacing):
+class RequestCancelled(RequestEvent, CustomerFacing):
     """The service stopped after it was agreed."""
 
     reason: str
 
 
 @attrs.frozen(kw_only=True)
-class RequestAgreed(DomainEvent):
+class RequestAgreed(RequestEvent):
     """A service agreement for the request was confirmed by the customer."""
 
     agreement_id: str
 
 
 @attrs.frozen(kw_only=True)
-class RequestServiceStarted(DomainEvent):
+class RequestServiceStarted(RequestEvent):
     """Work on the request began (a work order exists)."""
 
     work_order_id: str
 
 
 @attrs.frozen(kw_only=True)
-class RequestCompleted(CustomerFacing):
+class RequestCompleted(RequestEvent, CustomerFacing):
     """The service was accepted; the request is complete."""
 
 
 @attrs.frozen(kw_only=True)
-class RequestClosed(DomainEvent):
+class RequestClosed(RequestEvent):
     """The request was closed; nothing further happens on it."""
 
 
@@ -111,35 +125,42 @@ class RequestClosed(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class AgreementDrafted(DomainEvent):
+class AgreementEvent(DomainEvent):
+    """Base of the events raised by a service agreement."""
+
+    aggregate_type: ClassVar[str] = "ServiceAgreement"
+
+
+@attrs.frozen(kw_only=True)
+class AgreementDrafted(AgreementEvent):
     """A proposal (revision 1) was drafted for a request."""
 
     request_id: str
 
 
 @attrs.frozen(kw_only=True)
-class AgreementRevised(DomainEvent):
+class AgreementRevised(AgreementEvent):
     """The current draft revision's content was replaced."""
 
     revision: int
 
 
 @attrs.frozen(kw_only=True)
-class AgreementSubmittedForReview(DomainEvent):
+class AgreementSubmittedForReview(AgreementEvent):
     """The author asked for internal review."""
 
     revision: int
 
 
 @attrs.frozen(kw_only=True)
-class AgreementApproved(DomainEvent):
+class AgreementApproved(AgreementEvent):
     """The internal reviewer approved the revision."""
 
     revision: int
 
 
 @attrs.frozen(kw_only=True)
-class AgreementReturned(DomainEvent):
+class AgreementReturned(AgreementEvent):
     """The internal reviewer sent the revision back to its author."""
 
     revision: int
@@ -148,21 +169,21 @@ class AgreementReturned(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class AgreementOffered(CustomerFacing):
+class AgreementOffered(AgreementEvent, CustomerFacing):
     """The approved revision was sent to the customer."""
 
     revision: int
 
 
 @attrs.frozen(kw_only=True)
-class AgreementConfirmed(DomainEvent):
+class AgreementConfirmed(AgreementEvent):
     """The customer confirmed the revision; it can never change again."""
 
     revision: int
 
 
 @attrs.frozen(kw_only=True)
-class AgreementDeclined(DomainEvent):
+class AgreementDeclined(AgreementEvent):
     """The customer declined the offer."""
 
     revision: int
@@ -170,7 +191,7 @@ class AgreementDeclined(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class AgreementChangeRequested(DomainEvent):
+class AgreementChangeRequested(AgreementEvent):
     """The customer asked for changes; a new draft revision was opened."""
 
     revision: int
@@ -179,17 +200,17 @@ class AgreementChangeRequested(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class AgreementActivated(DomainEvent):
+class AgreementActivated(AgreementEvent):
     """The confirmed agreement became active; work orders may be created."""
 
 
 @attrs.frozen(kw_only=True)
-class AgreementFulfilled(DomainEvent):
+class AgreementFulfilled(AgreementEvent):
     """Everything agreed was delivered and accepted."""
 
 
 @attrs.frozen(kw_only=True)
-class AgreementTerminated(DomainEvent):
+class AgreementTerminated(AgreementEvent):
     """The agreement ended early."""
 
     reason: str
@@ -199,33 +220,40 @@ class AgreementTerminated(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class WorkOrderCreated(DomainEvent):
+class WorkOrderEvent(DomainEvent):
+    """Base of the events raised by a work order."""
+
+    aggregate_type: ClassVar[str] = "WorkOrder"
+
+
+@attrs.frozen(kw_only=True)
+class WorkOrderCreated(WorkOrderEvent):
     """A work order was created and assigned."""
 
     assignees: tuple[ActorId, ...]
 
 
 @attrs.frozen(kw_only=True)
-class WorkOrderReassigned(DomainEvent):
+class WorkOrderReassigned(WorkOrderEvent):
     """The work order was given to other people."""
 
     assignees: tuple[ActorId, ...]
 
 
 @attrs.frozen(kw_only=True)
-class WorkOrderStarted(DomainEvent):
+class WorkOrderStarted(WorkOrderEvent):
     """Execution began."""
 
 
 @attrs.frozen(kw_only=True)
-class StepCompleted(DomainEvent):
+class StepCompleted(WorkOrderEvent):
     """A checklist step was done."""
 
     step_key: str
 
 
 @attrs.frozen(kw_only=True)
-class StepSkipped(DomainEvent):
+class StepSkipped(WorkOrderEvent):
     """An optional checklist step was skipped, with a reason."""
 
     step_key: str
@@ -233,7 +261,7 @@ class StepSkipped(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class WorkOrderHeld(DomainEvent):
+class WorkOrderHeld(WorkOrderEvent):
     """An exception paused the work order."""
 
     reason: str
@@ -241,38 +269,38 @@ class WorkOrderHeld(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class HoldReportedToSupervisor(DomainEvent):
+class HoldReportedToSupervisor(WorkOrderEvent):
     """The exception was reported to a supervisor."""
 
     supervisor_id: ActorId
 
 
 @attrs.frozen(kw_only=True)
-class HoldCoordinated(DomainEvent):
+class HoldCoordinated(WorkOrderEvent):
     """The supervisor coordinated a way forward."""
 
     plan: str
 
 
 @attrs.frozen(kw_only=True)
-class CustomerInformedOfHold(DomainEvent):
+class CustomerInformedOfHold(WorkOrderEvent):
     """The customer was told about the exception and the plan."""
 
 
 @attrs.frozen(kw_only=True)
-class WorkOrderResumed(DomainEvent):
+class WorkOrderResumed(WorkOrderEvent):
     """Execution continued after an exception."""
 
 
 @attrs.frozen(kw_only=True)
-class WorkOrderCompleted(DomainEvent):
+class WorkOrderCompleted(WorkOrderEvent):
     """All required steps done and signed off on site."""
 
     signed_by: str
 
 
 @attrs.frozen(kw_only=True)
-class WorkOrderCancelled(DomainEvent):
+class WorkOrderCancelled(WorkOrderEvent):
     """The work order was cancelled."""
 
     reason: str
@@ -282,14 +310,21 @@ class WorkOrderCancelled(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class AcceptanceOpened(DomainEvent):
+class AcceptanceEvent(DomainEvent):
+    """Base of the events raised by an acceptance."""
+
+    aggregate_type: ClassVar[str] = "Acceptance"
+
+
+@attrs.frozen(kw_only=True)
+class AcceptanceOpened(AcceptanceEvent):
     """Acceptance was opened for an agreement."""
 
     agreement_id: str
 
 
 @attrs.frozen(kw_only=True)
-class InspectionRecorded(DomainEvent):
+class InspectionRecorded(AcceptanceEvent):
     """An inspection round was recorded."""
 
     round: int
@@ -297,7 +332,7 @@ class InspectionRecorded(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class RectificationOrdered(DomainEvent):
+class RectificationOrdered(AcceptanceEvent):
     """Failed criteria must be rectified by ``deadline``."""
 
     round: int
@@ -307,14 +342,14 @@ class RectificationOrdered(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class RectificationCompleted(DomainEvent):
+class RectificationCompleted(AcceptanceEvent):
     """The responsible party reported the failed points rectified."""
 
     round: int
 
 
 @attrs.frozen(kw_only=True)
-class AcceptanceSigned(DomainEvent):
+class AcceptanceSigned(AcceptanceEvent):
     """All required criteria passed and the acceptance report was signed."""
 
     round: int
@@ -325,7 +360,14 @@ class AcceptanceSigned(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ComplaintReceived(CustomerFacing):
+class ComplaintEvent(DomainEvent):
+    """Base of the events raised by a complaint."""
+
+    aggregate_type: ClassVar[str] = "Complaint"
+
+
+@attrs.frozen(kw_only=True)
+class ComplaintReceived(ComplaintEvent, CustomerFacing):
     """A complaint was recorded."""
 
     channel: str
@@ -334,19 +376,19 @@ class ComplaintReceived(CustomerFacing):
 
 
 @attrs.frozen(kw_only=True)
-class ComplaintAcknowledged(CustomerFacing):
+class ComplaintAcknowledged(ComplaintEvent, CustomerFacing):
     """The complainant was told the complaint is being handled."""
 
 
 @attrs.frozen(kw_only=True)
-class ComplaintInvestigationStarted(DomainEvent):
+class ComplaintInvestigationStarted(ComplaintEvent):
     """Someone began investigating the complaint."""
 
     investigator_id: ActorId
 
 
 @attrs.frozen(kw_only=True)
-class ComplaintEvidenceAdded(DomainEvent):
+class ComplaintEvidenceAdded(ComplaintEvent):
     """The complaint's investigator recorded an evidence item."""
 
     evidence_number: int
@@ -354,7 +396,7 @@ class ComplaintEvidenceAdded(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ComplaintResolved(CustomerFacing):
+class ComplaintResolved(ComplaintEvent, CustomerFacing):
     """The complaint was resolved and the customer was sent a reply."""
 
     remedies: tuple[str, ...]
@@ -363,7 +405,7 @@ class ComplaintResolved(CustomerFacing):
 
 
 @attrs.frozen(kw_only=True)
-class ComplaintReopened(DomainEvent):
+class ComplaintReopened(ComplaintEvent):
     """The customer reopened a resolved complaint; it is back under investigation."""
 
     reopen_count: int
@@ -371,14 +413,14 @@ class ComplaintReopened(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ComplaintClosed(CustomerFacing):
+class ComplaintClosed(ComplaintEvent, CustomerFacing):
     """The complaint was closed: confirmed by the customer, or after the silence period."""
 
     how: str
 
 
 @attrs.frozen(kw_only=True)
-class ComplaintWithdrawn(DomainEvent):
+class ComplaintWithdrawn(ComplaintEvent):
     """The complainant withdrew the complaint."""
 
     reason: str
@@ -388,7 +430,14 @@ class ComplaintWithdrawn(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ViolationReported(DomainEvent):
+class ViolationEvent(DomainEvent):
+    """Base of the events raised by a violation."""
+
+    aggregate_type: ClassVar[str] = "Violation"
+
+
+@attrs.frozen(kw_only=True)
+class ViolationReported(ViolationEvent):
     """A staff member was reported for a violation."""
 
     subject_id: ActorId
@@ -397,14 +446,14 @@ class ViolationReported(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ViolationInvestigatorsAssigned(DomainEvent):
+class ViolationInvestigatorsAssigned(ViolationEvent):
     """Investigators were added to the case."""
 
     investigator_ids: tuple[ActorId, ...]
 
 
 @attrs.frozen(kw_only=True)
-class ViolationEvidenceAdded(DomainEvent):
+class ViolationEvidenceAdded(ViolationEvent):
     """An evidence item was recorded."""
 
     evidence_number: int
@@ -412,19 +461,19 @@ class ViolationEvidenceAdded(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ViolationDetermined(DomainEvent):
+class ViolationDetermined(ViolationEvent):
     """Responsibility was determined; ``responsible_ids`` bear primary or secondary responsibility."""
 
     responsible_ids: tuple[ActorId, ...]
 
 
 @attrs.frozen(kw_only=True)
-class ViolationDismissed(DomainEvent):
+class ViolationDismissed(ViolationEvent):
     """Nobody was found responsible; the case ends."""
 
 
 @attrs.frozen(kw_only=True)
-class ViolationDecided(DomainEvent):
+class ViolationDecided(ViolationEvent):
     """A decision (sanctions, compensation) was made; ``addressee_ids`` may appeal until the deadline."""
 
     decision_number: int
@@ -433,14 +482,14 @@ class ViolationDecided(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ViolationPublished(DomainEvent):
+class ViolationPublished(ViolationEvent):
     """The current decision was published internally."""
 
     decision_number: int
 
 
 @attrs.frozen(kw_only=True)
-class ViolationAppealConcluded(DomainEvent):
+class ViolationAppealConcluded(ViolationEvent):
     """An appeal against the decision ended; if ``upheld``, decision ``decision_number`` corrects it."""
 
     appeal_id: str
@@ -449,7 +498,7 @@ class ViolationAppealConcluded(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ViolationFinalized(DomainEvent):
+class ViolationFinalized(ViolationEvent):
     """The decision became final; only a new, linked case can revisit it."""
 
     decision_number: int
@@ -459,7 +508,14 @@ class ViolationFinalized(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class AppealFiled(DomainEvent):
+class AppealEvent(DomainEvent):
+    """Base of the events raised by an appeal."""
+
+    aggregate_type: ClassVar[str] = "Appeal"
+
+
+@attrs.frozen(kw_only=True)
+class AppealFiled(AppealEvent):
     """A sanctioned staff member appealed a decision."""
 
     violation_id: str
@@ -468,14 +524,14 @@ class AppealFiled(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class AppealReviewStarted(DomainEvent):
+class AppealReviewStarted(AppealEvent):
     """A panel began reviewing the appeal."""
 
     panel_ids: tuple[ActorId, ...]
 
 
 @attrs.frozen(kw_only=True)
-class AppealUpheld(DomainEvent):
+class AppealUpheld(AppealEvent):
     """The panel upheld the appeal; the decision is corrected (``revoked``: nothing of it remains)."""
 
     violation_id: str
@@ -483,14 +539,14 @@ class AppealUpheld(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
-class AppealRejected(DomainEvent):
+class AppealRejected(AppealEvent):
     """The panel rejected the appeal; the decision is maintained."""
 
     violation_id: str
 
 
 @attrs.frozen(kw_only=True)
-class AppealClosed(DomainEvent):
+class AppealClosed(AppealEvent):
     """The appellant was notified of the outcome and the appeal closed."""
 
     appellant_id: ActorId
@@ -518,89 +574,8 @@ class SlaCheckpointReached(DomainEvent):
     recipients: tuple[str, ...]
 
 
-_RAISED_BY: dict[str, tuple[type[DomainEvent], ...]] = {
-    "ServiceRequest": (
-        RequestReceived,
-        RequestAcknowledged,
-        RequestAssessed,
-        RequestDeclined,
-        RequestWithdrawn,
-        RequestCancelled,
-        RequestAgreed,
-        RequestServiceStarted,
-        RequestCompleted,
-        RequestClosed,
-    ),
-    "ServiceAgreement": (
-        AgreementDrafted,
-        AgreementRevised,
-        AgreementSubmittedForReview,
-        AgreementApproved,
-        AgreementReturned,
-        AgreementOffered,
-        AgreementConfirmed,
-        AgreementDeclined,
-        AgreementChangeRequested,
-        AgreementActivated,
-        AgreementFulfilled,
-        AgreementTerminated,
-    ),
-    "WorkOrder": (
-        WorkOrderCreated,
-        WorkOrderReassigned,
-        WorkOrderStarted,
-        StepCompleted,
-        StepSkipped,
-        WorkOrderHeld,
-        HoldReportedToSupervisor,
-        HoldCoordinated,
-        CustomerInformedOfHold,
-        WorkOrderResumed,
-        WorkOrderCompleted,
-        WorkOrderCancelled,
-    ),
-    "Acceptance": (
-        AcceptanceOpened,
-        InspectionRecorded,
-        RectificationOrdered,
-        RectificationCompleted,
-        AcceptanceSigned,
-    ),
-    "Complaint": (
-        ComplaintReceived,
-        ComplaintAcknowledged,
-        ComplaintInvestigationStarted,
-        ComplaintEvidenceAdded,
-        ComplaintResolved,
-        ComplaintReopened,
-        ComplaintClosed,
-        ComplaintWithdrawn,
-    ),
-    "Violation": (
-        ViolationReported,
-        ViolationInvestigatorsAssigned,
-        ViolationEvidenceAdded,
-        ViolationDetermined,
-        ViolationDismissed,
-        ViolationDecided,
-        ViolationPublished,
-        ViolationAppealConcluded,
-        ViolationFinalized,
-    ),
-    "Appeal": (
-        AppealFiled,
-        AppealReviewStarted,
-        AppealUpheld,
-        AppealRejected,
-        AppealClosed,
-    ),
-}
-for _aggregate, _classes in _RAISED_BY.items():
-    for _cls in _classes:
-        _cls.aggregate_type = _aggregate
-
-
 __all__ = [
+    "AcceptanceEvent",
     "AcceptanceOpened",
     "AcceptanceSigned",
     "AgreementActivated",
@@ -609,6 +584,7 @@ __all__ = [
     "AgreementConfirmed",
     "AgreementDeclined",
     "AgreementDrafted",
+    "AgreementEvent",
     "AgreementFulfilled",
     "AgreementOffered",
     "AgreementReturned",
@@ -616,12 +592,14 @@ __all__ = [
     "AgreementSubmittedForReview",
     "AgreementTerminated",
     "AppealClosed",
+    "AppealEvent",
     "AppealFiled",
     "AppealRejected",
     "AppealReviewStarted",
     "AppealUpheld",
     "ComplaintAcknowledged",
     "ComplaintClosed",
+    "ComplaintEvent",
     "ComplaintEvidenceAdded",
     "ComplaintInvestigationStarted",
     "ComplaintReceived",
@@ -643,6 +621,7 @@ __all__ = [
     "RequestClosed",
     "RequestCompleted",
     "RequestDeclined",
+    "RequestEvent",
     "RequestReceived",
     "RequestServiceStarted",
     "RequestWithdrawn",
@@ -653,6 +632,7 @@ __all__ = [
     "ViolationDecided",
     "ViolationDetermined",
     "ViolationDismissed",
+    "ViolationEvent",
     "ViolationEvidenceAdded",
     "ViolationFinalized",
     "ViolationInvestigatorsAssigned",
@@ -661,6 +641,7 @@ __all__ = [
     "WorkOrderCancelled",
     "WorkOrderCompleted",
     "WorkOrderCreated",
+    "WorkOrderEvent",
     "WorkOrderHeld",
     "WorkOrderReassigned",
     "WorkOrderResumed",

@@ -9,18 +9,25 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime
+from typing import ClassVar
 
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.aggregate import (
+    SlaTrackedAggregate,
+    event_fields,
+    record,
+    require_status,
+    shared_fields_last,
+    started,
+)
 from servicecore.domain.errors import BusinessRuleError, InvalidTransitionError
-from servicecore.domain.events import DomainEvent
+from servicecore.domain.fields import AsEnum
 from servicecore.domain.values import (
     Actor,
     AgreementId,
     Customer,
-    HistoryEntry,
     RequestId,
     WorkOrderId,
     as_tuple,
@@ -34,9 +41,7 @@ from servicecore.domain.values import (
     non_empty_line,
     optional_identifier,
     optional_text,
-    parse_enum,
 )
-from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class Channel(enum.StrEnum):
@@ -50,10 +55,6 @@ class Channel(enum.StrEnum):
     OTHER = "other"
 
 
-def _channel(value: Channel | str) -> Channel:
-    return parse_enum(Channel, "channel", value)
-
-
 class Priority(enum.StrEnum):
     """How urgent the need is; SLA targets depend on it."""
 
@@ -61,10 +62,6 @@ class Priority(enum.StrEnum):
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
-
-
-def _priority(value: Priority | str) -> Priority:
-    return parse_enum(Priority, "priority", value)
 
 
 class RequestStatus(enum.StrEnum):
@@ -110,15 +107,18 @@ class Assessment:
     departments: tuple[str, ...] = attrs.field(default=(), converter=_departments)
 
 
-@attrs.frozen(kw_only=True)
-class ServiceRequest(SlaTracked):
+@attrs.frozen(kw_only=True, field_transformer=shared_fields_last)
+class ServiceRequest(SlaTrackedAggregate):
     """A customer's request for service. Create it with :meth:`receive`."""
+
+    kind: ClassVar[str] = "ServiceRequest"
+    id_kind: ClassVar[str] = "request"
 
     id: RequestId = attrs.field(validator=identifier)
     customer: Customer = attrs.field(validator=instance_of(Customer))
-    channel: Channel = attrs.field(converter=_channel)
+    channel: Channel = attrs.field(converter=AsEnum[Channel])
     category: str = attrs.field(validator=non_empty_line)
-    priority: Priority = attrs.field(converter=_priority)
+    priority: Priority = attrs.field(converter=AsEnum[Priority])
     description: str = attrs.field(validator=non_empty)
     received_at: datetime = attrs.field(validator=aware)
     status: RequestStatus = RequestStatus.RECEIVED
@@ -127,11 +127,6 @@ class ServiceRequest(SlaTracked):
     agreement_id: AgreementId | None = attrs.field(default=None, validator=optional_identifier)
     work_order_ids: tuple[WorkOrderId, ...] = ()
     outcome_reason: str = attrs.field(default="", validator=optional_text)
-    version: int = 0
-    history: tuple[HistoryEntry, ...] = ()
-    clocks: Clocks = attrs.field(factory=Clocks)
-    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
-    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @classmethod
     def receive(
@@ -163,9 +158,7 @@ class ServiceRequest(SlaTracked):
             actor=actor,
             at=at,
             event=ev.RequestReceived(
-                aggregate_id=id,
-                occurred_at=at,
-                actor=actor.ref,
+                **event_fields(request, at, actor),
                 customer_id=customer.id,
                 channel=request.channel.value,
                 priority=request.priority.value,
@@ -189,11 +182,7 @@ class ServiceRequest(SlaTracked):
             to=RequestStatus.ACKNOWLEDGED,
             note=text,
             first_response=FirstResponse(at=at, by=actor.id, message=text),
-            events=[
-                ev.RequestAcknowledged(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.customer.id
-                )
-            ],
+            events=[ev.RequestAcknowledged(**event_fields(self, at, actor), customer_id=self.customer.id)],
         )
 
     def assess(
@@ -220,7 +209,7 @@ class ServiceRequest(SlaTracked):
             to=RequestStatus.ASSESSED,
             note=assessment.analysis,
             assessment=assessment,
-            events=[ev.RequestAssessed(aggregate_id=self.id, occurred_at=at, actor=actor.ref, feasible=feasible)],
+            events=[ev.RequestAssessed(**event_fields(self, at, actor), feasible=feasible)],
         )
 
     def mark_agreed(self, *, actor: Actor, at: datetime, agreement_id: AgreementId) -> ServiceRequest:
@@ -236,7 +225,7 @@ class ServiceRequest(SlaTracked):
             to=RequestStatus.AGREED,
             note=f"agreement {agreement_id}",
             agreement_id=agreement_id,
-            events=[ev.RequestAgreed(aggregate_id=self.id, occurred_at=at, actor=actor.ref, agreement_id=agreement_id)],
+            events=[ev.RequestAgreed(**event_fields(self, at, actor), agreement_id=agreement_id)],
         )
 
     def start_service(self, *, actor: Actor, at: datetime, work_order_id: WorkOrderId) -> ServiceRequest:
@@ -253,11 +242,7 @@ class ServiceRequest(SlaTracked):
             to=RequestStatus.IN_SERVICE,
             note=f"work order {work_order_id}",
             work_order_ids=(*self.work_order_ids, work_order_id),
-            events=[
-                ev.RequestServiceStarted(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, work_order_id=work_order_id
-                )
-            ],
+            events=[ev.RequestServiceStarted(**event_fields(self, at, actor), work_order_id=work_order_id)],
         )
 
     def complete(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceRequest:
@@ -270,9 +255,7 @@ class ServiceRequest(SlaTracked):
             at=at,
             to=RequestStatus.COMPLETED,
             note=note,
-            events=[
-                ev.RequestCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.customer.id)
-            ],
+            events=[ev.RequestCompleted(**event_fields(self, at, actor), customer_id=self.customer.id)],
         )
 
     def close(self, *, actor: Actor, at: datetime, note: str = "") -> ServiceRequest:
@@ -285,7 +268,7 @@ class ServiceRequest(SlaTracked):
             at=at,
             to=RequestStatus.CLOSED,
             note=note,
-            events=[ev.RequestClosed(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+            events=[ev.RequestClosed(**event_fields(self, at, actor))],
         )
 
     def decline(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
@@ -300,11 +283,7 @@ class ServiceRequest(SlaTracked):
             to=RequestStatus.DECLINED,
             note=text,
             outcome_reason=text,
-            events=[
-                ev.RequestDeclined(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.customer.id, reason=text
-                )
-            ],
+            events=[ev.RequestDeclined(**event_fields(self, at, actor), customer_id=self.customer.id, reason=text)],
         )
 
     def withdraw(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
@@ -319,7 +298,7 @@ class ServiceRequest(SlaTracked):
             to=RequestStatus.WITHDRAWN,
             note=text,
             outcome_reason=text,
-            events=[ev.RequestWithdrawn(aggregate_id=self.id, occurred_at=at, actor=actor.ref, reason=text)],
+            events=[ev.RequestWithdrawn(**event_fields(self, at, actor), reason=text)],
         )
 
     def cancel(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:
@@ -334,11 +313,7 @@ class ServiceRequest(SlaTracked):
             to=RequestStatus.CANCELLED,
             note=text,
             outcome_reason=text,
-            events=[
-                ev.RequestCancelled(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, customer_id=self.customer.id, reason=text
-                )
-            ],
+            events=[ev.RequestCancelled(**event_fields(self, at, actor), customer_id=self.customer.id, reason=text)],
         )
 
     def raise_priority(self, *, actor: Actor, at: datetime, reason: str) -> ServiceRequest:

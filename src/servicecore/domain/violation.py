@@ -26,20 +26,27 @@ import enum
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import record, require_status, started
+from servicecore.domain.aggregate import (
+    SlaTrackedAggregate,
+    event_fields,
+    record,
+    require_status,
+    shared_fields_last,
+    started,
+)
 from servicecore.domain.errors import (
     BusinessRuleError,
     PermissionDeniedError,
     SeparationOfDutiesError,
     ValidationError,
 )
-from servicecore.domain.events import DomainEvent
 from servicecore.domain.evidence import EvidenceItem, EvidenceKind, next_evidence_item
+from servicecore.domain.fields import AsCategory, AsEnum
 from servicecore.domain.values import (
     Actor,
     ActorId,
@@ -47,7 +54,6 @@ from servicecore.domain.values import (
     AppealId,
     ComplaintId,
     EvidenceRef,
-    HistoryEntry,
     Money,
     ViolationId,
     as_tuple,
@@ -64,11 +70,8 @@ from servicecore.domain.values import (
     optional_aware,
     optional_identifier,
     optional_text,
-    parse_category,
-    parse_enum,
     with_article,
 )
-from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class ViolationCategory(enum.StrEnum):
@@ -80,10 +83,6 @@ class ViolationCategory(enum.StrEnum):
     QUALITY_FAILURE = "quality_failure"
     """A quality failure that caused a customer complaint."""
     ETHICS_BREACH = "ethics_breach"
-
-
-def _category(value: ViolationCategory | str) -> ViolationCategory | str:
-    return parse_category(ViolationCategory, "category", value)
 
 
 def as_ref(field: str, value: object) -> ActorRef:
@@ -124,10 +123,6 @@ class ViolationSourceKind(enum.StrEnum):
     CUSTOMER_REPORT = "customer_report"
 
 
-def _source_kind(value: ViolationSourceKind | str) -> ViolationSourceKind:
-    return parse_enum(ViolationSourceKind, "kind", value)
-
-
 @attrs.frozen(kw_only=True)
 class ViolationSource:
     """Where the case comes from: a complaint or an inspection (by id), or a report (by whom).
@@ -136,7 +131,7 @@ class ViolationSource:
     :meth:`staff_report` or :meth:`customer_report`.
     """
 
-    kind: ViolationSourceKind = attrs.field(converter=_source_kind)
+    kind: ViolationSourceKind = attrs.field(converter=AsEnum[ViolationSourceKind])
     reference: str = attrs.field(default="", validator=optional_text)
     """The complaint id, or the acceptance/inspection id; optional for reports."""
     reported_by: ActorRef | None = None
@@ -188,16 +183,12 @@ class ResponsibilityDegree(enum.StrEnum):
     NONE = "none"
 
 
-def _degree(value: ResponsibilityDegree | str) -> ResponsibilityDegree:
-    return parse_enum(ResponsibilityDegree, "degree", value)
-
-
 @attrs.frozen(kw_only=True)
 class Finding:
     """One person's responsibility, and why."""
 
     person: ActorRef = attrs.field(converter=_person)
-    degree: ResponsibilityDegree = attrs.field(converter=_degree)
+    degree: ResponsibilityDegree = attrs.field(converter=AsEnum[ResponsibilityDegree])
     reason: str = attrs.field(default="", validator=optional_text)
 
     @property
@@ -237,16 +228,12 @@ class SanctionKind(enum.StrEnum):
     DISMISSAL = "dismissal"
 
 
-def _sanction_kind(value: SanctionKind | str) -> SanctionKind:
-    return parse_enum(SanctionKind, "kind", value)
-
-
 @attrs.frozen(kw_only=True)
 class Sanction:
     """One sanction on one person; a fine carries its amount."""
 
     person: ActorRef = attrs.field(converter=_person)
-    kind: SanctionKind = attrs.field(converter=_sanction_kind)
+    kind: SanctionKind = attrs.field(converter=AsEnum[SanctionKind])
     amount: Money | None = None
     note: str = attrs.field(default="", validator=optional_text)
 
@@ -399,13 +386,16 @@ def _optional_violation_id(_: Any, attribute: attrs.Attribute[Any], value: objec
         check_id(attribute.name, value)
 
 
-@attrs.frozen(kw_only=True)
-class Violation(SlaTracked):
+@attrs.frozen(kw_only=True, field_transformer=shared_fields_last)
+class Violation(SlaTrackedAggregate):
     """A case against a staff member. Create it with :meth:`report`."""
+
+    kind: ClassVar[str] = "Violation"
+    id_kind: ClassVar[str] = "violation"
 
     id: ViolationId = attrs.field(validator=identifier)
     subject: ActorRef = attrs.field(converter=_ref_converter)
-    category: ViolationCategory | str = attrs.field(converter=_category)
+    category: ViolationCategory | str = attrs.field(converter=AsCategory[ViolationCategory])
     """A :class:`ViolationCategory`, or custom text (see :attr:`is_category_custom`)."""
     source: ViolationSource = attrs.field(validator=instance_of(ViolationSource))
     description: str = attrs.field(validator=non_empty)
@@ -422,11 +412,6 @@ class Violation(SlaTracked):
     """Every decision, oldest first; the last is in force, earlier ones were corrected on appeal."""
     publications: tuple[Publication, ...] = ()
     appeals: tuple[AppealRecord, ...] = ()
-    version: int = 0
-    history: tuple[HistoryEntry, ...] = ()
-    clocks: Clocks = attrs.field(factory=Clocks)
-    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
-    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @classmethod
     def report(
@@ -472,9 +457,7 @@ class Violation(SlaTracked):
             at=at,
             note=note + (f"; revisits {prior_id}" if prior_id else ""),
             event=ev.ViolationReported(
-                aggregate_id=id,
-                occurred_at=at,
-                actor=actor.ref,
+                **event_fields(violation, at, actor),
                 subject_id=violation.subject.id,
                 category=str(violation.category),
                 source_kind=violation.source.kind.value,
@@ -599,11 +582,7 @@ class Violation(SlaTracked):
             to=ViolationStatus.INVESTIGATING,
             note=check_text("note", note, optional=True) or ", ".join(p.name for p in added),
             investigators=(*self.investigators, *added),
-            events=[
-                ev.ViolationInvestigatorsAssigned(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, investigator_ids=ids
-                )
-            ],
+            events=[ev.ViolationInvestigatorsAssigned(**event_fields(self, at, actor), investigator_ids=ids)],
         )
 
     def add_evidence(
@@ -631,9 +610,7 @@ class Violation(SlaTracked):
             evidence=(*self.evidence, item),
             events=[
                 ev.ViolationEvidenceAdded(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     evidence_number=item.number,
                     evidence_kind=item.kind.value,
                 )
@@ -677,7 +654,7 @@ class Violation(SlaTracked):
                 to=ViolationStatus.DISMISSED,
                 note=f"nobody responsible: {determination.summary}",
                 determination=determination,
-                events=[ev.ViolationDismissed(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+                events=[ev.ViolationDismissed(**event_fields(self, at, actor))],
             )
         return record(
             self,
@@ -687,11 +664,7 @@ class Violation(SlaTracked):
             to=ViolationStatus.DETERMINED,
             note=determination.summary,
             determination=determination,
-            events=[
-                ev.ViolationDetermined(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, responsible_ids=responsible
-                )
-            ],
+            events=[ev.ViolationDetermined(**event_fields(self, at, actor), responsible_ids=responsible)],
         )
 
     def decide(
@@ -755,9 +728,7 @@ class Violation(SlaTracked):
             decisions=(*self.decisions, decision),
             events=[
                 ev.ViolationDecided(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     decision_number=decision.number,
                     addressee_ids=decision.addressee_ids,
                     appeal_deadline=appeal_deadline,
@@ -784,11 +755,7 @@ class Violation(SlaTracked):
             to=ViolationStatus.PUBLISHED,
             note=check_text("note", note, optional=True) or f"decision {decision.number} published",
             publications=(*self.publications, publication),
-            events=[
-                ev.ViolationPublished(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, decision_number=decision.number
-                )
-            ],
+            events=[ev.ViolationPublished(**event_fields(self, at, actor), decision_number=decision.number)],
         )
 
     def register_appeal(self, *, appellant: Actor, at: datetime, appeal_id: AppealId) -> Violation:
@@ -867,9 +834,7 @@ class Violation(SlaTracked):
             decisions=decisions,
             events=[
                 ev.ViolationAppealConcluded(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     appeal_id=conclusion.appeal_id,
                     upheld=conclusion.upheld,
                     decision_number=decisions[-1].number,
@@ -904,11 +869,7 @@ class Violation(SlaTracked):
             at=at,
             to=ViolationStatus.FINAL,
             note=check_text("note", note, optional=True) or f"decision {decision.number} final",
-            events=[
-                ev.ViolationFinalized(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, decision_number=decision.number
-                )
-            ],
+            events=[ev.ViolationFinalized(**event_fields(self, at, actor), decision_number=decision.number)],
         )
 
     # --- rules --------------------------------------------------------------

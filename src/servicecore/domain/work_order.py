@@ -18,23 +18,30 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import check_time, record, require_status, started
+from servicecore.domain.aggregate import (
+    SlaTrackedAggregate,
+    check_time,
+    event_fields,
+    record,
+    require_status,
+    shared_fields_last,
+    started,
+)
 from servicecore.domain.agreement import Schedule
 from servicecore.domain.checklists import ChecklistTemplate
 from servicecore.domain.errors import BusinessRuleError, PermissionDeniedError, ValidationError
-from servicecore.domain.events import DomainEvent
+from servicecore.domain.fields import AsEnum
 from servicecore.domain.values import (
     Actor,
     ActorId,
     ActorRef,
     AgreementId,
     EvidenceRef,
-    HistoryEntry,
     RequestId,
     WorkOrderId,
     as_tuple,
@@ -53,9 +60,7 @@ from servicecore.domain.values import (
     optional_line,
     optional_text,
     parse_decimal,
-    parse_enum,
 )
-from servicecore.sla.clocks import Clocks, SlaTracked
 
 
 class WorkOrderStatus(enum.StrEnum):
@@ -137,10 +142,6 @@ class HoldReason(enum.StrEnum):
     OTHER = "other"
 
 
-def _hold_reason(value: HoldReason | str) -> HoldReason:
-    return parse_enum(HoldReason, "reason", value)
-
-
 class HoldStage(enum.StrEnum):
     """How far the exception procedure has got; it must be followed in this order."""
 
@@ -155,7 +156,7 @@ class HoldStage(enum.StrEnum):
 class Hold:
     """One exception on a work order and every step of its handling."""
 
-    reason: HoldReason = attrs.field(converter=_hold_reason)
+    reason: HoldReason = attrs.field(converter=AsEnum[HoldReason])
     description: str = attrs.field(validator=non_empty)
     raised_by: ActorRef
     raised_at: datetime = attrs.field(validator=aware)
@@ -202,9 +203,12 @@ def _steps(_: Any, attribute: attrs.Attribute[Any], value: tuple[ChecklistStep, 
         raise ValidationError(attribute.name, f"step keys must be unique, repeated: {describe(repeated)}")
 
 
-@attrs.frozen(kw_only=True)
-class WorkOrder(SlaTracked):
+@attrs.frozen(kw_only=True, field_transformer=shared_fields_last)
+class WorkOrder(SlaTrackedAggregate):
     """Work to be done for an active agreement. Create with :meth:`create`."""
+
+    kind: ClassVar[str] = "WorkOrder"
+    id_kind: ClassVar[str] = "work_order"
 
     id: WorkOrderId = attrs.field(validator=identifier)
     agreement_id: AgreementId = attrs.field(validator=identifier)
@@ -218,11 +222,6 @@ class WorkOrder(SlaTracked):
     holds: tuple[Hold, ...] = ()
     sign_off: SiteSignOff | None = None
     cancel_reason: str = attrs.field(default="", validator=optional_text)
-    version: int = 0
-    history: tuple[HistoryEntry, ...] = ()
-    clocks: Clocks = attrs.field(factory=Clocks)
-    """SLA clocks, kept in step with the status by the application (:mod:`servicecore.sla`)."""
-    events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @classmethod
     def create(
@@ -265,7 +264,7 @@ class WorkOrder(SlaTracked):
             actor=actor,
             at=at,
             note=f"checklist {template.key}; assigned to {', '.join(order.assignees)}",
-            event=ev.WorkOrderCreated(aggregate_id=id, occurred_at=at, actor=actor.ref, assignees=order.assignees),
+            event=ev.WorkOrderCreated(**event_fields(order, at, actor), assignees=order.assignees),
         )
 
     # --- reading ------------------------------------------------------------
@@ -314,7 +313,7 @@ class WorkOrder(SlaTracked):
             at=at,
             note=check_text("note", note, optional=True) or describe_names(new),
             assignees=new,
-            events=[ev.WorkOrderReassigned(aggregate_id=self.id, occurred_at=at, actor=actor.ref, assignees=new)],
+            events=[ev.WorkOrderReassigned(**event_fields(self, at, actor), assignees=new)],
         )
 
     def start(self, *, actor: Actor, at: datetime, note: str = "", as_supervisor: bool = False) -> WorkOrder:
@@ -328,7 +327,7 @@ class WorkOrder(SlaTracked):
             at=at,
             to=WorkOrderStatus.IN_PROGRESS,
             note=_capacity(note, supervising),
-            events=[ev.WorkOrderStarted(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+            events=[ev.WorkOrderStarted(**event_fields(self, at, actor))],
         )
 
     def complete_step(
@@ -372,7 +371,7 @@ class WorkOrder(SlaTracked):
             at=at,
             note=_capacity(f"{step_key}: {note}" if note else step_key, supervising),
             steps=self._replace_step(done),
-            events=[ev.StepCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, step_key=step_key)],
+            events=[ev.StepCompleted(**event_fields(self, at, actor), step_key=step_key)],
         )
 
     def skip_step(
@@ -393,9 +392,7 @@ class WorkOrder(SlaTracked):
             at=at,
             note=_capacity(f"{step_key}: {text}", supervising),
             steps=self._replace_step(skipped),
-            events=[
-                ev.StepSkipped(aggregate_id=self.id, occurred_at=at, actor=actor.ref, step_key=step_key, reason=text)
-            ],
+            events=[ev.StepSkipped(**event_fields(self, at, actor), step_key=step_key, reason=text)],
         )
 
     def hold(
@@ -417,9 +414,7 @@ class WorkOrder(SlaTracked):
             holds=(*self.holds, new_hold),
             events=[
                 ev.WorkOrderHeld(
-                    aggregate_id=self.id,
-                    occurred_at=at,
-                    actor=actor.ref,
+                    **event_fields(self, at, actor),
                     reason=new_hold.reason.value,
                     description=new_hold.description,
                 )
@@ -440,11 +435,7 @@ class WorkOrder(SlaTracked):
             at=at,
             note=_capacity(check_text("note", note, optional=True) or f"reported to {supervisor.name}", supervising),
             holds=(*self.holds[:-1], updated),
-            events=[
-                ev.HoldReportedToSupervisor(
-                    aggregate_id=self.id, occurred_at=at, actor=actor.ref, supervisor_id=supervisor.id
-                )
-            ],
+            events=[ev.HoldReportedToSupervisor(**event_fields(self, at, actor), supervisor_id=supervisor.id)],
         )
 
     def coordinate_hold(self, *, actor: Actor, at: datetime, plan: str) -> WorkOrder:
@@ -459,7 +450,7 @@ class WorkOrder(SlaTracked):
             at=at,
             note=text,
             holds=(*self.holds[:-1], updated),
-            events=[ev.HoldCoordinated(aggregate_id=self.id, occurred_at=at, actor=actor.ref, plan=text)],
+            events=[ev.HoldCoordinated(**event_fields(self, at, actor), plan=text)],
         )
 
     def inform_customer_of_hold(self, *, actor: Actor, at: datetime, message: str) -> WorkOrder:
@@ -474,7 +465,7 @@ class WorkOrder(SlaTracked):
             at=at,
             note=text,
             holds=(*self.holds[:-1], updated),
-            events=[ev.CustomerInformedOfHold(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+            events=[ev.CustomerInformedOfHold(**event_fields(self, at, actor))],
         )
 
     def resume(self, *, actor: Actor, at: datetime, note: str = "", as_supervisor: bool = False) -> WorkOrder:
@@ -490,7 +481,7 @@ class WorkOrder(SlaTracked):
             to=WorkOrderStatus.IN_PROGRESS,
             note=_capacity(note, supervising),
             holds=(*self.holds[:-1], updated),
-            events=[ev.WorkOrderResumed(aggregate_id=self.id, occurred_at=at, actor=actor.ref)],
+            events=[ev.WorkOrderResumed(**event_fields(self, at, actor))],
         )
 
     def complete(
@@ -521,9 +512,7 @@ class WorkOrder(SlaTracked):
             to=WorkOrderStatus.COMPLETED,
             note=_capacity(check_text("note", note, optional=True) or f"signed off by {sign_off.name}", supervising),
             sign_off=sign_off,
-            events=[
-                ev.WorkOrderCompleted(aggregate_id=self.id, occurred_at=at, actor=actor.ref, signed_by=sign_off.name)
-            ],
+            events=[ev.WorkOrderCompleted(**event_fields(self, at, actor), signed_by=sign_off.name)],
         )
 
     def cancel(self, *, actor: Actor, at: datetime, reason: str) -> WorkOrder:
@@ -538,7 +527,7 @@ class WorkOrder(SlaTracked):
             to=WorkOrderStatus.CANCELLED,
             note=text,
             cancel_reason=text,
-            events=[ev.WorkOrderCancelled(aggregate_id=self.id, occurred_at=at, actor=actor.ref, reason=text)],
+            events=[ev.WorkOrderCancelled(**event_fields(self, at, actor), reason=text)],
         )
 
     # --- rules --------------------------------------------------------------

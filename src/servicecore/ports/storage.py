@@ -18,10 +18,11 @@ Contract every storage backend honours (the test kit in
   :func:`index_fields` when it is written; a backend answers them with indexes,
   never by loading every row.
 
-Aggregate kinds are registered once, in :data:`AGGREGATE_KINDS`. A new kind
-needs one :class:`AggregateKind` row there and, for convenience, one typed
-property on :class:`UnitOfWork`; backends store every registered kind through
-:meth:`UnitOfWork.repository` without code of their own.
+Aggregate kinds are listed once, in :data:`servicecore.domain.registry.AGGREGATES`;
+:data:`AGGREGATE_KINDS` derives from it. A new kind needs its index projection
+here and, for convenience, one typed property on :class:`UnitOfWork`; backends
+store every registered kind through :meth:`UnitOfWork.repository` without code
+of their own.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 import attrs
 
 from servicecore.domain.acceptance import Acceptance
+from servicecore.domain.aggregate import Aggregate
 from servicecore.domain.agreement import ServiceAgreement
 from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
-from servicecore.domain.errors import ValidationError
+from servicecore.domain.errors import ConfigurationError, ValidationError
+from servicecore.domain.registry import AGGREGATES
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.values import check_text, describe
 from servicecore.domain.violation import Violation
@@ -160,16 +163,29 @@ def _appeal_index(appeal: Appeal) -> IndexFields:
     return IndexFields(appeal.status.value, None, tuple(member.id for member in appeal.panel), sla_check_at_of(appeal))
 
 
-AGGREGATE_KINDS: tuple[AggregateKind[Any], ...] = (
-    AggregateKind("ServiceRequest", ServiceRequest, _request_index),
-    AggregateKind("ServiceAgreement", ServiceAgreement, _agreement_index),
-    AggregateKind("WorkOrder", WorkOrder, _work_order_index),
-    AggregateKind("Acceptance", Acceptance, _acceptance_index),
-    AggregateKind("Complaint", Complaint, _complaint_index),
-    AggregateKind("Violation", Violation, _violation_index),
-    AggregateKind("Appeal", Appeal, _appeal_index),
-)
-"""Every aggregate kind storage knows. Add a row here for a new aggregate; no adapter code is needed."""
+_INDEXES: Mapping[type[Any], Callable[[Any], IndexFields]] = {
+    ServiceRequest: _request_index,
+    ServiceAgreement: _agreement_index,
+    WorkOrder: _work_order_index,
+    Acceptance: _acceptance_index,
+    Complaint: _complaint_index,
+    Violation: _violation_index,
+    Appeal: _appeal_index,
+}
+
+
+def _kind(cls: type[Aggregate]) -> AggregateKind[Any]:
+    index = _INDEXES.get(cls)
+    if index is None:  # ownership checks read the projection: a kind without one must not be stored
+        raise ConfigurationError(f"aggregate kind {cls.kind!r} has no index projection in servicecore.ports.storage")
+    return AggregateKind(cls.kind, cls, index)
+
+
+AGGREGATE_KINDS: tuple[AggregateKind[Any], ...] = tuple(_kind(cls) for cls in AGGREGATES)
+"""Every aggregate kind storage knows, one per class of :data:`servicecore.domain.registry.AGGREGATES`.
+
+A new aggregate needs its index projection here; no adapter code is needed.
+"""
 
 _BY_CLASS: Mapping[type[Any], AggregateKind[Any]] = {kind.cls: kind for kind in AGGREGATE_KINDS}
 _BY_NAME: Mapping[str, AggregateKind[Any]] = {kind.name: kind for kind in AGGREGATE_KINDS}

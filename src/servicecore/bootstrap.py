@@ -51,6 +51,14 @@ ENV_PREFIX = "SERVICECORE_"
 
 _KINDS = ("storage", "notifier", "renderer", "calendar")
 
+_KEY_PATHS = {
+    **{kind: f"{kind}.name" for kind in ("storage", "notifier", "renderer", "calendar")},
+    **{f"{kind}_options": f"{kind}.options" for kind in ("storage", "notifier", "renderer", "calendar")},
+    "sla_scan_tolerance": "sla.scan_tolerance",
+    "sla_calendars": "sla.calendars",
+}
+"""Fields of ServiceDeskConfig → their key path in the file."""
+
 
 @attrs.frozen(kw_only=True)
 class BackendSection:
@@ -114,8 +122,12 @@ def read_config_file(path: str | os.PathLike[str]) -> ConfigLayer:
 def _structure_layer(data: Mapping[str, Any], source: str) -> ConfigLayer:
     from servicecore.serialization import structure
 
+    found = dict(data)
+    for kind in _KINDS:  # ``calendar = "cn"`` is short for ``[calendar] name = "cn"``
+        if isinstance(found.get(kind), str):
+            found[kind] = {"name": found[kind]}
     try:
-        return structure(dict(data), ConfigLayer)
+        return structure(found, ConfigLayer)
     except DeserializationError as exc:
         problems = "; ".join(_key_path_first(line) for line in exc.errors)
         raise ConfigurationError(f"{source}: {problems}") from exc
@@ -127,6 +139,8 @@ def _key_path_first(line: str) -> str:
     if not sep:
         return line
     path = where.removeprefix("$").lstrip(".").replace("['", ".").replace("']", "") or "(top level)"
+    for generic in ("value: ", "duration: "):  # the converter's name for the value, not a key
+        message = message.removeprefix(generic)
     return f"{path}: {message}"
 
 
@@ -229,7 +243,9 @@ def load_config(
     try:
         return ServiceDeskConfig(**settings)
     except ValidationError as exc:
-        raise ConfigurationError(f"configuration: {exc}") from exc
+        field, _, rest = exc.field.partition("[")
+        key = _KEY_PATHS.get(field, field) + (f".{rest.strip(']').strip(chr(39))}" if rest else "")
+        raise ConfigurationError(f"configuration: {key}: {exc.message}") from exc
 
 
 def bootstrap(

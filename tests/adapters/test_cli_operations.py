@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ class Crashing:
 
 
 @pytest.fixture
-def pager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pager]:
+def pager(monkeypatch: pytest.MonkeyPatch) -> Pager:
     plugin = Pager()
 
     def make_plugins() -> Plugins:
@@ -108,7 +108,7 @@ def pager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pager]:
         return plugins
 
     monkeypatch.setattr(type(main), "make_plugins", staticmethod(make_plugins))
-    yield plugin
+    return plugin
 
 
 # --- any storage ----------------------------------------------------------------------------------
@@ -206,7 +206,13 @@ def test_the_scan_runs_on_the_configured_storage_and_calendar(tmp_path: Path) ->
     assert (code, output) == (0, "scanned 0 cases, 0 alerts\n")  # recorded once
     code, output = run("--config", str(config), "sla", "recompute", "--calendar", "24x7")
     assert code == 0, output
-    assert "1 clock moved" in output or "clocks moved" in output
+    assert output.splitlines()[:2] == [
+        "examined 1 case, 2 clocks moved",
+        "ServiceRequest REQ-0001 first_response: due 2025-10-09T11:00:00+08:00 -> 2025-09-30T12:00:00+00:00",
+    ]
+    code, output = run("--config", str(config), "sla", "recompute")  # back on the configured cn calendar
+    assert code == 0, output
+    assert output.splitlines()[1].endswith("-> 2025-10-09T11:00:00+08:00")
 
 
 def test_db_commands_read_the_configured_database(tmp_path: Path) -> None:
@@ -224,7 +230,8 @@ def test_db_commands_read_the_configured_database(tmp_path: Path) -> None:
 def test_a_missing_config_file_is_refused(tmp_path: Path) -> None:
     code, output = run("--config", str(tmp_path / "nope.toml"), "outbox", "dispatch", "--storage", "memory")
     assert code == 1
-    assert "nope.toml" in output and "does not exist" in output
+    assert "nope.toml" in output
+    assert "does not exist" in output
 
 
 def test_a_bad_config_file_names_the_key(tmp_path: Path) -> None:
@@ -294,3 +301,15 @@ def test_a_plugin_command_is_gone_when_its_plugin_is(pager: Pager, monkeypatch: 
     code, output = run("acme-ping")
     assert code == 2
     assert "No such command 'acme-ping'" in output
+
+
+def test_dispatch_counts_on_a_terminal_only(pager: Pager, monkeypatch: pytest.MonkeyPatch) -> None:
+    queued(pager.storage, 3)
+    code, output = run("outbox", "dispatch", "--storage", "acme-vault", "--notifier", "acme-pager", "--batch-size", "2")
+    assert (code, output) == (0, "delivered 3, failed attempts 0\n")  # not a terminal: the summary only
+    queued(pager.storage, 3)
+    monkeypatch.setattr("servicecore.cli._show_progress", lambda: True)
+    code, output = run("outbox", "dispatch", "--storage", "acme-vault", "--notifier", "acme-pager", "--batch-size", "2")
+    assert code == 0, output
+    assert "\rdispatching: 2 delivered, 0 failed attempts\rdispatching: 3 delivered, 0 failed attempts\n" in output
+    assert output.endswith("delivered 3, failed attempts 0\n")

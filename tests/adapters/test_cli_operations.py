@@ -38,9 +38,9 @@ def run(*args: str, env: Mapping[str, str] | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def queued(storage: Any, count: int) -> None:
+def queued(storage: Any, count: int, first: int = 0) -> None:
     with storage.unit_of_work() as uow:
-        for n in range(count):
+        for n in range(first, first + count):
             uow.outbox.add(sample_notification(f"NTF-{n}"))
         uow.commit()
 
@@ -307,7 +307,7 @@ def test_dispatch_counts_on_a_terminal_only(pager: Pager, monkeypatch: pytest.Mo
     queued(pager.storage, 3)
     code, output = run("outbox", "dispatch", "--storage", "acme-vault", "--notifier", "acme-pager", "--batch-size", "2")
     assert (code, output) == (0, "delivered 3, failed attempts 0\n")  # not a terminal: the summary only
-    queued(pager.storage, 3)
+    queued(pager.storage, 3, first=3)
     monkeypatch.setattr("servicecore.cli._show_progress", lambda: True)
     code, output = run("outbox", "dispatch", "--storage", "acme-vault", "--notifier", "acme-pager", "--batch-size", "2")
     assert code == 0, output

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 import click
+from click.core import ParameterSource
 
 from servicecore.application.config import ServiceDeskConfig
 from servicecore.bootstrap import bootstrap, load_config, parse_option_value
@@ -187,6 +188,7 @@ def _config(
     calendar_pairs: Sequence[str] = (),
 ) -> ServiceDeskConfig:
     """The configuration shared with the application, with this command's options on top."""
+    url = _explicit_url(url, storage_name, storage_pairs)
     if (url or path) and (storage_name or storage_pairs):
         raise click.UsageError("give either --storage/--storage-option or --url/--path, not both")
     overrides: dict[str, Any] = {}
@@ -209,10 +211,19 @@ def _config(
         raise _fail_on_errors("reading the configuration", exc) from exc
 
 
+def _explicit_url(url: str | None, storage_name: str | None, storage_pairs: Sequence[str]) -> str | None:
+    """``$SERVICECORE_DATABASE_URL`` yields to a ``--storage`` given on the command line."""
+    ctx = click.get_current_context()
+    if url and (storage_name or storage_pairs) and ctx.get_parameter_source("url") is ParameterSource.ENVIRONMENT:
+        return None
+    return url
+
+
 def _sql_target(
     url: str | None, path: Path | None, storage_name: str | None, storage_pairs: Sequence[str]
 ) -> tuple[str | None, Path | None]:
     """The database of the db commands: --url/--path, else the configured sqlite or postgresql storage."""
+    url = _explicit_url(url, storage_name, storage_pairs)
     if url or path:
         if storage_name or storage_pairs:
             raise click.UsageError("give either --storage/--storage-option or --url/--path, not both")

@@ -313,3 +313,11 @@ def test_dispatch_counts_on_a_terminal_only(pager: Pager, monkeypatch: pytest.Mo
     assert code == 0, output
     assert "\rdispatching: 2 delivered, 0 failed attempts\rdispatching: 3 delivered, 0 failed attempts\n" in output
     assert output.endswith("delivered 3, failed attempts 0\n")
+
+
+def test_a_storage_given_on_the_command_line_beats_the_database_url_variable() -> None:
+    code, output = run("outbox", "dispatch", "--storage", "memory", env={"SERVICECORE_DATABASE_URL": "sqlite:///x.db"})
+    assert (code, output) == (0, "delivered 0, failed attempts 0\n")
+    code, output = run("outbox", "dispatch", "--storage", "memory", "--url", "sqlite:///x.db")
+    assert code == 2
+    assert "either --storage/--storage-option or --url/--path" in output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -321,3 +322,24 @@ def test_a_storage_given_on_the_command_line_beats_the_database_url_variable() -
     code, output = run("outbox", "dispatch", "--storage", "memory", "--url", "sqlite:///x.db")
     assert code == 2
     assert "either --storage/--storage-option or --url/--path" in output
+
+
+def test_an_installed_plugin_storage_is_dispatched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed through the ``servicecore`` entry-point group, as a third party ships it."""
+    plugin = Pager()
+    queued(plugin.storage, 2)
+
+    class EntryPoint:
+        name = "acme"
+
+        @staticmethod
+        def load() -> Pager:
+            return plugin
+
+    def entry_points(**kwargs: Any) -> list[Any]:
+        return [EntryPoint()] if kwargs.get("group") == "servicecore" else []
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    code, output = run("outbox", "dispatch", "--storage", "acme-vault", "--notifier", "acme-pager")
+    assert (code, output) == (0, "delivered 2, failed attempts 0\n")
+    assert sorted(plugin.sent) == ["NTF-0", "NTF-1"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import servicecore as sc
 from servicecore.bootstrap import bootstrap, find_config_file, load_config
@@ -297,3 +300,26 @@ def test_the_application_imports_neither_plugins_nor_adapters_and_plugins_not_th
         assert "servicecore.bootstrap" not in imported, path.name
     plugins_imports = _top_level_imports(SRC / "plugins.py") | _top_level_imports(SRC / "hookspecs.py")
     assert not {m for m in plugins_imports if m.startswith("servicecore.application")}
+
+
+NAMES = st.sampled_from(["24x7", "cn", "weekly", "holidays"])
+
+
+@given(
+    file=st.fixed_dictionaries({}, optional={"calendar": NAMES, "strict": st.booleans()}),
+    env=st.fixed_dictionaries({}, optional={"calendar": NAMES, "strict": st.booleans()}),
+    explicit=st.fixed_dictionaries({}, optional={"calendar": NAMES, "strict": st.booleans()}),
+)
+def test_each_setting_comes_from_the_highest_source_that_gives_it(
+    file: dict[str, Any], env: dict[str, Any], explicit: dict[str, Any]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        lines = [f'calendar = "{file["calendar"]}"'] if "calendar" in file else []
+        lines += [f"strict = {str(file['strict']).lower()}"] if "strict" in file else []
+        path = write(Path(folder), "\n".join(lines) + "\n", "desk.toml")
+        environ = {f"SERVICECORE_{key.upper()}": str(value).lower() for key, value in env.items()}
+        config = load_config(path, environ=environ, overrides=explicit)
+    defaults = sc.ServiceDeskConfig()
+    for key in ("calendar", "strict"):
+        expected = explicit.get(key, env.get(key, file.get(key, getattr(defaults, key))))
+        assert getattr(config, key) == expected, key

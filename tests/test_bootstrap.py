@@ -323,3 +323,12 @@ def test_each_setting_comes_from_the_highest_source_that_gives_it(
     for key in ("calendar", "strict"):
         expected = explicit.get(key, env.get(key, file.get(key, getattr(defaults, key))))
         assert getattr(config, key) == expected, key
+
+
+def test_from_config_on_a_subclass_builds_the_subclass() -> None:
+    class BranchDesk(sc.ServiceDesk):
+        """A host application's own facade."""
+
+    desk = BranchDesk.from_config(sc.ServiceDeskConfig(storage="memory"))
+    assert type(desk) is BranchDesk
+    desk.close()

@@ -255,6 +255,7 @@ def bootstrap(
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
     notification_policy: NotificationPolicy | None = None,
+    desk_class: type[ServiceDesk] = ServiceDesk,
 ) -> ServiceDesk:
     """Build a desk from ``config`` (default: :func:`load_config`) and explicit dependencies.
 
@@ -264,7 +265,8 @@ def bootstrap(
     checked against its port. The command policy is the default one with the
     plugins' overrides applied; SLA clocks run on the configured ``calendar``
     (and the further ``sla_calendars``) under ``sla_policies`` (default: the
-    default policies); ``calendar=None`` runs no clocks.
+    default policies); ``calendar=None`` runs no clocks. ``desk_class`` builds a
+    subclass of the facade instead.
     """
     cfg = load_config() if config is None else config
     registry = plugins if plugins is not None else Plugins()
@@ -284,7 +286,7 @@ def bootstrap(
         )
     storage = registry.storage(cfg.storage, cfg.storage_options)
     try:
-        return ServiceDesk(
+        return desk_class(
             storage=storage,
             notifier=registry.notifier(cfg.notifier, cfg.notifier_options),
             renderer=registry.renderer(cfg.renderer, cfg.renderer_options),

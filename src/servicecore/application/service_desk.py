@@ -149,7 +149,9 @@ class ServiceDesk(DisciplineCommands):
         from servicecore.bootstrap import bootstrap  # the composition root builds on this module
 
         config = config or ServiceDeskConfig()
-        return bootstrap(config, plugins=plugins, clock=clock, ids=ids, notification_policy=notification_policy)
+        return bootstrap(
+            config, plugins=plugins, clock=clock, ids=ids, notification_policy=notification_policy, desk_class=cls
+        )
 
     # --- plumbing -----------------------------------------------------------
 

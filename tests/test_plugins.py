@@ -518,7 +518,19 @@ def test_every_hookspec_is_documented_and_listed() -> None:
     assert len(hookspecs.HOOK_NAMES) == len(set(hookspecs.HOOK_NAMES)), "HOOK_NAMES has duplicates"
     for name, function in specs.items():
         assert (function.__doc__ or "").strip(), f"hookspec {name} has no docstring"
-        assert not inspect.signature(function).parameters, f"hookspec {name} takes arguments servicecore never passes"
+        passed = HOOK_ARGUMENTS.get(name, set())
+        taken = set(inspect.signature(function).parameters)
+        assert taken == passed, f"hookspec {name} takes {sorted(taken)}; servicecore passes {sorted(passed)}"
+
+
+HOOK_ARGUMENTS = {"servicecore_register_commands": {"cli"}}
+"""The arguments servicecore passes to each hook that takes any."""
+
+
+def test_every_hookspec_has_a_section_in_the_plugin_docs() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
+    for name in _hookspecs():
+        assert f"### `{name}" in docs, f"docs/plugins.md has no section for hook {name}"
 
 
 def test_every_listed_hook_is_known_to_the_manager(bare: Plugins) -> None:

@@ -1,27 +1,95 @@
-"""The ``servicecore`` command line: the demo, database migrations, the outbox dispatcher and the SLA scan."""
+"""The ``servicecore`` command line: the demo, database migrations, the outbox dispatcher and the SLA scan.
+
+Every command reads the configuration shared with the application
+(``--config``, ``$SERVICECORE_CONFIG`` or ``./servicecore.toml``, then
+``SERVICECORE_*`` variables; see docs/configuration.md); the options given on
+the command line override it. Plugins add commands through the
+``servicecore_register_commands`` hook.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
+from click.core import ParameterSource
 
+from servicecore.application.config import ServiceDeskConfig
+from servicecore.bootstrap import bootstrap, load_config, parse_option_value
 from servicecore.demo import run_demo
 from servicecore.domain.errors import ServiceCoreError
+from servicecore.plugins import Plugins
 from servicecore_adapters.markdown.renderer import LOCALES
 
 URL_ENV = "SERVICECORE_DATABASE_URL"
 """Environment variable read when ``--url`` is not given."""
 
 
-@click.group()
+@attrs.define
+class CliState:
+    """What every command of one run shares: the plugins, the ``--config`` path and the verbosity."""
+
+    plugins: Plugins = attrs.field(factory=Plugins)
+    config_path: Path | None = None
+    verbosity: int = 0
+    """-1 with ``--quiet``, 0 by default, one more per ``-v``."""
+
+
+class ServicecoreGroup(click.Group):
+    """The top-level group: loads the plugins once per run and lets them add commands."""
+
+    make_plugins: Callable[[], Plugins] = Plugins
+    """How a run gets its plugins (tests replace it to register their own)."""
+
+    _plugin_commands: tuple[str, ...] = ()
+
+    def main(self, *args: Any, **extra: Any) -> Any:
+        """Load the plugins, add their commands, then run the command line."""
+        plugins = self.make_plugins()
+        for name in self._plugin_commands:  # a previous run's plugins (tests run the group several times)
+            self.commands.pop(name, None)
+        self._plugin_commands = plugins.register_commands(self)
+        extra.setdefault("obj", CliState(plugins=plugins))
+        return super().main(*args, **extra)
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("servicecore").setLevel(level)
+    # alembic announces every connection at INFO ("Context impl SQLiteImpl."): noise unless asked for
+    logging.getLogger("alembic").setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
+
+
+@click.group(cls=ServicecoreGroup)
 @click.version_option(package_name="servicecore")
-def main() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file shared with the application (default: $SERVICECORE_CONFIG, else ./servicecore.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More output: debug logs, alembic's, plugin tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and each command's summary line.")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
     """servicecore: run a customer-facing service end to end."""
+    if verbose and quiet:
+        raise click.UsageError("give either -v or -q, not both")
+    state = ctx.ensure_object(CliState)
+    state.config_path = config_path
+    state.verbosity = -1 if quiet else verbose
+    _configure_logging(state.verbosity)
+
+
+def _state() -> CliState:
+    return click.get_current_context().ensure_object(CliState)
 
 
 @main.command()
@@ -61,6 +129,20 @@ _path_option = click.option(
 )
 
 
+_storage_name_option = click.option(
+    "--storage",
+    "storage_name",
+    help="Storage backend by plugin name (sqlite, postgresql, memory or a plugin's); default: the configuration's.",
+)
+_storage_pairs_option = click.option(
+    "--storage-option", "storage_pairs", multiple=True, help="KEY=VALUE for the storage; repeatable."
+)
+
+
+def _storage_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    return _storage_name_option(_storage_pairs_option(command))
+
+
 _create_option = click.option(
     "--create",
     is_flag=True,
@@ -79,6 +161,83 @@ def _storage_choice(url: str | None, path: Path | None, *, create: bool = False)
             return "postgresql", {"url": url}
         return "sqlite", {"url": url, "create": create}
     return "sqlite", {"path": str(path), "create": create} if path else {"create": create}
+
+
+def _parsed(pairs: Sequence[str], param_hint: str) -> dict[str, Any]:
+    return {key: parse_option_value(value) for key, value in _key_values(tuple(pairs), param_hint).items()}
+
+
+def _backend(
+    overrides: dict[str, Any], kind: str, name: str | None, pairs: Sequence[str], param_hint: str
+) -> dict[str, Any]:
+    """Options given for ``kind`` without a name add to the configured backend's options."""
+    if name:
+        overrides[kind] = name
+        overrides[f"{kind}_options"] = _parsed(pairs, param_hint)
+        return {}
+    return _parsed(pairs, param_hint)
+
+
+def _config(
+    url: str | None = None,
+    path: Path | None = None,
+    storage_name: str | None = None,
+    storage_pairs: Sequence[str] = (),
+    *,
+    create: bool = False,
+    notifier: str | None = None,
+    notifier_pairs: Sequence[str] = (),
+    calendar: str | None = None,
+    calendar_pairs: Sequence[str] = (),
+) -> ServiceDeskConfig:
+    """The configuration shared with the application, with this command's options on top."""
+    url = _explicit_url(url, storage_name, storage_pairs)
+    if (url or path) and (storage_name or storage_pairs):
+        raise click.UsageError("give either --storage/--storage-option or --url/--path, not both")
+    overrides: dict[str, Any] = {}
+    if url or path:
+        overrides["storage"], overrides["storage_options"] = _storage_choice(url, path, create=create)
+    extra = {
+        "storage": _backend(overrides, "storage", storage_name, storage_pairs, "--storage-option"),
+        "notifier": _backend(overrides, "notifier", notifier, notifier_pairs, "--notifier-option"),
+        "calendar": _backend(overrides, "calendar", calendar, calendar_pairs, "--calendar-option"),
+    }
+    try:
+        cfg = load_config(_state().config_path, overrides=overrides)
+        changes: dict[str, Any] = {
+            f"{kind}_options": {**getattr(cfg, f"{kind}_options"), **found} for kind, found in extra.items()
+        }
+        if cfg.storage == "sqlite" and "create" not in cfg.storage_options:
+            changes["storage_options"] = {**changes["storage_options"], "create": create}
+        return attrs.evolve(cfg, **changes)
+    except ServiceCoreError as exc:
+        raise _fail_on_errors("reading the configuration", exc) from exc
+
+
+def _explicit_url(url: str | None, storage_name: str | None, storage_pairs: Sequence[str]) -> str | None:
+    """``$SERVICECORE_DATABASE_URL`` yields to a ``--storage`` given on the command line."""
+    ctx = click.get_current_context()
+    if url and (storage_name or storage_pairs) and ctx.get_parameter_source("url") is ParameterSource.ENVIRONMENT:
+        return None
+    return url
+
+
+def _sql_target(
+    url: str | None, path: Path | None, storage_name: str | None, storage_pairs: Sequence[str]
+) -> tuple[str | None, Path | None]:
+    """The database of the db commands: --url/--path, else the configured sqlite or postgresql storage."""
+    url = _explicit_url(url, storage_name, storage_pairs)
+    if url or path:
+        if storage_name or storage_pairs:
+            raise click.UsageError("give either --storage/--storage-option or --url/--path, not both")
+        return url, path
+    cfg = _config(None, None, storage_name, storage_pairs)
+    if cfg.storage not in {"sqlite", "postgresql"}:
+        raise click.UsageError(
+            f"storage {cfg.storage!r} has no schema to migrate: db commands are for sqlite and postgresql"
+        )
+    found_url, found_path = cfg.storage_options.get("url"), cfg.storage_options.get("path")
+    return (str(found_url) if found_url else None), (Path(str(found_path)) if found_path else None)
 
 
 def _engine_for(url: str | None, path: Path | None) -> Any:
@@ -105,13 +264,17 @@ def db() -> None:
 @db.command()
 @_url_option
 @_path_option
+@_storage_options
 @click.option("--revision", default="head", show_default=True, help="Revision to upgrade to.")
-def upgrade(url: str | None, path: Path | None, revision: str) -> None:
+def upgrade(
+    url: str | None, path: Path | None, storage_name: str | None, storage_pairs: tuple[str, ...], revision: str
+) -> None:
     """Create or upgrade servicecore's tables to the newest schema revision."""
     from servicecore_adapters.sqlalchemy import migrate
     from servicecore_adapters.sqlalchemy.engine import DEFAULT_SQLITE_PATH, inspect_sqlite_file, parse_url, sqlite_url
     from servicecore_adapters.sqlalchemy.schema import VERSION_TABLE
 
+    url, path = _sql_target(url, path, storage_name, storage_pairs)
     if not url or not url.startswith("postgres"):
         try:
             target = parse_url(url) if url else sqlite_url(path or Path(DEFAULT_SQLITE_PATH))
@@ -140,11 +303,14 @@ def upgrade(url: str | None, path: Path | None, revision: str) -> None:
 @db.command()
 @_url_option
 @_path_option
-def current(url: str | None, path: Path | None) -> None:
+@_storage_options
+def current(url: str | None, path: Path | None, storage_name: str | None, storage_pairs: tuple[str, ...]) -> None:
     """Show the database's schema revision and the newest one this servicecore ships (changes nothing)."""
     from servicecore_adapters.sqlalchemy import migrate
     from servicecore_adapters.sqlalchemy.engine import DEFAULT_SQLITE_PATH, inspect_sqlite_file, parse_url, sqlite_url
     from servicecore_adapters.sqlalchemy.schema import VERSION_TABLE
+
+    url, path = _sql_target(url, path, storage_name, storage_pairs)
 
     if url and path:
         raise click.UsageError("give either --url or --path, not both")
@@ -192,7 +358,8 @@ def outbox() -> None:
 @outbox.command()
 @_url_option
 @_path_option
-@click.option("--notifier", default="logging", show_default=True, help="Notifier backend, by plugin name.")
+@_storage_options
+@click.option("--notifier", help="Notifier backend, by plugin name (default: the configuration's, logging).")
 @click.option("--notifier-option", "notifier_options", multiple=True, help="KEY=VALUE for the notifier; repeatable.")
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Messages per batch.")
 @click.option("--max-attempts", default=5, show_default=True, type=click.IntRange(min=1), help="Attempts per message.")
@@ -208,7 +375,9 @@ def outbox() -> None:
 def dispatch(
     url: str | None,
     path: Path | None,
-    notifier: str,
+    storage_name: str | None,
+    storage_pairs: tuple[str, ...],
+    notifier: str | None,
     notifier_options: tuple[str, ...],
     batch_size: int,
     max_attempts: int,
@@ -222,30 +391,60 @@ def dispatch(
     claimed with row locks); run it from cron, a systemd timer or a loop.
     """
     from servicecore.application.dispatcher import Dispatcher, RetryPolicy
-    from servicecore.plugins import Plugins
     from servicecore_adapters.clocks import SystemClock
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    storage_name, storage_options = _storage_choice(url, path, create=create)
-    plugins = Plugins()
+    cfg = _config(
+        url, path, storage_name, storage_pairs, create=create, notifier=notifier, notifier_pairs=notifier_options
+    )
+    if cfg.notifier in NOT_FOR_OPERATIONS:
+        raise click.UsageError(
+            f"the {cfg.notifier!r} notifier {NOT_FOR_OPERATIONS[cfg.notifier]}; choose one that delivers"
+        )
+    plugins = _state().plugins
     try:
-        storage = plugins.storage(storage_name, storage_options)
+        storage = plugins.storage(cfg.storage, cfg.storage_options)
     except ServiceCoreError as exc:
         raise _fail_on_errors("opening the database", exc) from exc
     try:
-        sender = plugins.notifier(notifier, _key_values(notifier_options))
+        sender = plugins.notifier(cfg.notifier, cfg.notifier_options)
         dispatcher = Dispatcher(
             storage=storage,
             notifier=sender,
             clock=SystemClock(),
             retry=RetryPolicy(max_attempts=max_attempts, timeout=timedelta(seconds=timeout)),
         )
-        result = dispatcher.dispatch_all(batch_size=batch_size, max_batches=1 if once else None)
+        result = _dispatch_batches(dispatcher, batch_size=batch_size, max_batches=1 if once else None)
     except ServiceCoreError as exc:
         raise _fail_on_errors("dispatch", exc) from exc
     finally:
         storage.close()
     click.echo(f"delivered {result.delivered}, failed attempts {result.failed}")
+
+
+NOT_FOR_OPERATIONS = {"recording": "keeps messages in memory and delivers nothing"}
+"""Notifiers the operations commands refuse, with the reason."""
+
+
+def _show_progress() -> bool:
+    """A progress display only for a person at a terminal, and not with --quiet."""
+    return _state().verbosity >= 0 and sys.stdout.isatty()
+
+
+def _dispatch_batches(dispatcher: Any, *, batch_size: int, max_batches: int | None) -> Any:
+    """:meth:`Dispatcher.dispatch_all`, counting the messages on a terminal as the batches go."""
+    if not _show_progress():
+        return dispatcher.dispatch_all(batch_size=batch_size, max_batches=max_batches)
+    total = None
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        result = dispatcher.dispatch(limit=batch_size)
+        total = result if total is None else total + result
+        batches += 1
+        click.echo(f"\rdispatching: {total.delivered} delivered, {total.failed} failed attempts", nl=False)
+        if result.delivered + result.failed < batch_size:
+            break
+    click.echo()
+    return total
 
 
 # --- sla -----------------------------------------------------------------------------------------
@@ -271,11 +470,11 @@ def sla() -> None:
 @sla.command()
 @_url_option
 @_path_option
+@_storage_options
 @click.option(
     "--calendar",
-    default="24x7",
-    show_default=True,
-    help="Business calendar by plugin name (cn, holidays, weekly, 24x7); the one the service desk runs on.",
+    help="Business calendar by plugin name (cn, holidays, weekly, 24x7); default: the configuration's, "
+    "the one the service desk runs on (24x7 unless configured).",
 )
 @click.option("--calendar-option", "calendar_options", multiple=True, help="KEY=VALUE for the calendar; repeatable.")
 @click.option(
@@ -292,7 +491,9 @@ def sla() -> None:
 def scan(
     url: str | None,
     path: Path | None,
-    calendar: str,
+    storage_name: str | None,
+    storage_pairs: tuple[str, ...],
+    calendar: str | None,
     calendar_options: tuple[str, ...],
     now: datetime | None,
     batch_size: int,
@@ -310,7 +511,7 @@ def scan(
     """
     from servicecore.application.sla import SlaAlert
 
-    desk = _sla_desk(url, path, calendar, calendar_options, create=create)
+    desk = _sla_desk(url, path, calendar, calendar_options, create=create, storage=(storage_name, storage_pairs))
     try:
         result = desk.scan_sla(now, batch=batch_size, simulate=simulate)
     except ServiceCoreError as exc:
@@ -320,7 +521,7 @@ def scan(
     conflicts = f", {_count(result.conflicts, 'case')} changed meanwhile (next scan)" if result.conflicts else ""
     would = "simulated: would record " if result.simulated else ""
     click.echo(f"{would}scanned {_count(result.scanned, 'case')}, {_count(len(result.alerts), 'alert')}{conflicts}")
-    for alert in result.alerts:
+    for alert in result.alerts if _state().verbosity >= 0 else ():
         what = alert.level if alert.level == alert.kind.value else f"{alert.kind.value} {alert.level}"
         line = f"{alert.clock} {what} at {alert.at.isoformat()} (due {alert.due_at.isoformat()})"
         if isinstance(alert, SlaAlert):
@@ -331,20 +532,17 @@ def scan(
 
 
 def _sla_desk(
-    url: str | None, path: Path | None, calendar: str, calendar_options: tuple[str, ...], *, create: bool = False
+    url: str | None,
+    path: Path | None,
+    calendar: str | None,
+    calendar_options: tuple[str, ...],
+    *,
+    create: bool = False,
+    storage: tuple[str | None, tuple[str, ...]] = (None, ()),
 ) -> Any:
-    from servicecore.application.config import ServiceDeskConfig
-    from servicecore.application.service_desk import ServiceDesk
-
-    storage_name, storage_options = _storage_choice(url, path, create=create)
-    config = ServiceDeskConfig(
-        storage=storage_name,
-        storage_options=storage_options,
-        calendar=calendar,
-        calendar_options=_key_values(calendar_options, "--calendar-option"),
-    )
+    config = _config(url, path, *storage, create=create, calendar=calendar, calendar_pairs=calendar_options)
     try:
-        return ServiceDesk.from_config(config)
+        return bootstrap(config, plugins=_state().plugins)
     except ServiceCoreError as exc:
         raise _fail_on_errors("opening the service desk", exc) from exc
 
@@ -352,23 +550,28 @@ def _sla_desk(
 @sla.command()
 @_url_option
 @_path_option
+@_storage_options
 @click.option(
     "--calendar",
-    default="24x7",
-    show_default=True,
-    help="Business calendar by plugin name (cn, holidays, weekly, 24x7), as it is now.",
+    help="Business calendar by plugin name (cn, holidays, weekly, 24x7), as it is now; default: the configuration's.",
 )
 @click.option("--calendar-option", "calendar_options", multiple=True, help="KEY=VALUE for the calendar; repeatable.")
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Cases per query.")
 def recompute(
-    url: str | None, path: Path | None, calendar: str, calendar_options: tuple[str, ...], batch_size: int
+    url: str | None,
+    path: Path | None,
+    storage_name: str | None,
+    storage_pairs: tuple[str, ...],
+    calendar: str | None,
+    calendar_options: tuple[str, ...],
+    batch_size: int,
 ) -> None:
     """Recompute the due times of open SLA clocks after the calendar changed (holidays announced, hours moved).
 
     Prints every clock that moved: case, clock, old and new due time. Recorded
     warnings and breaches stay recorded; stopped clocks keep their verdict.
     """
-    desk = _sla_desk(url, path, calendar, calendar_options)
+    desk = _sla_desk(url, path, calendar, calendar_options, storage=(storage_name, storage_pairs))
     try:
         result = desk.recompute_sla(batch=batch_size)
     except ServiceCoreError as exc:
@@ -377,10 +580,31 @@ def recompute(
         desk.close()
     conflicts = f", {_count(result.conflicts, 'case')} changed meanwhile (run again)" if result.conflicts else ""
     click.echo(f"examined {_count(result.examined, 'case')}, {_count(len(result.moves), 'clock')} moved{conflicts}")
-    for move in result.moves:
+    for move in result.moves if _state().verbosity >= 0 else ():
         moved = f"due {move.old_due.isoformat()} -> {move.new_due.isoformat()}"
         click.echo(f"{move.case_type} {move.case_id} {move.clock}: {moved}")
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+# --- plugins -------------------------------------------------------------------------------------
+
+
+@main.command("plugins")
+def plugins_command() -> None:
+    """List the registered plugins, the backends each provides by kind, and the plugins that failed."""
+    state = _state()
+    provided = state.plugins.provided()
+    for plugin, kinds in provided.items():
+        click.echo(plugin)
+        for kind, names in kinds.items():
+            click.echo(f"  {kind}: {', '.join(names) if names else '(none)'}")
+    failures = state.plugins.failures
+    if failures:
+        click.echo(f"{_count(len(failures), 'failure')}:")
+    for failure in failures:
+        click.echo(f"  {failure.plugin} ({failure.stage}): {failure.error}")
+        if state.verbosity > 0 and failure.traceback:
+            click.echo("".join(f"    {line}\n" for line in failure.traceback.rstrip().splitlines()))

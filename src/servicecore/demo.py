@@ -29,6 +29,7 @@ import attrs
 
 from servicecore.application.config import ServiceDeskConfig
 from servicecore.application.service_desk import ServiceDesk
+from servicecore.bootstrap import bootstrap
 from servicecore.domain.acceptance import CriterionResult, Inspector, InspectorKind
 from servicecore.domain.agreement import AcceptanceCriterion, AgreementTerms, Schedule, ServiceItem
 from servicecore.domain.appeal import Appeal
@@ -141,7 +142,7 @@ def run_demo(
             leftover.unlink(missing_ok=True)  # the demo's own file from an earlier run: ids start again at 0001
         config = ServiceDeskConfig(storage="sqlite", storage_options={"path": str(database)}, notifier="recording")
         echo(f"== Storing the case in SQLite: {database}")
-    desk = ServiceDesk.from_config(config, plugins=Plugins(), clock=clock, ids=SequentialIds())
+    desk = bootstrap(config, plugins=Plugins(), clock=clock, ids=SequentialIds())
     show = _history_printer(echo)
 
     def later(**delta: float) -> None:

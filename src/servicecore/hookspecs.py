@@ -18,7 +18,7 @@ reported (see ``Plugins.failures``) and the others keep working.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -27,6 +27,9 @@ from servicecore.ports.notification import Notifier
 from servicecore.ports.rendering import DocumentRenderer
 from servicecore.ports.storage import StorageBackend
 from servicecore.sla.calendar import BusinessCalendar
+
+if TYPE_CHECKING:
+    import click
 
 PROJECT_NAME = "servicecore"
 """The pluggy project name and the entry-point group."""
@@ -91,6 +94,22 @@ def servicecore_command_policy() -> Mapping[str, Iterable[str]]:  # type: ignore
     """
 
 
+@hookspec
+def servicecore_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``servicecore`` command line: ``cli`` is its top-level :class:`click.Group`.
+
+    Decorate functions with ``@cli.command()`` (or add groups with
+    ``@cli.group()``), as datasette's and llm's ``register_commands`` do. Called
+    each time the command line starts; the command's context object
+    (``click.get_current_context().obj``) is a :class:`servicecore.cli.CliState`
+    carrying the loaded plugins and the ``--config`` path, so a command can build
+    its desk with :func:`servicecore.bootstrap.bootstrap`. A plugin whose hook
+    raises is listed by ``servicecore plugins`` and the other commands work.
+    Do not replace the built-in commands: a name already taken is kept by its
+    first owner.
+    """
+
+
 HOOK_NAMES: tuple[str, ...] = (
     "servicecore_storage_backends",
     "servicecore_notifiers",
@@ -98,5 +117,6 @@ HOOK_NAMES: tuple[str, ...] = (
     "servicecore_checklist_templates",
     "servicecore_calendars",
     "servicecore_command_policy",
+    "servicecore_register_commands",
 )
 """Every hook in this contract (a test checks each is documented)."""

@@ -20,6 +20,7 @@ import importlib
 import importlib.metadata
 import logging
 import os
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,8 @@ from servicecore.ports.storage import StorageBackend
 from servicecore.sla.calendar import BusinessCalendar
 
 if TYPE_CHECKING:
+    import click
+
     from servicecore.application.permissions import CommandPolicy
 
 logger = logging.getLogger(__name__)
@@ -67,6 +70,8 @@ class PluginFailure:
     plugin: str
     stage: str
     error: str
+    traceback: str = attrs.field(default="", eq=False, repr=False)
+    """The formatted traceback, for ``servicecore plugins -v``."""
 
 
 def _unknown_hooks(exc: pluggy.PluginValidationError) -> str:
@@ -154,7 +159,12 @@ class Plugins:
             self._record_failure(name, "load", exc)
 
     def _record_failure(self, plugin: str, stage: str, exc: BaseException) -> None:
-        failure = PluginFailure(plugin=plugin, stage=stage, error=f"{type(exc).__name__}: {exc}")
+        failure = PluginFailure(
+            plugin=plugin,
+            stage=stage,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback="".join(traceback.format_exception(exc)),
+        )
         if failure in self._failures:  # the same hook failing on every lookup is one failure
             return
         self._failures.append(failure)
@@ -162,17 +172,20 @@ class Plugins:
 
     # --- hook calls ----------------------------------------------------------
 
-    def _collect(self, hook_name: str) -> Iterable[tuple[str, Any]]:
+    def _collect(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Any]]:
         """Call each implementation separately, so one raising plugin is isolated."""
         hook = getattr(self._pm.hook, hook_name)
         for impl in hook.get_hookimpls():  # registration order
-            try:
-                result = impl.function()
-            except Exception as exc:
-                self._record_failure(impl.plugin_name, hook_name, exc)
-                continue
-            if result is not None:
-                yield impl.plugin_name, result
+            yield from self._collect_one(impl, hook_name, **kwargs)
+
+    def _collect_one(self, impl: pluggy.HookImpl, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Any]]:
+        try:
+            result = impl.function(*(kwargs[name] for name in impl.argnames))
+        except Exception as exc:
+            self._record_failure(impl.plugin_name, hook_name, exc)
+            return
+        if result is not None:
+            yield impl.plugin_name, result
 
     def _factories(self, hook_name: str) -> dict[str, list[tuple[str, Any]]]:
         found: dict[str, list[tuple[str, Any]]] = {}
@@ -184,7 +197,7 @@ class Plugins:
                 found.setdefault(str(backend_name), []).append((plugin_name, factory))
         return found
 
-    def _build(self, kind: str, hook_name: str, name: str, options: Mapping[str, Any] | None) -> Any:
+    def _build(self, kind: str, hook_name: str, name: str, options: Mapping[str, Any] | None, port: type) -> Any:
         factories = self._factories(hook_name)
         candidates = factories.get(name)
         if not candidates:
@@ -195,11 +208,22 @@ class Plugins:
             raise ConfigurationError(f"{kind} backend {name!r} is provided by several plugins: {owners}")
         plugin_name, factory = candidates[0]
         try:
-            return factory(dict(options or {}))
+            built = factory(dict(options or {}))
         except ConfigurationError:
             raise
         except Exception as exc:
             raise PluginError(f"{kind} backend {name!r} from plugin {plugin_name!r} failed to start: {exc}") from exc
+        if not isinstance(built, port):  # caught at build, not on the first send or save
+            missing = [member for member in _port_members(port) if not hasattr(built, member)]
+            lacking = f" (missing {', '.join(missing)})" if missing else ""
+            close = getattr(built, "close", None)
+            if kind == "storage" and callable(close):
+                close()
+            raise PluginError(
+                f"{kind} backend {name!r} from plugin {plugin_name!r} returned a {type(built).__name__}, "
+                f"not a {port.__name__}{lacking}"
+            )
+        return built
 
     def available(self, kind: str) -> tuple[str, ...]:
         """Names registered for ``kind``: ``"storage"``, ``"notifier"``, ``"renderer"`` or ``"calendar"``."""
@@ -210,22 +234,22 @@ class Plugins:
 
     def storage(self, name: str, options: Mapping[str, Any] | None = None) -> StorageBackend:
         """Build the storage backend registered as ``name``."""
-        backend: StorageBackend = self._build("storage", _HOOKS["storage"], name, options)
+        backend: StorageBackend = self._build("storage", _HOOKS["storage"], name, options, StorageBackend)
         return backend
 
     def notifier(self, name: str, options: Mapping[str, Any] | None = None) -> Notifier:
         """Build the notifier registered as ``name``."""
-        notifier: Notifier = self._build("notifier", _HOOKS["notifier"], name, options)
+        notifier: Notifier = self._build("notifier", _HOOKS["notifier"], name, options, Notifier)
         return notifier
 
     def renderer(self, name: str, options: Mapping[str, Any] | None = None) -> DocumentRenderer:
         """Build the document renderer registered as ``name``."""
-        renderer: DocumentRenderer = self._build("renderer", _HOOKS["renderer"], name, options)
+        renderer: DocumentRenderer = self._build("renderer", _HOOKS["renderer"], name, options, DocumentRenderer)
         return renderer
 
     def calendar(self, name: str, options: Mapping[str, Any] | None = None) -> BusinessCalendar:
         """Build the business calendar registered as ``name`` (``"cn"``, ``"holidays"``, ``"24x7"``...)."""
-        calendar: BusinessCalendar = self._build("calendar", _HOOKS["calendar"], name, options)
+        calendar: BusinessCalendar = self._build("calendar", _HOOKS["calendar"], name, options, BusinessCalendar)
         return calendar
 
     def command_policy(self, base: CommandPolicy | None = None) -> CommandPolicy:
@@ -238,6 +262,50 @@ class Plugins:
         from servicecore.application.permissions import DEFAULT_POLICY, apply_overrides  # the application imports us
 
         return apply_overrides(base or DEFAULT_POLICY, self._collect("servicecore_command_policy"))
+
+    def register_commands(self, cli: click.Group) -> tuple[str, ...]:
+        """Let every plugin add its commands to ``cli`` (the ``servicecore_register_commands`` hook).
+
+        Returns the names of the commands the plugins added. A plugin whose hook
+        raises is recorded in :attr:`failures`; the commands of the others stay.
+        """
+        before = dict(cli.commands)
+        hook = self._pm.hook.servicecore_register_commands
+        for impl in hook.get_hookimpls():
+            taken = dict(cli.commands)
+            for _ in self._collect_one(impl, "servicecore_register_commands", cli=cli):
+                pass
+            replaced = sorted(name for name, command in taken.items() if cli.commands.get(name) is not command)
+            if replaced:  # an existing command keeps its first owner
+                cli.commands.update({name: taken[name] for name in replaced})
+                self._record_failure(
+                    impl.plugin_name,
+                    "servicecore_register_commands",
+                    PluginError(f"command names already taken: {', '.join(replaced)}"),
+                )
+        return tuple(name for name in cli.commands if name not in before)
+
+    def provided(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """What each registered plugin provides: plugin name → kind → names, in registration order.
+
+        Kinds are ``storage``, ``notifier``, ``renderer``, ``calendar``,
+        ``checklist templates`` (template keys) and ``command policy`` (the
+        commands it overrides); a plugin providing none of them maps to ``{}``.
+        A hook that raises is recorded in :attr:`failures`.
+        """
+        found: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name, _ in self._pm.list_name_plugin()}
+        for kind, hook_name in _HOOKS.items():
+            for plugin_name, mapping in self._collect(hook_name):
+                if isinstance(mapping, Mapping):
+                    found.setdefault(plugin_name, {})[kind] = tuple(sorted(str(key) for key in mapping))
+        for plugin_name, templates in self._collect("servicecore_checklist_templates"):
+            if isinstance(templates, list | tuple):
+                keys = [template.key for template in templates if isinstance(template, ChecklistTemplate)]
+                found.setdefault(plugin_name, {})["checklist templates"] = tuple(keys)
+        for plugin_name, overrides in self._collect("servicecore_command_policy"):
+            if isinstance(overrides, Mapping):
+                found.setdefault(plugin_name, {})["command policy"] = tuple(sorted(str(key) for key in overrides))
+        return found
 
     def checklist_templates(self) -> dict[str, ChecklistTemplate]:
         """Every contributed checklist template by key; a repeated key is a ConfigurationError."""
@@ -267,6 +335,13 @@ class Plugins:
                 templates[template.key] = template
                 owners[template.key] = plugin_name
         return templates
+
+
+def _port_members(port: type) -> tuple[str, ...]:
+    """The methods and properties a protocol port requires (none listed for a concrete class)."""
+    if not getattr(port, "_is_protocol", False):
+        return ()
+    return tuple(sorted(name for name in vars(port) if not name.startswith("_")))
 
 
 _HOOKS = {

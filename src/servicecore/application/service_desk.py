@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -55,7 +55,6 @@ from servicecore.domain.values import (
     describe_names,
 )
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff, WorkOrder, WorkOrderStatus
-from servicecore.plugins import Plugins
 from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.notification import Notifier, OutboxMessage
@@ -63,6 +62,9 @@ from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
 from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend, UnitOfWork
 from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert
+
+if TYPE_CHECKING:
+    from servicecore.plugins import Plugins
 
 A = TypeVar("A")
 
@@ -137,7 +139,7 @@ class ServiceDesk(DisciplineCommands):
         ids: IdGenerator | None = None,
         notification_policy: NotificationPolicy | None = None,
     ) -> ServiceDesk:
-        """Build a desk whose backends are looked up by name in ``plugins``.
+        """Build a desk whose backends are looked up by name in ``plugins``: :func:`servicecore.bootstrap.bootstrap`.
 
         ``plugins`` defaults to ``servicecore.plugins.Plugins()`` (built-ins and
         installed entry points); ``clock`` to the system clock; ``ids`` to UUIDs.
@@ -145,33 +147,11 @@ class ServiceDesk(DisciplineCommands):
         SLA clocks run on the configured calendar (and the further
         ``sla_calendars``) under ``sla_policies`` (default: the default policies).
         """
-        cfg = config or ServiceDeskConfig()
-        registry = plugins if plugins is not None else Plugins()
-        if clock is None or ids is None:
-            from servicecore_adapters.clocks import SystemClock
-            from servicecore_adapters.ids import UuidIds
+        from servicecore.bootstrap import bootstrap  # the composition root builds on this module
 
-            clock = clock or SystemClock()
-            ids = ids or UuidIds()
-        sla = None
-        if cfg.calendar:
-            sla = SlaService(
-                registry.calendar(cfg.calendar, cfg.calendar_options),
-                cfg.sla_policies,
-                calendars={name: _calendar(registry, name, spec) for name, spec in cfg.sla_calendars.items()},
-                scan_tolerance=cfg.sla_scan_tolerance,
-            )
-        return cls(
-            storage=registry.storage(cfg.storage, cfg.storage_options),
-            notifier=registry.notifier(cfg.notifier, cfg.notifier_options),
-            renderer=registry.renderer(cfg.renderer, cfg.renderer_options),
-            clock=clock,
-            ids=ids,
-            templates=registry.checklist_templates(),
-            notification_policy=notification_policy,
-            permissions=registry.command_policy(),
-            sla=sla,
-            strict=cfg.strict,
+        config = config or ServiceDeskConfig()
+        return bootstrap(
+            config, plugins=plugins, clock=clock, ids=ids, notification_policy=notification_policy, desk_class=cls
         )
 
     # --- plumbing -----------------------------------------------------------
@@ -1064,23 +1044,6 @@ class ServiceDesk(DisciplineCommands):
             policy = attrs.evolve(policy, max_attempts=max_attempts)
         dispatcher = Dispatcher(storage=self._storage, notifier=self._notifier, clock=self._clock, retry=policy)
         return dispatcher.dispatch(limit=limit)
-
-
-def _calendar(registry: Plugins, name: str, spec: BusinessCalendar | str | Mapping[str, Any]) -> BusinessCalendar:
-    """A further SLA calendar of the configuration, under its name."""
-    if isinstance(spec, BusinessCalendar):
-        if spec.name != name:
-            raise ConfigurationError(
-                f"sla_calendars[{name!r}] is a calendar named {spec.name!r}; give it name={name!r}"
-            )
-        return spec
-    if isinstance(spec, str):
-        return registry.calendar(spec, {"name": name})
-    options = dict(spec)
-    provider = options.pop("provider", None)
-    if not isinstance(provider, str):
-        raise ConfigurationError(f"sla_calendars[{name!r}] needs a 'provider' (a calendar plugin name like 'cn')")
-    return registry.calendar(provider, {"name": name, **options})
 
 
 __all__ = ["BUILT_IN_TEMPLATES", "DispatchResult", "ServiceDesk", "default_sla"]

@@ -38,8 +38,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
-from servicecore.domain.errors import ConfigurationError, ValidationError
-from servicecore.domain.values import aware, check_aware, non_empty, optional_aware
+from servicecore.kernel.errors import ConfigurationError, ValidationError
+from servicecore.kernel.validation import aware, check_aware, non_empty, optional_aware
 from servicecore.sla.calendar import BusinessCalendar, add_months_to_date, fixed_offset
 from servicecore.sla.policy import (
     ClockSpec,

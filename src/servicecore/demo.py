@@ -1,11 +1,11 @@
 """A complete delivery lifecycle and a discipline case, scripted: what ``servicecore demo`` runs.
 
 A pest-control request is received, assessed, proposed, returned once by the
-reviewer, confirmed by the customer, executed from the seed-000 checklist (with
+reviewer, confirmed by the customer, executed from the built-in pest-control checklist (with
 a material-shortage exception along the way), fails its first inspection, is
 rectified, passes the second round and is signed off.
 
-Then the customer complains about the engineer's attitude (seed 001 §5 and §7):
+Then the customer complains about the engineer's attitude (投诉处理, then 服务违规处理):
 the complaint is investigated and raises a violation case against him; he is
 warned and fined, the decision is published without the customer's personal
 data, he appeals in time, the panel reduces the fine (the original decision
@@ -184,7 +184,7 @@ def run_demo(
             ),
             AcceptanceCriterion("site-clean", "Site cleaned, packaging removed", "site_check", required=False),
         ],
-        process="Seed-000 pest-control checklist",
+        process="Built-in pest-control checklist",
     )
     agreement = desk.draft_agreement(request.id, actor=AGENT, title="Pest control, Block 3 Room 201", terms=terms)
     show(agreement)

@@ -120,3 +120,14 @@ def test_a_public_name_loads_on_first_use():
     loaded = _loaded_after("import servicecore; servicecore.ServiceDesk; servicecore.Money")
     assert "servicecore.application.service_desk" in loaded
     assert "servicecore.domain.values" in loaded
+
+
+def test_the_lazy_top_level_names_cover_the_domain_model():
+    import servicecore
+    import servicecore.domain
+
+    assert set(servicecore.domain.__all__) <= set(servicecore.__all__), "a domain name missing from servicecore"
+    assert set(servicecore.__all__) <= set(dir(servicecore))
+    assert servicecore.SlaService is importlib.import_module("servicecore.application").SlaService
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        _ = servicecore.Nothing

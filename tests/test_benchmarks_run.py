@@ -47,3 +47,13 @@ def test_sla_calendar_benchmark_runs_and_reports_ratios(monkeypatch: pytest.Monk
     assert "same answers as the reference: yes; add-then-measure exact: yes" in output
     assert "new alerts: idempotent" in output
     assert "scan_sla / bare Clocks.scan" in output
+
+
+def test_imports_benchmark_runs_and_reports_the_ratio(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(sys, "argv", ["imports.py", "--runs", "1"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_path(str(BENCHMARKS / "imports.py"), run_name="__main__")
+    assert exited.value.code == 0
+    output = capsys.readouterr().out
+    assert "baseline: 'import attrs, cattrs'" in output
+    assert "ratio, import servicecore / import attrs, cattrs (medians):" in output

@@ -75,8 +75,8 @@ def test_demo_tells_the_discipline_story_after_the_delivery(discipline_run):
         "COMPLAINT-0001 Li Na      receive                 · → received",
         "received → acknowledged",
         "acknowledged → investigating",
-        "VIOLATION-0001 Zhao Min   report                  · → reported",
-        "COMPLAINT-0001 Zhao Min   link_violation            (violation VIOLATION-0001)",
+        "VIOLATION-0001 Huang Lei  report                  · → reported",
+        "COMPLAINT-0001 Huang Lei  link_violation            (violation VIOLATION-0001)",
         "reported → investigating",
         "#1 interview_record",
         "#2 service_record",
@@ -85,7 +85,7 @@ def test_demo_tells_the_discipline_story_after_the_delivery(discipline_run):
         "appeal by 2026-04-03T18:00:00+08:00)",
         "decided → published  (decision 1 published)",
         "APPEAL-0001    Chen Gang  file                    · → filed",
-        "filed → under_review  (panel: Huang Lei, Wu Jing)",
+        "filed → under_review  (panel: Xu Hua, Ma Jun)",
         "under_review → upheld",
         "published → decided  (appeal APPEAL-0001 upheld; decision 2 corrects 1)",
         "upheld → closed  (Chen Gang notified: decision handed over and signed for)",
@@ -126,7 +126,7 @@ def test_demo_writes_the_discipline_documents_in_each_locale(discipline_run):
         assert "200.00 CNY" in letter
         assert "500.00 CNY" in letter, "the corrected decision 1 stays visible"
         appeal = files[f"appeal_decision-APPEAL-0001.{locale}.md"]
-        assert "Huang Lei" in appeal
+        assert "Xu Hua" in appeal
         assert "200.00 CNY" in appeal
     assert "Corrects | decision 1, after an upheld appeal" in files["publication_notice-VIOLATION-0001-2.en.md"]
 

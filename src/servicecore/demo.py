@@ -1,11 +1,11 @@
 """A complete delivery lifecycle and a discipline case, scripted: what ``servicecore demo`` runs.
 
 A pest-control request is received, assessed, proposed, returned once by the
-reviewer, confirmed by the customer, executed from the seed-000 checklist (with
+reviewer, confirmed by the customer, executed from the built-in pest-control checklist (with
 a material-shortage exception along the way), fails its first inspection, is
 rectified, passes the second round and is signed off.
 
-Then the customer complains about the engineer's attitude (seed 001 §5 and §7):
+Then the customer complains about the engineer's attitude (投诉处理, then 服务违规处理):
 the complaint is investigated and raises a violation case against him; he is
 warned and fined, the decision is published without the customer's personal
 data, he appeals in time, the panel reduces the fine (the original decision
@@ -65,21 +65,23 @@ from servicecore.domain.violation import (
 from servicecore.domain.work_order import HoldReason, Measurement, SiteSignOff
 from servicecore.plugins import Plugins
 from servicecore.ports.rendering import RenderedDocument
+from servicecore.testing import (  # the staff of the samples: the demo, the tests and the docs share one cast
+    AGENT,
+    DISCIPLINE_OFFICER,
+    ENGINEER,
+    PANEL_MEMBERS,
+    QUALITY_INSPECTOR,
+    REVIEWER,
+    SUPERVISOR,
+)
 from servicecore_adapters.clocks import ManualClock
 from servicecore_adapters.ids import SequentialIds
 
 BEIJING = timezone(timedelta(hours=8), "CST")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=BEIJING)
 
-AGENT = Actor(ActorId("E-001"), "Li Na", ["agent"])
-REVIEWER = Actor(ActorId("E-002"), "Zhou Wei", ["reviewer"])
-SUPERVISOR = Actor(ActorId("E-003"), "Sun Hao", ["supervisor"])
-ENGINEER = Actor(ActorId("E-010"), "Chen Gang", ["engineer"])
 CUSTOMER_CONTACT = Actor(ActorId("C-100"), "Wang Fang", ["customer"])
-QUALITY_INSPECTOR = Actor(ActorId("E-020"), "Zhao Min", ["quality_inspector"])
-DISCIPLINE_OFFICER = Actor(ActorId("E-030"), "Liu Yang", ["discipline_officer"])
-PANEL_CHAIR = Actor(ActorId("E-040"), "Huang Lei", ["appeal_panel_member"])
-PANEL_MEMBER = Actor(ActorId("E-041"), "Wu Jing", ["appeal_panel_member"])
+PANEL_CHAIR, PANEL_MEMBER = PANEL_MEMBERS
 DEMO_DATABASE = "servicecore-demo.sqlite3"
 
 
@@ -185,7 +187,7 @@ def run_demo(
             ),
             AcceptanceCriterion("site-clean", "Site cleaned, packaging removed", "site_check", required=False),
         ],
-        process="Seed-000 pest-control checklist",
+        process="Built-in pest-control checklist",
     )
     agreement = desk.draft_agreement(request.id, actor=AGENT, title="Pest control, Block 3 Room 201", terms=terms)
     show(agreement)
@@ -361,7 +363,7 @@ def _discipline(
     show(desk.acknowledge_complaint(complaint.id, actor=AGENT, message="Quality inspection will reply in 3 days."))
     on(3, 16, 9)
     refused(
-        "Sun Hao makes Chen Gang the investigator",
+        "Sun Li makes Chen Gang the investigator",
         lambda: desk.start_complaint_investigation(complaint.id, actor=SUPERVISOR, investigator=ENGINEER),
     )
     on(3, 16, 9, 30)

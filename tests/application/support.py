@@ -9,6 +9,15 @@ import servicecore as sc
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.notification import Notification
 from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend
+from servicecore.testing import (
+    AGENT,
+    DISCIPLINE_OFFICER,
+    ENGINEER,
+    PANEL_MEMBERS,
+    QUALITY_INSPECTOR,
+    REVIEWER,
+    SUPERVISOR,  # noqa: F401  (the tests import the whole cast from here)
+)
 from servicecore_adapters.clocks import ManualClock
 from servicecore_adapters.ids import SequentialIds
 from servicecore_adapters.markdown import MarkdownRenderer
@@ -18,16 +27,10 @@ from servicecore_adapters.notifiers import RecordingNotifier
 CST = timezone(timedelta(hours=8))
 START = datetime(2026, 3, 2, 9, 0, tzinfo=CST)
 
-AGENT = sc.Actor("E-001", "Li Na", ["agent"])
-REVIEWER = sc.Actor("E-002", "Zhou Wei", ["reviewer"])
-ENGINEER = sc.Actor("E-010", "Chen Gang", ["engineer"])
-SUPERVISOR = sc.Actor("E-020", "Sun Li", ["supervisor"])
-OFFICER = sc.Actor("E-030", "Zhang Min", ["discipline_officer"])
-INSPECTOR = sc.Actor("E-040", "Huang Lei", ["quality_inspector"])
-PANEL = (
-    sc.Actor("E-050", "Xu Hua", ["appeal_panel_member"]),
-    sc.Actor("E-051", "Ma Jun", ["appeal_panel_member"]),
-)
+# the staff of servicecore.testing's samples, under the names these tests use
+OFFICER = DISCIPLINE_OFFICER
+INSPECTOR = QUALITY_INSPECTOR
+PANEL = PANEL_MEMBERS
 
 WANG_FANG = sc.Customer(
     "C-100",

@@ -77,7 +77,7 @@ def run(
     return clocks
 
 
-def clock(clocks: Clocks, name: str = "resolution") -> sc.sla.Clock:
+def clock(clocks: Clocks, name: str = "resolution") -> sc.sla.SlaClock:
     found = clocks.get(name)
     assert found is not None
     return found

@@ -15,11 +15,11 @@ import servicecore as sc
 from servicecore.serialization import structure, unstructure
 from servicecore.sla import (
     BusinessCalendar,
-    Clock,
     Clocks,
     ClockSpec,
     ClockState,
     DeadlineAt,
+    SlaClock,
     SlaPolicy,
     Target,
     TargetUnit,
@@ -363,7 +363,7 @@ def test_state_and_pauses_agree_at_every_instant(
     for status, minutes in events:
         now += timedelta(minutes=minutes)
         clocks = clocks.observe(status, now, calendar=cal, policy=RESPONSE, priority="normal")
-    clock: Clock | None = clocks.get("resolution")
+    clock: SlaClock | None = clocks.get("resolution")
     if clock is None:
         return
     for instant in (now, now + timedelta(minutes=later)):

@@ -1,4 +1,4 @@
-"""Facade commands for complaints, staff violations and appeals (seed 001 §5 and §7).
+"""Facade commands for complaints, staff violations and appeals (投诉处理, 服务违规处理, 申诉机制).
 
 Linked cases change together, in one transaction: raising a violation from a
 complaint links both ways; filing an appeal registers it on the violation;

@@ -27,7 +27,7 @@ True
 >>> DEFAULT_POLICY.check(Actor("C-1", "Wang Fang", ["customer"]), "decide_violation")
 Traceback (most recent call last):
 ...
-servicecore.domain.errors.PermissionDeniedError: actor C-1 may not decide_violation: requires one of the roles \
+servicecore.kernel.errors.PermissionDeniedError: actor C-1 may not decide_violation: requires one of the roles \
 discipline_officer; actor has: customer
 """
 

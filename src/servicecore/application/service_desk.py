@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 A = TypeVar("A")
 
 BUILT_IN_TEMPLATES: Mapping[str, ChecklistTemplate] = {PEST_CONTROL.key: PEST_CONTROL}
-"""The checklist templates a desk built by hand knows unless given others (the seed-000 pest-control one)."""
+"""The checklist templates a desk built by hand knows unless given others (the built-in pest-control one)."""
 
 _CUSTOMER_INSPECTING = frozenset(
     {AcceptanceStatus.AWAITING_INSPECTION, AcceptanceStatus.PASSED, AcceptanceStatus.RECTIFIED}

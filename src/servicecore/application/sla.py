@@ -46,7 +46,7 @@ from servicecore.domain.errors import ConfigurationError, ServiceCoreError, Vali
 from servicecore.domain.values import Actor, ActorId, ActorRef
 from servicecore.ports.storage import aggregate_kind, index_fields
 from servicecore.sla.calendar import BusinessCalendar, fixed_offset
-from servicecore.sla.clocks import Alert, AlertKind, Clock, Clocks, SlaTracked, StatusOverride, calendar_of, schedule
+from servicecore.sla.clocks import Alert, AlertKind, Clocks, SlaClock, SlaTracked, StatusOverride, calendar_of, schedule
 from servicecore.sla.policy import (
     ClockSpec,
     EscalationLevel,
@@ -458,7 +458,7 @@ class SlaService:
         clocks = attrs.evolve(aggregate.clocks, standards=mine, standards_from=source)
         return attrs.evolve(aggregate, clocks=clocks)  # type: ignore[misc]
 
-    def calendar_for(self, clock: Clock) -> BusinessCalendar:
+    def calendar_for(self, clock: SlaClock) -> BusinessCalendar:
         """The calendar ``clock`` counts on (recorded on it by name), for its ``remaining`` and ``failed_by``."""
         return self.calendars.get(clock.calendar, self.calendar)
 
@@ -623,7 +623,7 @@ class SlaService:
             return aggregate, ()
         names = {spec.name for spec in policy.clocks}
         moves: list[SlaMove] = []
-        updated: list[Clock] = []
+        updated: list[SlaClock] = []
         for clock in aggregate.clocks.clocks:
             on = self.calendar_for(clock)
             if clock.is_stopped or clock.name not in names or (calendar is not None and on.name != calendar):

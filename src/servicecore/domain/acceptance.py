@@ -1,6 +1,6 @@
 """Acceptance: inspection rounds against the agreement's criteria, with rectification.
 
-Seed 001 (服务验收): the customer or a designated third party inspects; when every
+Service acceptance (服务验收): the customer or a designated third party inspects; when every
 required criterion passes, the acceptance report is signed; when any fails, a
 rectification order names the failed points, a responsible party and a
 deadline, and after rectification the next, numbered round is inspected.

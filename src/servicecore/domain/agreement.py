@@ -1,6 +1,6 @@
 """ServiceAgreement: the proposal, its internal review and the customer's confirmation.
 
-Seed 001 (方案制定, 方案审核与沟通): a plan with service content, standards,
+Drawing up and reviewing a plan (方案制定, 方案审核与沟通): a plan with service content, standards,
 schedule and fees is reviewed internally by someone other than its author, then
 offered to the customer, who confirms, declines or asks for changes. A change
 request opens revision n+1; revision n stays readable, and a confirmed revision

@@ -1,4 +1,4 @@
-"""Appeal: a sanctioned staff member contests a violation decision (seed 001, 申诉机制).
+"""Appeal: a sanctioned staff member contests a violation decision (申诉机制: the right of appeal).
 
 filed → under_review (a panel is assigned) → upheld (the appellant's sanctions
 revised or revoked) or rejected (reasons recorded, the decision maintained) →

@@ -1,6 +1,6 @@
 """Checklist templates that work orders instantiate their steps from.
 
-The built-in :data:`PEST_CONTROL` follows the implementation flow of seed 000
+The built-in :data:`PEST_CONTROL` follows the implementation flow of a pest-control visit
 (联系客户 → 准时到场 → 现场沟通 → 检查现场 → 作业准备 → 精准施工 → 登记签字 →
 工作反馈 → 整理器械物品 → 查看清理现场 → 安全离场). Define your own templates with
 :class:`ChecklistTemplate` and contribute them through the
@@ -112,7 +112,7 @@ PEST_CONTROL = ChecklistTemplate(
         StepTemplate("leave-safely", "Leave the site safely", title_zh="安全离场"),
     ),
 )
-"""The pest-control checklist from seed 000, as a built-in template."""
+"""The pest-control visit, step by step, as a built-in template."""
 
 
 __all__ = ["PEST_CONTROL", "ChecklistTemplate", "StepTemplate"]

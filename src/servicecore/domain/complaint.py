@@ -1,4 +1,4 @@
-"""Complaint: a customer's complaint, from intake to closure (seed 001, 投诉处理).
+"""Complaint: a customer's complaint, from intake to closure (投诉处理: complaint handling).
 
 received → acknowledged → investigating → resolved → closed (the customer confirms,
 or stays silent for a configurable period after the reply); the customer may

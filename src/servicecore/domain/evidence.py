@@ -1,4 +1,4 @@
-"""Evidence gathered while investigating a case (seed 001 调查取证), shared by complaints and violations.
+"""Evidence gathered while investigating a case (调查取证), shared by complaints and violations.
 
 An evidence item is numbered within its case and records who collected it and
 when; the file itself (a photo, a signed statement, a scanned record) stays in
@@ -17,7 +17,7 @@ from servicecore.domain.values import ActorRef, EvidenceRef, aware, check_text, 
 
 
 class EvidenceKind(enum.StrEnum):
-    """What kind of evidence an item is (seed 001 调查取证: 查阅资料, 询问当事人, 收集证据)."""
+    """What kind of evidence an item is (调查取证: 查阅资料, 询问当事人, 收集证据)."""
 
     DOCUMENT = "document"
     INTERVIEW_RECORD = "interview_record"

@@ -1,4 +1,4 @@
-"""ServiceRequest: a customer's need, from intake to closure (seed 001, 客户咨询与接待).
+"""ServiceRequest: a customer's need, from intake to closure (客户咨询与接待: enquiry and reception).
 
 received → acknowledged (first response) → assessed (needs analysis) → agreed
 → in_service → completed → closed; declined or withdrawn from the early states.

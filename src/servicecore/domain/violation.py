@@ -1,4 +1,4 @@
-"""Violation: a staff member's breach of the service rules (seed 001, 服务违规处理).
+"""Violation: a staff member's breach of the service rules (服务违规处理: handling breaches of the service rules).
 
 reported → investigating (investigators assigned, evidence recorded with who and
 when) → determined (who is responsible, and how much) → decided (sanctions,
@@ -75,7 +75,7 @@ from servicecore.domain.values import (
 
 
 class ViolationCategory(enum.StrEnum):
-    """The built-in violation categories (seed 001 违规行为界定); other non-blank text is a custom one
+    """The built-in violation categories (违规行为界定: what counts as a breach); other non-blank text is a custom one
     (see :func:`~servicecore.domain.values.parse_category`)."""
 
     SERVICE_NORM_BREACH = "service_norm_breach"
@@ -176,7 +176,7 @@ class ViolationSource:
 
 
 class ResponsibilityDegree(enum.StrEnum):
-    """How much responsibility a person bears (seed 001 责任认定: 责任主体和责任程度)."""
+    """How much responsibility a person bears (责任认定: 责任主体和责任程度 — who is responsible, and how much)."""
 
     PRIMARY = "primary"
     SECONDARY = "secondary"
@@ -219,7 +219,7 @@ class Determination:
 
 
 class SanctionKind(enum.StrEnum):
-    """Sanctions (seed 001 处理决定: 警告, 罚款, 降职, 撤职, 解除劳动合同)."""
+    """Sanctions (处理决定: 警告, 罚款, 降职, 撤职, 解除劳动合同)."""
 
     WARNING = "warning"
     FINE = "fine"

@@ -1,4 +1,4 @@
-"""WorkOrder: execution of an active agreement (seed 001 任务分配与执行, seed 000 checklist).
+"""WorkOrder: execution of an active agreement (任务分配与执行: assignment and execution, step by step on a checklist).
 
 scheduled → in_progress ⇄ on_hold → completed; cancelled from any open state.
 An exception puts the order on hold and must go pause → report to supervisor →
@@ -133,7 +133,7 @@ class ChecklistStep:
 
 
 class HoldReason(enum.StrEnum):
-    """Why work stopped (seed 001: material shortage, equipment failure, customer absent...)."""
+    """Why work stopped (material shortage, equipment failure, customer absent...)."""
 
     MATERIAL_SHORTAGE = "material_shortage"
     EQUIPMENT_FAILURE = "equipment_failure"

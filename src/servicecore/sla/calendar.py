@@ -59,8 +59,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from servicecore.domain.errors import ValidationError
-from servicecore.domain.values import check_aware, parse_enum
+from servicecore.kernel.errors import ValidationError
+from servicecore.kernel.validation import check_aware, parse_enum
 
 _US = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

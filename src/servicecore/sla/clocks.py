@@ -18,7 +18,7 @@ Semantics, all in business time on the calendar passed in:
   the due time had the pause not begun).
 * A pause gives back the business time it lasted (or its wall-clock length with
   :attr:`~servicecore.sla.policy.HoldTime.WALL_CLOCK`), also after the due time, so
-  :meth:`Clock.failed_by` counts only the time the clock actually ran late.
+  :meth:`SlaClock.failed_by` counts only the time the clock actually ran late.
 * Checkpoints (warning, breach, escalation levels) are computed when the clock is
   (re)scheduled and stored with the roles to notify; they always fall inside working
   time, or at the close of a working window with the calendar's ``window_end`` setting
@@ -38,8 +38,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
-from servicecore.domain.errors import ConfigurationError, ValidationError
-from servicecore.domain.values import aware, check_aware, non_empty, optional_aware
+from servicecore.kernel.errors import ConfigurationError, ValidationError
+from servicecore.kernel.validation import aware, check_aware, non_empty, optional_aware
 from servicecore.sla.calendar import BusinessCalendar, add_months_to_date, fixed_offset
 from servicecore.sla.policy import (
     ClockSpec,
@@ -200,7 +200,7 @@ def _replay(
 
 
 @attrs.frozen(kw_only=True)
-class Clock:
+class SlaClock:
     """One SLA clock: its start, pauses, stop, current due time and checkpoints. Immutable.
 
     Queries take the instant to answer for (``at``), which should not be earlier than
@@ -335,10 +335,10 @@ def _status(value: object) -> str:
     return str(value)  # a StrEnum member becomes its plain value
 
 
-def schedule(clock: Clock, calendar: BusinessCalendar, policy: SlaPolicy) -> Clock:
+def schedule(clock: SlaClock, calendar: BusinessCalendar, policy: SlaPolicy) -> SlaClock:
     """``clock`` with ``due_at`` and checkpoints recomputed from its start, pauses and target.
 
-    A clock with a :attr:`~Clock.deadline` is due then (moved by its pauses like any
+    A clock with a :attr:`~SlaClock.deadline` is due then (moved by its pauses like any
     due time); its warning and escalation levels are fractions of the time from its
     start to the deadline. Recorded checkpoints stay recorded. :meth:`Clocks.observe`
     calls this; call it yourself to reschedule a clock outside an observation (after a
@@ -383,13 +383,13 @@ def schedule(clock: Clock, calendar: BusinessCalendar, policy: SlaPolicy) -> Clo
     return attrs.evolve(clock, due_at=due, checkpoints=checkpoints)
 
 
-def _start(spec: ClockSpec, status: str, at: datetime, target: Target, anchor: datetime | None) -> Clock:
+def _start(spec: ClockSpec, status: str, at: datetime, target: Target, anchor: datetime | None) -> SlaClock:
     start = at if anchor is None else anchor
     pauses = (Pause(started_at=start, status=status),) if status in spec.pause_on else ()
-    return Clock(name=spec.name, target=target, started_at=start, due_at=start, pauses=pauses)
+    return SlaClock(name=spec.name, target=target, started_at=start, due_at=start, pauses=pauses)
 
 
-def _stopped(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
+def _stopped(clock: SlaClock, at: datetime, calendar: BusinessCalendar) -> SlaClock:
     """``clock`` stopped at ``at``, with its running time measured net of its pauses."""
     start = clock.started_at
     stop = max(at, start)  # stopped before its anchor instant came: it never ran
@@ -405,7 +405,7 @@ def _stopped(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
     )
 
 
-def _close_pause(clock: Clock, at: datetime, *, defer_start: bool) -> Clock:
+def _close_pause(clock: SlaClock, at: datetime, *, defer_start: bool) -> SlaClock:
     pauses = clock.pauses
     if defer_start and len(pauses) == 1 and pauses[0].started_at == clock.started_at:
         return attrs.evolve(clock, started_at=at, pauses=())  # it never ran: it starts now
@@ -413,7 +413,7 @@ def _close_pause(clock: Clock, at: datetime, *, defer_start: bool) -> Clock:
 
 
 def _step(
-    clock: Clock | None,
+    clock: SlaClock | None,
     spec: ClockSpec,
     status: str,
     at: datetime,
@@ -421,13 +421,13 @@ def _step(
     policy: SlaPolicy,
     priority: str,
     instants: Mapping[str, datetime],
-) -> Clock | None:
+) -> SlaClock | None:
     """The clock after the case moved to ``status`` at ``at`` (``None``: not started)."""
     key = spec.target_key(priority)
     anchor = instants.get(spec.start_at) if spec.start_at is not None else None
     deadline = instants.get(spec.deadline) if spec.deadline is not None else None
 
-    def settled(clock: Clock) -> Clock:
+    def settled(clock: SlaClock) -> SlaClock:
         clock = attrs.evolve(
             clock,
             target=spec.target(priority),
@@ -501,7 +501,7 @@ class StatusOverride:
     seen_as: str
 
 
-def _by_name(clocks: tuple[Clock, ...]) -> dict[str, Clock]:
+def _by_name(clocks: tuple[SlaClock, ...]) -> dict[str, SlaClock]:
     return {clock.name: clock for clock in clocks}
 
 
@@ -523,7 +523,7 @@ class Clocks:
     '2025-10-01T09:36:00+08:00'
     """
 
-    clocks: tuple[Clock, ...] = ()
+    clocks: tuple[SlaClock, ...] = ()
     status: str | None = None
     observed_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     override: StatusOverride | None = None
@@ -540,7 +540,7 @@ class Clocks:
         """The instant recorded under ``name`` in :attr:`anchors`, if any."""
         return dict(self.anchors).get(name)
 
-    def get(self, name: str) -> Clock | None:
+    def get(self, name: str) -> SlaClock | None:
         """The clock named ``name``, or ``None`` if it has not started."""
         for clock in self.clocks:
             if clock.name == name:
@@ -565,7 +565,7 @@ class Clocks:
         return min(dues) if dues else None
 
     def states(self, at: datetime) -> dict[str, ClockState]:
-        """Each clock's :meth:`Clock.state` at ``at``, by name."""
+        """Each clock's :meth:`SlaClock.state` at ``at``, by name."""
         return {clock.name: clock.state(at) for clock in self.clocks}
 
     def observe(
@@ -621,7 +621,7 @@ class Clocks:
         if next_check is None or now < next_check:
             return self, ()
         alerts: list[Alert] = []
-        clocks: list[Clock] = []
+        clocks: list[SlaClock] = []
         for clock in self.clocks:
             if clock.is_running and any(cp.recorded_at is None and cp.at <= now for cp in clock.checkpoints):
                 checkpoints = []
@@ -662,10 +662,10 @@ __all__ = [
     "Alert",
     "AlertKind",
     "Checkpoint",
-    "Clock",
     "ClockState",
     "Clocks",
     "Pause",
+    "SlaClock",
     "SlaTracked",
     "StatusOverride",
     "calendar_of",

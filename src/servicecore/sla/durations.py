@@ -17,7 +17,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from servicecore.domain.errors import ValidationError
+from servicecore.kernel.errors import ValidationError
 
 _PATTERN = re.compile(
     r"^(?P<sign>[-+])?P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"

@@ -42,8 +42,8 @@ from typing import Any
 
 import attrs
 
-from servicecore.domain.errors import ConfigurationError, ValidationError
-from servicecore.domain.values import as_tuple, is_bool, non_empty, parse_decimal, parse_enum
+from servicecore.kernel.errors import ConfigurationError, ValidationError
+from servicecore.kernel.validation import as_tuple, is_bool, non_empty, parse_decimal, parse_enum
 from servicecore.sla.durations import format_duration, parse_duration
 
 ANY_PRIORITY = "*"

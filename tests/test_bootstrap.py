@@ -73,8 +73,8 @@ def test_without_a_config_bootstrap_reads_the_environment(monkeypatch: pytest.Mo
         bootstrap()
 
 
-def test_from_config_delegates_to_bootstrap() -> None:
-    desk = sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="memory", strict=True))
+def test_a_config_given_in_code_is_used_as_it_is() -> None:
+    desk = bootstrap(sc.ServiceDeskConfig(storage="memory", strict=True))
     with pytest.raises(sc.ValidationError, match="strict"):
         desk.list_requests()
     desk.close()
@@ -325,10 +325,10 @@ def test_each_setting_comes_from_the_highest_source_that_gives_it(
         assert getattr(config, key) == expected, key
 
 
-def test_from_config_on_a_subclass_builds_the_subclass() -> None:
+def test_bootstrap_builds_a_subclass_of_the_facade() -> None:
     class BranchDesk(sc.ServiceDesk):
         """A host application's own facade."""
 
-    desk = BranchDesk.from_config(sc.ServiceDeskConfig(storage="memory"))
+    desk = bootstrap(sc.ServiceDeskConfig(storage="memory"), desk_class=BranchDesk)
     assert type(desk) is BranchDesk
     desk.close()

@@ -14,6 +14,7 @@ import pytest
 
 import servicecore as sc
 from servicecore import hookspecs
+from servicecore.bootstrap import bootstrap, command_policy
 from servicecore.documents import Document
 from servicecore.plugins import BUILTIN_PLUGINS, DISABLE_ENV, PluginFailure, Plugins
 from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
@@ -117,7 +118,7 @@ def _raise(message: str) -> Callable[[], Any]:
 
 
 def _desk(plugins: Plugins, config: sc.ServiceDeskConfig) -> sc.ServiceDesk:
-    return sc.ServiceDesk.from_config(
+    return bootstrap(
         config, plugins=plugins, clock=ManualClock(datetime(2026, 3, 2, 9, tzinfo=CST)), ids=SequentialIds()
     )
 
@@ -148,7 +149,7 @@ def test_default_plugins_include_builtins() -> None:
     assert "pest-control" in plugins.checklist_templates()
 
 
-def test_from_config_defaults_use_builtins(
+def test_bootstrap_defaults_use_builtins(
     builtins_only: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the default storage is servicecore.sqlite3 in the working directory
@@ -192,7 +193,7 @@ def test_a_class_plugin_provides_every_kind_of_backend(builtins_only: Plugins) -
     assert builtins_only.checklist_templates() == {"pest-control": sc.PEST_CONTROL, "acme-cleaning": ACME_TEMPLATE}
 
 
-def test_from_config_uses_a_third_party_plugin(builtins_only: Plugins) -> None:
+def test_bootstrap_uses_a_third_party_plugin(builtins_only: Plugins) -> None:
     plugin = AcmePlugin()
     builtins_only.register(plugin, name="acme")
     config = sc.ServiceDeskConfig(
@@ -626,12 +627,12 @@ class _PolicyPlugin:
 
 
 def test_without_policy_plugins_the_default_policy_applies(builtins_only: Plugins) -> None:
-    assert builtins_only.command_policy() == sc.DEFAULT_POLICY
+    assert command_policy(builtins_only) == sc.DEFAULT_POLICY
 
 
 def test_a_plugin_overrides_who_may_run_a_command(builtins_only: Plugins) -> None:
     builtins_only.register(_PolicyPlugin({"terminate_agreement": ["administrator"]}), name="strict")
-    policy = builtins_only.command_policy()
+    policy = command_policy(builtins_only)
     admin = sc.Actor("A-1", "Admin", ["administrator"])
     supervisor = sc.Actor("S-1", "Sup", ["supervisor"])
     policy.check(admin, "terminate_agreement")
@@ -643,17 +644,17 @@ def test_a_plugin_overrides_who_may_run_a_command(builtins_only: Plugins) -> Non
 def test_a_policy_plugin_naming_an_unknown_command_is_a_configuration_error(builtins_only: Plugins) -> None:
     builtins_only.register(_PolicyPlugin({"launch_rockets": ["agent"]}), name="typo")
     with pytest.raises(sc.ConfigurationError, match=r"typo.*launch_rockets"):
-        builtins_only.command_policy()
+        command_policy(builtins_only)
 
 
 def test_two_plugins_overriding_one_command_is_a_configuration_error(builtins_only: Plugins) -> None:
     builtins_only.register(_PolicyPlugin({"close_request": ["agent"]}), name="one")
     builtins_only.register(_PolicyPlugin({"close_request": ["supervisor"]}), name="two")
     with pytest.raises(sc.ConfigurationError, match="close_request"):
-        builtins_only.command_policy()
+        command_policy(builtins_only)
 
 
-def test_from_config_applies_policy_plugins(builtins_only: Plugins) -> None:
+def test_bootstrap_applies_policy_plugins(builtins_only: Plugins) -> None:
     builtins_only.register(_PolicyPlugin({"receive_request": ["administrator"]}), name="intake")
     desk = _desk(builtins_only, sc.ServiceDeskConfig(storage="memory"))
     with pytest.raises(sc.PermissionDeniedError, match="receive_request"):

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from servicecore.application.config import ServiceDeskConfig
+from servicecore.application.permissions import DEFAULT_POLICY, CommandPolicy, apply_overrides
 from servicecore.application.service_desk import ServiceDesk
 from servicecore.application.sla import SlaService
 from servicecore.domain.errors import ConfigurationError, DeserializationError, ServiceCoreError, ValidationError
@@ -248,6 +249,16 @@ def load_config(
         raise ConfigurationError(f"configuration: {key}: {exc.message}") from exc
 
 
+def command_policy(plugins: Plugins, base: CommandPolicy | None = None) -> CommandPolicy:
+    """``base`` (default: the built-in policy) with every plugin's overrides applied.
+
+    A plugin whose overrides are malformed or name an unknown command makes this a
+    :class:`~servicecore.ConfigurationError` naming the plugin: a permission table
+    is not silently half-applied.
+    """
+    return apply_overrides(base or DEFAULT_POLICY, plugins.command_policy_overrides())
+
+
 def bootstrap(
     config: ServiceDeskConfig | None = None,
     *,
@@ -294,7 +305,7 @@ def bootstrap(
             ids=ids,
             templates=registry.checklist_templates(),
             notification_policy=notification_policy,
-            permissions=registry.command_policy(),
+            permissions=command_policy(registry),
             sla=sla,
             strict=cfg.strict,
         )
@@ -328,6 +339,7 @@ __all__ = [
     "ConfigLayer",
     "SlaSection",
     "bootstrap",
+    "command_policy",
     "environment_layer",
     "find_config_file",
     "load_config",

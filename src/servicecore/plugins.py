@@ -38,8 +38,6 @@ from servicecore.sla.calendar import BusinessCalendar
 if TYPE_CHECKING:
     import click
 
-    from servicecore.application.permissions import CommandPolicy
-
 logger = logging.getLogger(__name__)
 
 DISABLE_ENV = "SERVICECORE_DISABLE_PLUGINS"
@@ -252,16 +250,14 @@ class Plugins:
         calendar: BusinessCalendar = self._build("calendar", _HOOKS["calendar"], name, options, BusinessCalendar)
         return calendar
 
-    def command_policy(self, base: CommandPolicy | None = None) -> CommandPolicy:
-        """``base`` (default: the built-in policy) with every plugin's overrides applied.
+    def command_policy_overrides(self) -> list[tuple[str, Any]]:
+        """Every plugin's command-policy overrides, as ``(plugin name, overrides)`` pairs.
 
-        A plugin whose overrides are malformed or name an unknown command makes this a
-        :class:`~servicecore.ConfigurationError` naming the plugin: a permission table
-        is not silently half-applied.
+        The composition root applies them to the built-in policy
+        (:func:`servicecore.bootstrap.command_policy`); a plugin whose hook raises
+        is recorded in :attr:`failures` like any other.
         """
-        from servicecore.application.permissions import DEFAULT_POLICY, apply_overrides  # the application imports us
-
-        return apply_overrides(base or DEFAULT_POLICY, self._collect("servicecore_command_policy"))
+        return list(self._collect("servicecore_command_policy"))
 
     def register_commands(self, cli: click.Group) -> tuple[str, ...]:
         """Let every plugin add its commands to ``cli`` (the ``servicecore_register_commands`` hook).

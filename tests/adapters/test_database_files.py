@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 import servicecore as sc
 from servicecore.application.dispatcher import Dispatcher
+from servicecore.bootstrap import bootstrap
 from servicecore.cli import main
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
 from servicecore.serialization import unstructure
@@ -58,7 +59,7 @@ def _refusals(path: Path) -> list[tuple[str, object]]:
         ("plugin", lambda: sc.Plugins(entry_points=False).storage("sqlite", {"path": str(path)})),
         (
             "ServiceDeskConfig",
-            lambda: sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage_options={"path": str(path)})),
+            lambda: bootstrap(sc.ServiceDeskConfig(storage_options={"path": str(path)})),
         ),
     ]:
         with pytest.raises(sc.ConfigurationError) as caught:
@@ -134,7 +135,7 @@ def test_the_operations_commands_refuse_a_missing_database_unless_asked_to_creat
 
 def test_the_application_default_still_creates_its_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    sc.ServiceDesk.from_config(sc.ServiceDeskConfig()).close()
+    bootstrap(sc.ServiceDeskConfig()).close()
     assert migrations.current_revision(create_engine(f"sqlite:///{tmp_path / 'servicecore.sqlite3'}")) == (
         migrations.head_revision()
     )

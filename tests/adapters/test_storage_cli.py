@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from servicecore.bootstrap import bootstrap
 from servicecore.cli import main
 from servicecore.ports.notification import DeliveryStatus
 from servicecore.testing import full_lifecycle, sample_notification
@@ -120,10 +121,8 @@ def test_operator_mistakes_are_one_clear_line(tmp_path: Path, monkeypatch: pytes
     assert isinstance(result.exception, SystemExit)
 
     with pytest.raises(sc.ServiceCoreError, match="is a directory, not a database file"):
-        sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="sqlite", storage_options={"path": str(tmp_path)}))
+        bootstrap(sc.ServiceDeskConfig(storage="sqlite", storage_options={"path": str(tmp_path)}))
 
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra was not installed
     with pytest.raises(sc.ConfigurationError, match=r'pip install "servicecore\[postgresql\]"'):
-        sc.ServiceDesk.from_config(
-            sc.ServiceDeskConfig(storage="postgresql", storage_options={"url": "postgresql://u@localhost/db"})
-        )
+        bootstrap(sc.ServiceDeskConfig(storage="postgresql", storage_options={"url": "postgresql://u@localhost/db"}))

@@ -19,6 +19,7 @@ from sqlalchemy import event
 
 import servicecore as sc
 from servicecore.application.dispatcher import Dispatcher
+from servicecore.bootstrap import bootstrap
 from servicecore.testing import START, full_lifecycle, sample_notification
 from servicecore.testing.storage_contract import save
 from servicecore_adapters.clocks import ManualClock
@@ -133,9 +134,7 @@ def own_server() -> Iterator[TemporaryPostgres]:
 
 
 def _desk(url: str) -> sc.ServiceDesk:
-    return sc.ServiceDesk.from_config(
-        sc.ServiceDeskConfig(storage="postgresql", storage_options={"url": url, "migrate": True})
-    )
+    return bootstrap(sc.ServiceDeskConfig(storage="postgresql", storage_options={"url": url, "migrate": True}))
 
 
 def _receive(desk: sc.ServiceDesk) -> sc.ServiceRequest:
@@ -207,7 +206,7 @@ def test_an_unreachable_server_at_start_is_a_storage_error() -> None:
 
 
 def _desk_on(path: Path) -> sc.ServiceDesk:
-    return sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="sqlite", storage_options={"path": str(path)}))
+    return bootstrap(sc.ServiceDeskConfig(storage="sqlite", storage_options={"path": str(path)}))
 
 
 def _receive(desk: sc.ServiceDesk) -> sc.ServiceRequest:

@@ -20,6 +20,7 @@ import servicecore as sc
 from servicecore.application.core import command
 from servicecore.application.dispatcher import RetryPolicy
 from servicecore.application.permissions import DEFAULT_POLICY
+from servicecore.bootstrap import bootstrap
 from servicecore_adapters.ids import SequentialIds
 from servicecore_adapters.markdown import MarkdownRenderer
 from servicecore_adapters.memory import MemoryStorage
@@ -264,7 +265,7 @@ def test_a_refusal_never_echoes_a_huge_list_of_valid_items() -> None:
 def test_a_status_filter_that_is_no_status_of_that_kind_is_refused_listing_the_statuses(
     lister: str, valid: Any
 ) -> None:
-    desk = sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="memory"))
+    desk = bootstrap(sc.ServiceDeskConfig(storage="memory"))
     with pytest.raises(sc.ValidationError) as caught:
         getattr(desk, lister)(status="bogus")
     assert caught.value.field == "status"

@@ -16,7 +16,7 @@ from servicecore.application.permissions import (
     apply_overrides,
 )
 
-NOT_COMMANDS = {"from_config", "clock", "checklist_templates", "close"}
+NOT_COMMANDS = {"clock", "checklist_templates", "close"}
 """Public ServiceDesk members that are plumbing, not commands."""
 
 DISCIPLINE_COMMANDS = [

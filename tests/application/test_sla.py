@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import servicecore as sc
 from servicecore.application.sla import SlaAlert, SlaScanResult, SlaService, default_policies
+from servicecore.bootstrap import bootstrap
 from servicecore.ports.notification import Notification
 from servicecore.ports.storage import StorageBackend
 from servicecore.sla import AlertKind, BusinessCalendar, ClockSpec, ClockState, EscalationLevel, SlaPolicy, Target
@@ -471,9 +472,9 @@ def test_a_scan_refuses_a_naive_instant() -> None:
     assert error.value.field == "now"
 
 
-def test_from_config_runs_clocks_on_the_24x7_calendar_by_default() -> None:
+def test_bootstrap_runs_clocks_on_the_24x7_calendar_by_default() -> None:
     clock = ManualClock(at(2026, 3, 7, 22))  # a Saturday night: working time around the clock
-    desk = sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="memory"), clock=clock, ids=SequentialIds())
+    desk = bootstrap(sc.ServiceDeskConfig(storage="memory"), clock=clock, ids=SequentialIds())
     assert desk.sla is not None
     assert desk.sla.calendar == sc.Plugins().calendar("24x7")
     request = desk.receive_request(
@@ -489,11 +490,9 @@ def test_from_config_runs_clocks_on_the_24x7_calendar_by_default() -> None:
     assert desk.scan_sla(at(2026, 3, 8, 0)).alerts == ()
 
 
-def test_from_config_without_a_calendar_runs_no_clocks() -> None:
+def test_bootstrap_without_a_calendar_runs_no_clocks() -> None:
     clock = ManualClock(at(2026, 3, 2, 9))
-    desk = sc.ServiceDesk.from_config(
-        sc.ServiceDeskConfig(storage="memory", calendar=None), clock=clock, ids=SequentialIds()
-    )
+    desk = bootstrap(sc.ServiceDeskConfig(storage="memory", calendar=None), clock=clock, ids=SequentialIds())
     assert desk.sla is None
     with pytest.raises(sc.ConfigurationError):
         desk.scan_sla()

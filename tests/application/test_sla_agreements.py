@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import servicecore as sc
 from servicecore.application.sla import AWAITING_CUSTOMER, SCAN_TOLERANCE, SlaService, default_policies
+from servicecore.bootstrap import bootstrap
 from servicecore.ports.storage import StorageBackend
 from servicecore.sla import BusinessCalendar, ClockSpec, ClockState, EscalationLevel, SlaPolicy, Target
 from servicecore_adapters.clocks import ManualClock
@@ -315,7 +316,7 @@ def test_the_configuration_carries_policies_and_calendars() -> None:
         sla_calendars={"24x7": {"provider": "24x7", "time_zone": "Asia/Shanghai"}},
         sla_scan_tolerance="PT1M",
     )
-    desk = sc.ServiceDesk.from_config(config, clock=clock, ids=SequentialIds())
+    desk = bootstrap(config, clock=clock, ids=SequentialIds())
     assert desk.sla is not None
     assert desk.sla.scan_tolerance == timedelta(minutes=1)
     request = desk.receive_request(

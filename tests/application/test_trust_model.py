@@ -17,6 +17,7 @@ import pytest
 import servicecore as sc
 from servicecore.application.core import command_names
 from servicecore.application.permissions import DEFAULT_POLICY, Role
+from servicecore.bootstrap import bootstrap
 from servicecore_adapters.ids import SequentialIds
 from servicecore_adapters.markdown import MarkdownRenderer
 from servicecore_adapters.memory import MemoryStorage
@@ -140,11 +141,11 @@ def test_the_desk_believes_the_roles_it_is_given() -> None:
 
 
 def test_strict_comes_from_the_config() -> None:
-    desk = sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="memory", strict=True))
+    desk = bootstrap(sc.ServiceDeskConfig(storage="memory", strict=True))
     assert desk.strict
     with pytest.raises(sc.ValidationError, match="list_requests needs the Actor"):
         desk.list_requests()
-    assert not sc.ServiceDesk.from_config(sc.ServiceDeskConfig(storage="memory")).strict
+    assert not bootstrap(sc.ServiceDeskConfig(storage="memory")).strict
 
 
 @pytest.mark.parametrize("value", ["yes", 1, None])

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import attrs
 
-from servicecore.application.config import ServiceDeskConfig
 from servicecore.application.core import Changes, command
 from servicecore.application.discipline import DisciplineCommands
 from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
@@ -63,9 +62,6 @@ from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend, UnitOfWor
 from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert
 
-if TYPE_CHECKING:
-    from servicecore.plugins import Plugins
-
 A = TypeVar("A")
 
 BUILT_IN_TEMPLATES: Mapping[str, ChecklistTemplate] = {PEST_CONTROL.key: PEST_CONTROL}
@@ -85,8 +81,9 @@ def default_sla() -> SlaService:
 class ServiceDesk(DisciplineCommands):
     """Commands and reads for the whole service lifecycle.
 
-    Build one with :meth:`from_config` (backends looked up by name through the
-    plugin system) or pass the port implementations yourself, as tests do.
+    Build one with :func:`servicecore.bootstrap.bootstrap` (backends looked up by
+    name through the plugin system, from a configuration) or pass the port
+    implementations yourself, as tests do.
     ``permissions`` defaults to :data:`~servicecore.application.permissions.DEFAULT_POLICY`.
     A desk built by hand runs the same services as one from the configuration
     unless told otherwise: ``sla`` defaults to :func:`default_sla` (the default
@@ -128,31 +125,6 @@ class ServiceDesk(DisciplineCommands):
         self._notifier = notifier
         self._renderer = renderer
         self._templates = dict(BUILT_IN_TEMPLATES if templates is None else templates)
-
-    @classmethod
-    def from_config(
-        cls,
-        config: ServiceDeskConfig | None = None,
-        *,
-        plugins: Plugins | None = None,
-        clock: Clock | None = None,
-        ids: IdGenerator | None = None,
-        notification_policy: NotificationPolicy | None = None,
-    ) -> ServiceDesk:
-        """Build a desk whose backends are looked up by name in ``plugins``: :func:`servicecore.bootstrap.bootstrap`.
-
-        ``plugins`` defaults to ``servicecore.plugins.Plugins()`` (built-ins and
-        installed entry points); ``clock`` to the system clock; ``ids`` to UUIDs.
-        The command policy is the default one with the plugins' overrides applied;
-        SLA clocks run on the configured calendar (and the further
-        ``sla_calendars``) under ``sla_policies`` (default: the default policies).
-        """
-        from servicecore.bootstrap import bootstrap  # the composition root builds on this module
-
-        config = config or ServiceDeskConfig()
-        return bootstrap(
-            config, plugins=plugins, clock=clock, ids=ids, notification_policy=notification_policy, desk_class=cls
-        )
 
     # --- plumbing -----------------------------------------------------------
 

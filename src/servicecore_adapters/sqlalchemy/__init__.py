@@ -8,7 +8,7 @@ documents with indexed columns.
 from __future__ import annotations
 
 from servicecore.hookspecs import StorageFactory, hookimpl
-from servicecore_adapters.sqlalchemy.storage import (
+from servicecore_adapters.sqlalchemy.unit_of_work import (
     SQLAlchemyOutbox,
     SQLAlchemyRepository,
     SQLAlchemyStorage,

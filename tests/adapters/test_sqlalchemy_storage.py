@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, event, text
 
 import servicecore as sc
 from servicecore.ports.storage import StorageBackend
+from servicecore.storage_kinds import ListQuery
 from servicecore.testing import AGENT, START, full_lifecycle, sample_notification
 from servicecore.testing.storage_contract import StorageContract, assert_stored_as, load, save
 from servicecore_adapters.sqlalchemy import SQLAlchemyStorage, StorageError
@@ -269,10 +270,10 @@ def test_every_query_is_answered_from_an_index_on_sqlite(tmp_path: Path) -> None
     selects.clear()
     with storage.unit_of_work() as uow:
         uow.requests.get("REQ-1")
-        uow.requests.list(status="closed", limit=5, offset=1)
-        uow.agreements.list(customer_id="C-1")
-        uow.work_orders.list(assignee_id="E-010")
-        uow.work_orders.list(assignee_id="E-010", status="completed")
+        uow.requests.list(ListQuery(status="closed", limit=5, offset=1))
+        uow.agreements.list(ListQuery(customer_id="C-1"))
+        uow.work_orders.list(ListQuery(assignee_id="E-010"))
+        uow.work_orders.list(ListQuery(assignee_id="E-010", status="completed"))
         uow.requests.due_for_sla(at_or_before=LATER)
         uow.outbox.get("NTF-1")  # first: a message this unit of work has read is not read again
         uow.outbox.pending()

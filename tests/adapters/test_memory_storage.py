@@ -163,15 +163,14 @@ _real_due = MemoryOutbox.due
 _real_claim_due = MemoryOutbox.claim_due
 
 
-def _list_ignoring_customer(self: MemoryRepository[Any], **filters: Any) -> Any:
-    filters.pop("customer_id", None)
-    return _real_list(self, **filters)
+def _list_ignoring_customer(self: MemoryRepository[Any], query: ListQuery | None = None) -> Any:
+    return _real_list(self, None if query is None else attrs.evolve(query, customer_id=None))
 
 
-def _list_ignoring_staged_filters(self: MemoryRepository[Any], **filters: Any) -> Any:
+def _list_ignoring_staged_filters(self: MemoryRepository[Any], query: ListQuery | None = None) -> Any:
     staged, self._staged = self._staged, {}
     try:
-        return _real_list(self, **filters)
+        return _real_list(self, query)
     finally:
         self._staged = staged
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -288,3 +290,16 @@ def test_every_query_is_answered_from_an_index_on_sqlite(tmp_path: Path) -> None
             assert not full_scans, f"{statement}\nreads a whole table or index: {plan}"
             assert not any("TEMP B-TREE" in step for step in plan), f"{statement}\nsorts in memory: {plan}"
     storage.close()
+
+
+def test_importing_the_adapter_leaves_alembic_unloaded_until_a_database_is_opened(tmp_path: Path) -> None:
+    """Alembic is the migration tool: importing the adapter does not load it, opening a database does."""
+    code = (
+        "import sys\n"
+        "import servicecore_adapters.sqlalchemy as adapter\n"
+        "assert 'alembic' not in sys.modules, 'alembic loaded by the import'\n"
+        f"adapter.SQLAlchemyStorage({str(tmp_path / 'lazy.sqlite3')!r}).close()\n"
+        "assert 'alembic' in sys.modules, 'the schema was not checked'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr

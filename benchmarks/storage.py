@@ -50,7 +50,7 @@ from servicecore_adapters.markdown import MarkdownRenderer
 from servicecore_adapters.memory import MemoryStorage
 from servicecore_adapters.notifiers import RecordingNotifier
 from servicecore_adapters.sqlalchemy import SQLAlchemyStorage
-from servicecore_adapters.sqlalchemy.storage import to_micros
+from servicecore_adapters.sqlalchemy.statements import to_micros
 from servicecore_adapters.sqlalchemy.testing import PostgresUnavailable, TemporaryPostgres
 
 HISTORY = {"at": "2026-03-02T09:00:00+08:00", "actor": {"id": "E-001", "name": "Li Na"}, "note": "", "action": "x"}

@@ -11,6 +11,7 @@ import servicecore as sc
 from servicecore.cli import main
 from servicecore.demo import DEMO_DATABASE, DemoResult, run_demo
 from servicecore.ports.notification import DeliveryStatus
+from servicecore.storage_kinds import ListQuery
 from servicecore_adapters.sqlalchemy import SQLAlchemyStorage
 
 
@@ -178,7 +179,7 @@ def test_demo_stores_the_case_in_sqlite_and_says_where(tmp_path: Path):
         assert violation.status is sc.ViolationStatus.FINAL
         assert [d.number for d in violation.decisions] == [1, 2]
         assert uow.repository(sc.Appeal).get(result.appeal_id).status is sc.AppealStatus.CLOSED
-        assert [o.id for o in uow.work_orders.list(assignee_id="E-010")] == [result.work_order_id]
+        assert [o.id for o in uow.work_orders.list(ListQuery(assignee_id="E-010"))] == [result.work_order_id]
         assert list(uow.outbox.pending()) == [], "every notification was dispatched through the outbox"
         assert uow.outbox.get("NTF-0001").status is DeliveryStatus.DELIVERED
     storage.close()

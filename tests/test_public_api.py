@@ -8,6 +8,7 @@ import importlib.resources
 import inspect
 import pkgutil
 from types import ModuleType
+from typing import Protocol
 
 import pytest
 
@@ -83,3 +84,13 @@ def test_top_level_exports_resolve():
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0, f"{result.failed} docstring example(s) in {module.__name__} failed"
+
+
+def test_the_storage_port_holds_protocols_only() -> None:
+    """Kinds, index projections and query checks live in servicecore.storage_kinds; the port is its protocols."""
+    from servicecore.ports import storage
+
+    assert storage.__all__, "the storage port exports nothing"
+    for name in storage.__all__:
+        value = getattr(storage, name)
+        assert Protocol in getattr(value, "__mro__", ()), f"{name} is not a Protocol"

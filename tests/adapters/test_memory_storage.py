@@ -16,6 +16,7 @@ from servicecore import ConcurrencyError, ConfigurationError, ServiceCoreError
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
 from servicecore.ports.storage import StorageBackend
 from servicecore.serialization import structure, unstructure
+from servicecore.storage_kinds import ListQuery
 from servicecore.testing import AGENT, START, full_lifecycle, sample_notification
 from servicecore.testing import strategies as sst
 from servicecore.testing.storage_contract import StorageContract, assert_stored_as, load, save
@@ -70,9 +71,9 @@ def test_a_finished_unit_of_work_cannot_be_reused(storage: MemoryStorage) -> Non
 def test_negative_paging_is_refused(storage: MemoryStorage) -> None:
     with storage.unit_of_work() as uow:
         with pytest.raises(ValueError, match="negative"):
-            uow.requests.list(limit=-1)
+            uow.requests.list(ListQuery(limit=-1))
         with pytest.raises(ValueError, match="negative"):
-            uow.requests.list(offset=-1)
+            uow.requests.list(ListQuery(offset=-1))
 
 
 def test_a_writer_whose_read_went_stale_fails_at_commit(storage: MemoryStorage) -> None:
@@ -162,15 +163,14 @@ _real_due = MemoryOutbox.due
 _real_claim_due = MemoryOutbox.claim_due
 
 
-def _list_ignoring_customer(self: MemoryRepository[Any], **filters: Any) -> Any:
-    filters.pop("customer_id", None)
-    return _real_list(self, **filters)
+def _list_ignoring_customer(self: MemoryRepository[Any], query: ListQuery | None = None) -> Any:
+    return _real_list(self, None if query is None else attrs.evolve(query, customer_id=None))
 
 
-def _list_ignoring_staged_filters(self: MemoryRepository[Any], **filters: Any) -> Any:
+def _list_ignoring_staged_filters(self: MemoryRepository[Any], query: ListQuery | None = None) -> Any:
     staged, self._staged = self._staged, {}
     try:
-        return _real_list(self, **filters)
+        return _real_list(self, query)
     finally:
         self._staged = staged
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from sqlalchemy import create_engine, event, text
 
 import servicecore as sc
 from servicecore.ports.storage import StorageBackend
+from servicecore.storage_kinds import ListQuery
 from servicecore.testing import AGENT, START, full_lifecycle, sample_notification
 from servicecore.testing.storage_contract import StorageContract, assert_stored_as, load, save
 from servicecore_adapters.sqlalchemy import SQLAlchemyStorage, StorageError
@@ -269,10 +272,10 @@ def test_every_query_is_answered_from_an_index_on_sqlite(tmp_path: Path) -> None
     selects.clear()
     with storage.unit_of_work() as uow:
         uow.requests.get("REQ-1")
-        uow.requests.list(status="closed", limit=5, offset=1)
-        uow.agreements.list(customer_id="C-1")
-        uow.work_orders.list(assignee_id="E-010")
-        uow.work_orders.list(assignee_id="E-010", status="completed")
+        uow.requests.list(ListQuery(status="closed", limit=5, offset=1))
+        uow.agreements.list(ListQuery(customer_id="C-1"))
+        uow.work_orders.list(ListQuery(assignee_id="E-010"))
+        uow.work_orders.list(ListQuery(assignee_id="E-010", status="completed"))
         uow.requests.due_for_sla(at_or_before=LATER)
         uow.outbox.get("NTF-1")  # first: a message this unit of work has read is not read again
         uow.outbox.pending()
@@ -287,3 +290,16 @@ def test_every_query_is_answered_from_an_index_on_sqlite(tmp_path: Path) -> None
             assert not full_scans, f"{statement}\nreads a whole table or index: {plan}"
             assert not any("TEMP B-TREE" in step for step in plan), f"{statement}\nsorts in memory: {plan}"
     storage.close()
+
+
+def test_importing_the_adapter_leaves_alembic_unloaded_until_a_database_is_opened(tmp_path: Path) -> None:
+    """Alembic is the migration tool: importing the adapter does not load it, opening a database does."""
+    code = (
+        "import sys\n"
+        "import servicecore_adapters.sqlalchemy as adapter\n"
+        "assert 'alembic' not in sys.modules, 'alembic loaded by the import'\n"
+        f"adapter.SQLAlchemyStorage({str(tmp_path / 'lazy.sqlite3')!r}).close()\n"
+        "assert 'alembic' in sys.modules, 'the schema was not checked'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr

@@ -37,8 +37,9 @@ from servicecore.application.core import command_names
 from servicecore.application.dispatcher import RetryPolicy
 from servicecore.application.permissions import DEFAULT_POLICY
 from servicecore.domain.values import describe
-from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend
+from servicecore.ports.storage import StorageBackend
 from servicecore.serialization import structure, unstructure
+from servicecore.storage_kinds import AGGREGATE_KINDS, ListQuery
 from servicecore_adapters.clocks import ManualClock
 from servicecore_adapters.ids import SequentialIds
 from servicecore_adapters.markdown import MarkdownRenderer
@@ -301,7 +302,7 @@ def snapshot(storage: StorageBackend) -> tuple[dict[tuple[str, str], Any], tuple
         cases = {
             (kind.name, case.id): case
             for kind in AGGREGATE_KINDS
-            for case in uow.repository(kind.cls).list(limit=10**6)
+            for case in uow.repository(kind.cls).list(ListQuery(limit=10**6))
         }
         return cases, tuple(uow.outbox.pending(limit=10**6))
 
@@ -511,7 +512,7 @@ def check_loadable(world: World, before: dict[tuple[str, str], Any], after: dict
                         )
                 for kind in AGGREGATE_KINDS:
                     try:
-                        list(uow.repository(kind.cls).list(limit=10**6))
+                        list(uow.repository(kind.cls).list(ListQuery(limit=10**6)))
                     except Exception as error:
                         problems.append(f"listing {kind.name} fails: {type(error).__name__}: {str(error)[:200]}")
         finally:

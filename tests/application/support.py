@@ -8,7 +8,8 @@ from typing import Any
 import servicecore as sc
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.notification import Notification
-from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend
+from servicecore.ports.storage import StorageBackend
+from servicecore.storage_kinds import AGGREGATE_KINDS, ListQuery
 from servicecore.testing import (
     AGENT,
     DISCIPLINE_OFFICER,
@@ -127,5 +128,5 @@ class Desk:
 def stored(storage: StorageBackend) -> tuple[Any, ...]:
     """Everything stored: every aggregate of every kind (with versions) and every pending outbox message."""
     with storage.unit_of_work() as uow:
-        aggregates = tuple(tuple(uow.repository(kind.cls).list(limit=1000)) for kind in AGGREGATE_KINDS)
+        aggregates = tuple(tuple(uow.repository(kind.cls).list(ListQuery(limit=1000))) for kind in AGGREGATE_KINDS)
         return (*aggregates, tuple(uow.outbox.pending(limit=1000)))

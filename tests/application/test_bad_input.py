@@ -21,6 +21,7 @@ from servicecore.application.core import command
 from servicecore.application.dispatcher import RetryPolicy
 from servicecore.application.permissions import DEFAULT_POLICY
 from servicecore.bootstrap import bootstrap
+from servicecore.storage_kinds import ListQuery
 from servicecore_adapters.ids import SequentialIds
 from servicecore_adapters.markdown import MarkdownRenderer
 from servicecore_adapters.memory import MemoryStorage
@@ -108,7 +109,7 @@ def built(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
 
 def _case(world: World, cls: type[Any], status: str) -> Any:
     with world.storage.unit_of_work() as uow:
-        return next(c for c in uow.repository(cls).list(limit=1000) if c.status.value == status)
+        return next(c for c in uow.repository(cls).list(ListQuery(limit=1000)) if c.status.value == status)
 
 
 def _refused(world: World, error: type[Exception], call: Any, field: str | None = None) -> sc.ServiceCoreError:

@@ -10,6 +10,7 @@ import pytest
 
 import servicecore as sc
 from servicecore.ports.notification import DeliveryStatus, Notification, OutboxMessage
+from servicecore.storage_kinds import ListQuery
 from servicecore_adapters.clocks import ManualClock
 from servicecore_adapters.ids import SequentialIds
 from servicecore_adapters.markdown import MarkdownRenderer
@@ -122,10 +123,10 @@ class World:
         """Everything stored: every aggregate (with versions) and every pending outbox message."""
         with self.storage.unit_of_work() as uow:
             return (
-                tuple(uow.requests.list(limit=1000)),
-                tuple(uow.agreements.list(limit=1000)),
-                tuple(uow.work_orders.list(limit=1000)),
-                tuple(uow.acceptances.list(limit=1000)),
+                tuple(uow.requests.list(ListQuery(limit=1000))),
+                tuple(uow.agreements.list(ListQuery(limit=1000))),
+                tuple(uow.work_orders.list(ListQuery(limit=1000))),
+                tuple(uow.acceptances.list(ListQuery(limit=1000))),
                 tuple(uow.outbox.pending(limit=1000)),
             )
 

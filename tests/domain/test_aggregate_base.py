@@ -12,8 +12,8 @@ from servicecore.domain.errors import ValidationError
 from servicecore.domain.registry import AGGREGATES
 from servicecore.domain.values import ActorRef
 from servicecore.domain.work_order import Hold
-from servicecore.ports.storage import AGGREGATE_KINDS, aggregate_kind_named
 from servicecore.sla.clocks import SlaTracked
+from servicecore.storage_kinds import AGGREGATE_KINDS, aggregate_kind_named
 from servicecore.testing import discipline_case, discipline_side_paths, full_lifecycle, side_paths
 
 

@@ -34,7 +34,7 @@ import attrs
 import servicecore as sc
 from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
-from servicecore.ports.storage import AGGREGATE_KINDS
+from servicecore.storage_kinds import AGGREGATE_KINDS, ListQuery
 from servicecore.testing import full_lifecycle, sample_notification
 from servicecore.testing.storage_contract import outbox_message, save
 from servicecore_adapters.clocks import ManualClock, SystemClock
@@ -147,7 +147,7 @@ def _everything(storage: SQLAlchemyStorage) -> tuple[dict[str, Any], dict[str, O
     with storage.unit_of_work() as uow:
         for kind in AGGREGATE_KINDS:
             offset = 0
-            while page := uow.repository(kind.cls).list(limit=500, offset=offset):
+            while page := uow.repository(kind.cls).list(ListQuery(limit=500, offset=offset)):
                 aggregates.update({a.id: a for a in page})
                 offset += len(page)
         messages = {m.notification.id: m for m in uow.outbox.pending(limit=100_000)}

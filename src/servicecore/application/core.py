@@ -31,7 +31,8 @@ from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import Actor, HistoryEntry, check_aware, check_id, check_text, describe
 from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
-from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork, index_fields
+from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork
+from servicecore.storage_kinds import ListQuery, index_fields
 
 
 class _Case(Protocol):
@@ -355,7 +356,7 @@ class DeskCore:
                 )
             query["customer_id"] = own
         with self._storage.unit_of_work() as uow:
-            return list(uow.repository(kind).list(**query))
+            return list(uow.repository(kind).list(ListQuery(**query)))
 
 
 __all__ = ["Changes", "DeskCore", "command", "command_names"]

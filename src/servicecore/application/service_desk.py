@@ -58,9 +58,10 @@ from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.notification import Notifier, OutboxMessage
 from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
-from servicecore.ports.storage import AGGREGATE_KINDS, StorageBackend, UnitOfWork
+from servicecore.ports.storage import StorageBackend, UnitOfWork
 from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert
+from servicecore.storage_kinds import AGGREGATE_KINDS, ListQuery
 
 A = TypeVar("A")
 
@@ -952,7 +953,7 @@ class ServiceDesk(DisciplineCommands):
             offset = 0
             while True:
                 with self._storage.unit_of_work() as uow:
-                    page = list(uow.repository(kind.cls).list(limit=batch, offset=offset))
+                    page = list(uow.repository(kind.cls).list(ListQuery(limit=batch, offset=offset)))
                 offset += len(page)
                 for loaded in page:
                     if not any(not clock.is_stopped for clock in loaded.clocks.clocks):

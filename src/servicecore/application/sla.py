@@ -44,7 +44,6 @@ from servicecore.domain import events as ev
 from servicecore.domain.aggregate import record
 from servicecore.domain.errors import ConfigurationError, ServiceCoreError, ValidationError
 from servicecore.domain.values import Actor, ActorId, ActorRef
-from servicecore.ports.storage import aggregate_kind, index_fields
 from servicecore.sla.calendar import BusinessCalendar, fixed_offset
 from servicecore.sla.clocks import Alert, AlertKind, Clocks, SlaClock, SlaTracked, StatusOverride, calendar_of, schedule
 from servicecore.sla.policy import (
@@ -56,6 +55,7 @@ from servicecore.sla.policy import (
     Target,
     with_service_levels,
 )
+from servicecore.storage_kinds import aggregate_kind, index_fields
 
 A = TypeVar("A")
 

@@ -14,288 +14,34 @@ Contract every storage backend honours (the test kit in
 * Stored aggregates come back equal to what was written (with the new version
   and no pending events).
 * Queries (:meth:`Repository.list`, :meth:`Repository.due_for_sla`) filter on the
-  :class:`IndexFields` projection of each aggregate, computed with
-  :func:`index_fields` when it is written; a backend answers them with indexes,
-  never by loading every row.
+  :class:`~servicecore.storage_kinds.IndexFields` projection of each aggregate,
+  computed with :func:`~servicecore.storage_kinds.index_fields` when it is
+  written; a backend answers them with indexes, never by loading every row.
 
-Aggregate kinds are listed once, in :data:`servicecore.domain.registry.AGGREGATES`;
-:data:`AGGREGATE_KINDS` derives from it. A new kind needs its index projection
-here and, for convenience, one typed property on :class:`UnitOfWork`; backends
-store every registered kind through :meth:`UnitOfWork.repository` without code
-of their own.
+The registered aggregate kinds, their index projections and the checks of query
+arguments live in :mod:`servicecore.storage_kinds`; this module holds the
+protocols only. Every kind is reachable through :meth:`UnitOfWork.repository`
+and through one typed property per kind.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
-
-import attrs
+from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from servicecore.domain.acceptance import Acceptance
-from servicecore.domain.aggregate import Aggregate
 from servicecore.domain.agreement import ServiceAgreement
 from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
-from servicecore.domain.errors import ConfigurationError, ValidationError
-from servicecore.domain.registry import AGGREGATES
 from servicecore.domain.service_request import ServiceRequest
-from servicecore.domain.values import check_text, describe
 from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.notification import Notification, OutboxMessage
+from servicecore.storage_kinds import ListQuery
 
 T = TypeVar("T")
-
-
-# --- what storage indexes ------------------------------------------------------------
-
-
-def _text_or_none(field: str, value: object) -> None:
-    if value is not None and (not isinstance(value, str) or not value):
-        raise ValidationError(field, f"expected a non-empty string or None, got {describe(value)}")
-    if value is not None:  # a NUL or a lone surrogate would reach the database driver
-        check_text(field, value, single_line=True, optional=True)
-
-
-def _aware_or_none(field: str, value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise ValidationError(field, f"expected a timezone-aware datetime or None, got {describe(value)}")
-
-
-def _check_status(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError("status", f"expected a non-empty string, got {describe(value)}")
-
-
-def _check_customer_id(instance: Any, attribute: Any, value: Any) -> None:
-    _text_or_none("customer_id", value)
-
-
-def _check_assignee_ids(instance: Any, attribute: Any, value: Any) -> None:
-    if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
-        raise ValidationError("assignee_ids", f"expected a tuple of non-empty strings, got {describe(value)}")
-
-
-def _check_sla_check_at(instance: Any, attribute: Any, value: Any) -> None:
-    _aware_or_none("sla_check_at", value)
-
-
-@attrs.frozen
-class IndexFields:
-    """What storage indexes of one aggregate: the columns queries filter and sort on.
-
-    ``sla_check_at`` is the next instant the aggregate's SLA clocks must be
-    checked (``None`` while no clock runs); :meth:`Repository.due_for_sla` scans it.
-    """
-
-    status: str = attrs.field(validator=_check_status)
-    customer_id: str | None = attrs.field(default=None, validator=_check_customer_id)
-    assignee_ids: tuple[str, ...] = attrs.field(default=(), validator=_check_assignee_ids)
-    sla_check_at: datetime | None = attrs.field(default=None, validator=_check_sla_check_at)
-
-
-def sla_check_at_of(aggregate: object) -> datetime | None:
-    """When the SLA scan must next look at ``aggregate``: the one place that decides it.
-
-    An aggregate that carries an ``sla_check_at`` attribute (an aware datetime,
-    or ``None`` when no SLA clock is running) is indexed by it: every built-in
-    aggregate with clocks exposes its :attr:`Clocks.next_check_at
-    <servicecore.sla.clocks.Clocks.next_check_at>` there.
-    """
-    value = getattr(aggregate, "sla_check_at", None)
-    return value if isinstance(value, datetime) else None
-
-
-def _request_index(request: ServiceRequest) -> IndexFields:
-    return IndexFields(request.status.value, request.customer.id, (), sla_check_at_of(request))
-
-
-def _agreement_index(agreement: ServiceAgreement) -> IndexFields:
-    return IndexFields(agreement.status.value, agreement.customer_id, (), sla_check_at_of(agreement))
-
-
-def _work_order_index(order: WorkOrder) -> IndexFields:
-    return IndexFields(order.status.value, None, tuple(order.assignees), sla_check_at_of(order))
-
-
-def _acceptance_index(acceptance: Acceptance) -> IndexFields:
-    # the designated inspector is who the acceptance waits on
-    return IndexFields(acceptance.status.value, None, (acceptance.inspector.person.id,), sla_check_at_of(acceptance))
-
-
-@attrs.frozen
-class AggregateKind(Generic[T]):
-    """One registered kind of aggregate: its storage name, its class and its index projection.
-
-    ``name`` is what storage keys rows by (with the aggregate id) and what errors
-    name; it never changes once data is stored.
-    """
-
-    name: str
-    cls: type[T]
-    index: Callable[[T], IndexFields]
-
-    @property
-    def statuses(self) -> tuple[str, ...]:
-        """Every status an aggregate of this kind can be in (what a ``status`` filter may name)."""
-        cls: Any = self.cls  # an attrs class with a status field, as every aggregate is
-        initial: enum.Enum = attrs.fields(cls).status.default
-        return tuple(str(member.value) for member in type(initial))
-
-
-def _complaint_index(complaint: Complaint) -> IndexFields:
-    investigator = () if complaint.investigator is None else (complaint.investigator.id,)
-    return IndexFields(complaint.status.value, complaint.complainant.id, investigator, sla_check_at_of(complaint))
-
-
-def _violation_index(violation: Violation) -> IndexFields:
-    investigators = tuple(person.id for person in violation.investigators)
-    return IndexFields(violation.status.value, None, investigators, sla_check_at_of(violation))
-
-
-def _appeal_index(appeal: Appeal) -> IndexFields:
-    return IndexFields(appeal.status.value, None, tuple(member.id for member in appeal.panel), sla_check_at_of(appeal))
-
-
-_INDEXES: Mapping[type[Any], Callable[[Any], IndexFields]] = {
-    ServiceRequest: _request_index,
-    ServiceAgreement: _agreement_index,
-    WorkOrder: _work_order_index,
-    Acceptance: _acceptance_index,
-    Complaint: _complaint_index,
-    Violation: _violation_index,
-    Appeal: _appeal_index,
-}
-
-
-def _kind(cls: type[Aggregate]) -> AggregateKind[Any]:
-    index = _INDEXES.get(cls)
-    if index is None:  # ownership checks read the projection: a kind without one must not be stored
-        raise ConfigurationError(f"aggregate kind {cls.kind!r} has no index projection in servicecore.ports.storage")
-    return AggregateKind(cls.kind, cls, index)
-
-
-AGGREGATE_KINDS: tuple[AggregateKind[Any], ...] = tuple(_kind(cls) for cls in AGGREGATES)
-"""Every aggregate kind storage knows, one per class of :data:`servicecore.domain.registry.AGGREGATES`.
-
-A new aggregate needs its index projection here; no adapter code is needed.
-"""
-
-_BY_CLASS: Mapping[type[Any], AggregateKind[Any]] = {kind.cls: kind for kind in AGGREGATE_KINDS}
-_BY_NAME: Mapping[str, AggregateKind[Any]] = {kind.name: kind for kind in AGGREGATE_KINDS}
-
-
-def aggregate_kind(cls: type[T]) -> AggregateKind[T]:
-    """The registered kind of aggregate class ``cls``; :class:`ValidationError` naming ``cls`` if none."""
-    found = _BY_CLASS.get(cls)
-    if found is None:
-        known = ", ".join(kind.name for kind in AGGREGATE_KINDS)
-        raise ValidationError("cls", f"{describe(cls)} is not a registered aggregate kind; known: {known}")
-    return found
-
-
-def aggregate_kind_named(name: str) -> AggregateKind[Any]:
-    """The registered kind stored under ``name``; :class:`ValidationError` naming ``kind`` if none."""
-    found = _BY_NAME.get(name)
-    if found is None:
-        raise ValidationError("kind", f"{describe(name)} is not a registered aggregate kind; known: {sorted(_BY_NAME)}")
-    return found
-
-
-def index_fields(aggregate: Any) -> IndexFields:
-    """The :class:`IndexFields` of ``aggregate``, through its registered kind.
-
-    Backends call this whenever they write an aggregate, so what they index
-    always follows the registry.
-    """
-    kind: AggregateKind[Any] = aggregate_kind(type(aggregate))
-    return kind.index(aggregate)
-
-
-# --- query arguments ------------------------------------------------------------------
-
-
-MAX_PAGE_NUMBER = 2**62
-"""The largest ``limit`` or ``offset`` a query accepts: every backend handles it as a 64-bit integer."""
-
-
-def check_limit(value: object, field: str = "limit") -> int:
-    """``value`` if it is a whole number not below zero, else :class:`ValidationError` naming ``field``."""
-    return _page_number(field, value)
-
-
-def _page_number(field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(field, f"expected a whole number, got {describe(value)}")
-    if value < 0:
-        raise ValidationError(field, f"must not be negative, got {value}")
-    if value > MAX_PAGE_NUMBER:  # SQL LIMIT and OFFSET are 64-bit integers
-        raise ValidationError(field, f"must be at most {MAX_PAGE_NUMBER}, got {value}")
-    return value
-
-
-@attrs.frozen(kw_only=True)
-class ListQuery:
-    """The checked arguments of :meth:`Repository.list`; build it with :func:`list_query`."""
-
-    status: str | None
-    customer_id: str | None
-    assignee_id: str | None
-    limit: int
-    offset: int
-
-
-def list_query(
-    *,
-    status: str | None = None,
-    customer_id: str | None = None,
-    assignee_id: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-    kind: AggregateKind[Any] | None = None,
-) -> ListQuery:
-    """Check :meth:`Repository.list` arguments; a bad one raises :class:`ValidationError` naming it.
-
-    With ``kind``, a ``status`` must be one of that kind's statuses: a typo is
-    an error listing them, not an empty page.
-    """
-    _text_or_none("status", status)
-    if kind is not None and status is not None and status not in kind.statuses:
-        raise ValidationError(
-            "status", f"{describe(status)} is not a status of a {kind.name}; statuses: {', '.join(kind.statuses)}"
-        )
-    _text_or_none("customer_id", customer_id)
-    _text_or_none("assignee_id", assignee_id)
-    return ListQuery(
-        status=status,
-        customer_id=customer_id,
-        assignee_id=assignee_id,
-        limit=_page_number("limit", limit),
-        offset=_page_number("offset", offset),
-    )
-
-
-def check_due_query(at_or_before: object, limit: object) -> tuple[datetime, int]:
-    """Check :meth:`Repository.due_for_sla` (and outbox ``due``) arguments; return them typed."""
-    if not isinstance(at_or_before, datetime) or at_or_before.utcoffset() is None:
-        raise ValidationError("at_or_before", f"expected a timezone-aware datetime, got {describe(at_or_before)}")
-    return at_or_before, _page_number("limit", limit)
-
-
-def check_instant(field: str, value: object) -> datetime:
-    """``value`` if it is an aware datetime, else :class:`ValidationError` naming ``field``."""
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise ValidationError(field, f"expected a timezone-aware datetime, got {describe(value)}")
-    return value
-
-
-# --- the ports ------------------------------------------------------------------------
 
 
 class Repository(Protocol[T]):
@@ -314,20 +60,13 @@ class Repository(Protocol[T]):
         """Store a changed aggregate loaded at ``aggregate.version``."""
         ...
 
-    def list(
-        self,
-        *,
-        status: str | None = None,
-        customer_id: str | None = None,
-        assignee_id: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> Sequence[T]:
-        """One page of aggregates ordered by id, keeping those that match every filter given.
+    def list(self, query: ListQuery | None = None) -> Sequence[T]:
+        """One page of aggregates ordered by id, keeping those that match every filter of ``query``
+        (``None``: the first page of all of them).
 
-        ``status`` is the status value, ``customer_id`` the customer's id,
-        ``assignee_id`` one of :attr:`IndexFields.assignee_ids`. A bad argument
-        raises :class:`~servicecore.ValidationError` naming it.
+        Anything but a :class:`~servicecore.storage_kinds.ListQuery`, or a status
+        this kind does not have, raises :class:`~servicecore.ValidationError`
+        naming it.
         """
         ...
 
@@ -398,7 +137,8 @@ class UnitOfWork(Protocol):
     """One transaction over every repository and the outbox. Use as a context manager."""
 
     def repository(self, cls: type[T]) -> Repository[T]:
-        """The repository of the registered aggregate kind ``cls`` (see :data:`AGGREGATE_KINDS`)."""
+        """The repository of the registered aggregate kind ``cls``
+        (see :data:`~servicecore.storage_kinds.AGGREGATE_KINDS`)."""
         ...
 
     @property
@@ -419,6 +159,21 @@ class UnitOfWork(Protocol):
     @property
     def acceptances(self) -> Repository[Acceptance]:
         """Acceptances (``repository(Acceptance)``)."""
+        ...
+
+    @property
+    def complaints(self) -> Repository[Complaint]:
+        """Complaints (``repository(Complaint)``)."""
+        ...
+
+    @property
+    def violations(self) -> Repository[Violation]:
+        """Violations (``repository(Violation)``)."""
+        ...
+
+    @property
+    def appeals(self) -> Repository[Appeal]:
+        """Appeals (``repository(Appeal)``)."""
         ...
 
     @property
@@ -460,21 +215,8 @@ class StorageBackend(Protocol):
 
 
 __all__ = [
-    "AGGREGATE_KINDS",
-    "MAX_PAGE_NUMBER",
-    "AggregateKind",
-    "IndexFields",
-    "ListQuery",
     "Outbox",
     "Repository",
     "StorageBackend",
     "UnitOfWork",
-    "aggregate_kind",
-    "aggregate_kind_named",
-    "check_due_query",
-    "check_instant",
-    "check_limit",
-    "index_fields",
-    "list_query",
-    "sla_check_at_of",
 ]

@@ -40,9 +40,9 @@ What is checked (see :mod:`servicecore.ports.storage` for the contract itself):
   units of work fails;
 * queries: ``list`` ordered by id with ``status``, ``customer_id`` and
   ``assignee_id`` filters (exact matches, no wildcards) and ``limit``/``offset``
-  paging; ``due_for_sla`` ordered by (check instant, id); both see the unit of
-  work's own writes; bad arguments raise :class:`~servicecore.ValidationError`
-  naming the argument;
+  paging (a :class:`~servicecore.storage_kinds.ListQuery`); ``due_for_sla``
+  ordered by (check instant, id); both see the unit of work's own writes; bad
+  arguments raise :class:`~servicecore.ValidationError` naming the argument;
 * the outbox: queueing, oldest-first ``pending`` (by instant, not by local
   time), ``mark_delivered``, ``mark_failed`` with and without ``final`` and with
   a ``retry_at``, ``due`` ordered by due time, ``claim_due`` handing a message to
@@ -56,9 +56,9 @@ What is checked (see :mod:`servicecore.ports.storage` for the contract itself):
   same store (the ``reopen`` fixture), so a cache cannot hide a bad write.
 
 The SLA-scan tests give sample aggregates check times by substituting
-:func:`servicecore.ports.storage.sla_check_at_of` (with pytest's
+:func:`servicecore.storage_kinds.sla_check_at_of` (with pytest's
 ``monkeypatch``): compute what you index with
-:func:`servicecore.ports.storage.index_fields` when an aggregate is written,
+:func:`servicecore.storage_kinds.index_fields` when an aggregate is written,
 as the built-in backends do, and they work for your backend too.
 
 Some tests interleave two units of work in one thread. A backend whose readers
@@ -87,6 +87,7 @@ from typing import Any, TypeVar
 import attrs
 import pytest
 
+from servicecore import storage_kinds
 from servicecore.domain.acceptance import Acceptance, CriterionResult
 from servicecore.domain.agreement import AgreementStatus, ServiceAgreement
 from servicecore.domain.appeal import Appeal
@@ -96,10 +97,10 @@ from servicecore.domain.service_request import RequestStatus, ServiceRequest
 from servicecore.domain.values import Actor, ActorId, CustomerId, RequestId, WorkOrderId
 from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
-from servicecore.ports import storage as storage_port
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
-from servicecore.ports.storage import AGGREGATE_KINDS, Repository, StorageBackend, UnitOfWork
+from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork
 from servicecore.serialization import unstructure
+from servicecore.storage_kinds import AGGREGATE_KINDS, ListQuery
 from servicecore.testing import (
     AGENT,
     ENGINEER,
@@ -125,6 +126,9 @@ _REPOSITORY_OF = {
     ServiceAgreement: "agreements",
     WorkOrder: "work_orders",
     Acceptance: "acceptances",
+    Complaint: "complaints",
+    Violation: "violations",
+    Appeal: "appeals",
 }
 
 _SAMPLES = sample_aggregates("1")
@@ -621,7 +625,9 @@ class StorageContract:
                     "another unit of work sees an uncommitted update"
                 )
                 _check_ids(
-                    reader.agreements.list(status="in_review"), [], "another unit of work lists an uncommitted update"
+                    reader.agreements.list(ListQuery(status="in_review")),
+                    [],
+                    "another unit of work lists an uncommitted update",
                 )
                 assert list(reader.outbox.pending()) == [], "another unit of work sees an uncommitted outbox write"
                 with pytest.raises(NotFoundError):
@@ -645,12 +651,12 @@ class StorageContract:
             for got in everything:
                 assert got.version == 1, "list returns aggregates as stored"
                 assert got.events == (), "list returns aggregates without events"
-            _check_ids(uow.requests.list(limit=3), ordered[:3], "list(limit=3)")
-            _check_ids(uow.requests.list(limit=3, offset=3), ordered[3:6], "list(limit=3, offset=3)")
-            _check_ids(uow.requests.list(limit=3, offset=9), ordered[9:], "list(limit=3, offset=9)")
-            _check_ids(uow.requests.list(offset=10), [], "list(offset=10)")
-            _check_ids(uow.requests.list(offset=50), [], "list(offset=50)")
-            _check_ids(uow.requests.list(limit=0), [], "list(limit=0)")
+            _check_ids(uow.requests.list(ListQuery(limit=3)), ordered[:3], "list(limit=3)")
+            _check_ids(uow.requests.list(ListQuery(limit=3, offset=3)), ordered[3:6], "list(limit=3, offset=3)")
+            _check_ids(uow.requests.list(ListQuery(limit=3, offset=9)), ordered[9:], "list(limit=3, offset=9)")
+            _check_ids(uow.requests.list(ListQuery(offset=10)), [], "list(offset=10)")
+            _check_ids(uow.requests.list(ListQuery(offset=50)), [], "list(offset=50)")
+            _check_ids(uow.requests.list(ListQuery(limit=0)), [], "list(limit=0)")
 
     @pytest.mark.parametrize("kind", AGGREGATE_TYPES, ids=lambda kind: kind.__name__)
     def test_list_filters_by_status(self, storage: StorageBackend, kind: type[Any]) -> None:
@@ -666,11 +672,13 @@ class StorageContract:
         assert len(matching) == 3
         with storage.unit_of_work() as uow:
             repository = repository_for(uow, kind)
-            _check_ids(repository.list(status=first_state), matching, f"list(status={first_state!r})")
-            _check_ids(repository.list(status=first_state, limit=2), matching[:2], "filtered first page")
-            _check_ids(repository.list(status=first_state, limit=2, offset=2), matching[2:], "filtered second page")
+            _check_ids(repository.list(ListQuery(status=first_state)), matching, f"list(status={first_state!r})")
+            _check_ids(repository.list(ListQuery(status=first_state, limit=2)), matching[:2], "filtered first page")
+            _check_ids(
+                repository.list(ListQuery(status=first_state, limit=2, offset=2)), matching[2:], "filtered second page"
+            )
             with pytest.raises(ValidationError, match="statuses: "):  # a typo is an error, not an empty page
-                repository.list(status="no-such-status")
+                repository.list(ListQuery(status="no-such-status"))
             _check_ids(repository.list(), sorted(a.id for a in stored), "list()")
 
     # --- the generic repository ----------------------------------------------
@@ -711,19 +719,19 @@ class StorageContract:
         of_a_first = sorted(a.id for a in stored if _customer_of(a) == "C-a" and a.status.value == first_state)
         with storage.unit_of_work() as uow:
             repository = repository_for(uow, kind)
-            _check_ids(repository.list(customer_id="C-a"), of_a, "list(customer_id='C-a')")
-            _check_ids(repository.list(customer_id="C-a", limit=2), of_a[:2], "first page")
-            _check_ids(repository.list(customer_id="C-a", limit=2, offset=2), of_a[2:], "second page")
-            _check_ids(repository.list(customer_id="C-a", offset=4), [], "past the end")
+            _check_ids(repository.list(ListQuery(customer_id="C-a")), of_a, "list(customer_id='C-a')")
+            _check_ids(repository.list(ListQuery(customer_id="C-a", limit=2)), of_a[:2], "first page")
+            _check_ids(repository.list(ListQuery(customer_id="C-a", limit=2, offset=2)), of_a[2:], "second page")
+            _check_ids(repository.list(ListQuery(customer_id="C-a", offset=4)), [], "past the end")
             _check_ids(
-                repository.list(customer_id="C-a", status=first_state),
+                repository.list(ListQuery(customer_id="C-a", status=first_state)),
                 of_a_first,
                 f"list(customer_id='C-a', status={first_state!r})",
             )
-            _check_ids(repository.list(customer_id="C-"), [], "a prefix is not a match")
-            _check_ids(repository.list(customer_id="C-_"), [], "'_' is not a wildcard")
-            _check_ids(repository.list(customer_id="C-%"), [stored[-1].id], "'%' is matched literally")
-            _check_ids(repository.list(customer_id="nobody"), [], "list(customer_id='nobody')")
+            _check_ids(repository.list(ListQuery(customer_id="C-")), [], "a prefix is not a match")
+            _check_ids(repository.list(ListQuery(customer_id="C-_")), [], "'_' is not a wildcard")
+            _check_ids(repository.list(ListQuery(customer_id="C-%")), [stored[-1].id], "'%' is matched literally")
+            _check_ids(repository.list(ListQuery(customer_id="nobody")), [], "list(customer_id='nobody')")
 
     def test_list_filters_by_assignee_and_follows_reassignment(self, storage: StorageBackend) -> None:
         """``list(assignee_id=...)`` finds work orders by any of their assignees, also after a reassignment."""
@@ -735,24 +743,34 @@ class StorageContract:
         ]
         save(storage, *orders)
         with storage.unit_of_work() as uow:
-            _check_ids(uow.work_orders.list(assignee_id="E-2"), ["WO-1", "WO-2", "WO-4"], "assignee E-2")
-            _check_ids(uow.work_orders.list(assignee_id="E-2", limit=1, offset=1), ["WO-2"], "assignee E-2, paged")
-            _check_ids(uow.work_orders.list(assignee_id="E-3"), ["WO-3", "WO-4"], "assignee E-3")
-            _check_ids(uow.work_orders.list(assignee_id="E-"), [], "a prefix is not a match")
-            _check_ids(uow.work_orders.list(assignee_id="E-2", status="in_progress"), [], "assignee and status")
+            _check_ids(uow.work_orders.list(ListQuery(assignee_id="E-2")), ["WO-1", "WO-2", "WO-4"], "assignee E-2")
+            _check_ids(
+                uow.work_orders.list(ListQuery(assignee_id="E-2", limit=1, offset=1)), ["WO-2"], "assignee E-2, paged"
+            )
+            _check_ids(uow.work_orders.list(ListQuery(assignee_id="E-3")), ["WO-3", "WO-4"], "assignee E-3")
+            _check_ids(uow.work_orders.list(ListQuery(assignee_id="E-")), [], "a prefix is not a match")
+            _check_ids(
+                uow.work_orders.list(ListQuery(assignee_id="E-2", status="in_progress")), [], "assignee and status"
+            )
         with storage.unit_of_work() as uow:
             moved = uow.work_orders.get("WO-1").reassign(actor=AGENT, at=_LATER, assignees=[ActorId("E-3")])
             uow.work_orders.update(moved)
             started = uow.work_orders.get("WO-2").start(actor=Actor(ActorId("E-2"), "E 2", ["engineer"]), at=_LATER)
             uow.work_orders.update(started)
-            _check_ids(uow.work_orders.list(assignee_id="E-2"), ["WO-2", "WO-4"], "own reassignment, E-2")
-            _check_ids(uow.work_orders.list(assignee_id="E-3"), ["WO-1", "WO-3", "WO-4"], "own reassignment, E-3")
-            _check_ids(uow.work_orders.list(assignee_id="E-2", status="in_progress"), ["WO-2"], "own status change")
+            _check_ids(uow.work_orders.list(ListQuery(assignee_id="E-2")), ["WO-2", "WO-4"], "own reassignment, E-2")
+            _check_ids(
+                uow.work_orders.list(ListQuery(assignee_id="E-3")), ["WO-1", "WO-3", "WO-4"], "own reassignment, E-3"
+            )
+            _check_ids(
+                uow.work_orders.list(ListQuery(assignee_id="E-2", status="in_progress")), ["WO-2"], "own status change"
+            )
             uow.commit()
         with storage.unit_of_work() as uow:
-            _check_ids(uow.work_orders.list(assignee_id="E-2"), ["WO-2", "WO-4"], "after commit, E-2")
-            _check_ids(uow.work_orders.list(assignee_id="E-1"), [], "after commit, E-1")
-            _check_ids(uow.work_orders.list(assignee_id="E-3"), ["WO-1", "WO-3", "WO-4"], "after commit, E-3")
+            _check_ids(uow.work_orders.list(ListQuery(assignee_id="E-2")), ["WO-2", "WO-4"], "after commit, E-2")
+            _check_ids(uow.work_orders.list(ListQuery(assignee_id="E-1")), [], "after commit, E-1")
+            _check_ids(
+                uow.work_orders.list(ListQuery(assignee_id="E-3")), ["WO-1", "WO-3", "WO-4"], "after commit, E-3"
+            )
 
     def test_list_finds_acceptances_by_their_inspector(self, storage: StorageBackend) -> None:
         """An acceptance is listed under its designated inspector as assignee."""
@@ -760,9 +778,11 @@ class StorageContract:
         save(storage, acceptance)
         with storage.unit_of_work() as uow:
             _check_ids(
-                uow.acceptances.list(assignee_id=acceptance.inspector.person.id), [acceptance.id], "by inspector"
+                uow.acceptances.list(ListQuery(assignee_id=acceptance.inspector.person.id)),
+                [acceptance.id],
+                "by inspector",
             )
-            _check_ids(uow.acceptances.list(assignee_id="E-010"), [], "by someone else")
+            _check_ids(uow.acceptances.list(ListQuery(assignee_id="E-010")), [], "by someone else")
 
     def test_queries_see_the_unit_of_works_own_writes(self, storage: StorageBackend) -> None:
         """Filters and paging apply to what this unit of work wrote, merged with what is committed."""
@@ -774,25 +794,28 @@ class StorageContract:
             uow.requests.update(changed)
             ids = sorted(r.id for r in requests)
             received = [i for i in ids if i != requests[1].id]
-            _check_ids(uow.requests.list(customer_id="C-a"), ids, "all, with the own add")
-            _check_ids(uow.requests.list(status="received"), received, "own status change leaves 'received'")
-            _check_ids(uow.requests.list(status="received", limit=2, offset=1), received[1:3], "paged")
-            _check_ids(uow.requests.list(status="acknowledged"), [requests[1].id], "own status change")
+            _check_ids(uow.requests.list(ListQuery(customer_id="C-a")), ids, "all, with the own add")
+            _check_ids(uow.requests.list(ListQuery(status="received")), received, "own status change leaves 'received'")
+            _check_ids(uow.requests.list(ListQuery(status="received", limit=2, offset=1)), received[1:3], "paged")
+            _check_ids(uow.requests.list(ListQuery(status="acknowledged")), [requests[1].id], "own status change")
             with storage.unit_of_work() as other:
-                _check_ids(other.requests.list(status="acknowledged"), [], "another unit of work")
+                _check_ids(other.requests.list(ListQuery(status="acknowledged")), [], "another unit of work")
 
     def test_bad_query_arguments_raise_validation_error_naming_the_field(self, storage: StorageBackend) -> None:
-        """Negative or non-integer paging, empty or non-string filters, a naive instant: ValidationError naming it."""
+        """Negative or non-integer paging, empty or non-string filters, a list query that is not a ListQuery,
+        a naive instant: ValidationError naming it."""
         naive = datetime(2026, 3, 2, 9, 0)
         calls: list[tuple[str, Callable[[UnitOfWork], object]]] = [
-            ("limit", lambda uow: uow.requests.list(limit=-1)),
-            ("offset", lambda uow: uow.requests.list(offset=-1)),
-            ("limit", lambda uow: uow.requests.list(limit="10")),  # type: ignore[arg-type]
-            ("offset", lambda uow: uow.requests.list(offset=True)),
-            ("status", lambda uow: uow.requests.list(status="")),
-            ("status", lambda uow: uow.requests.list(status=3)),  # type: ignore[arg-type]
-            ("customer_id", lambda uow: uow.agreements.list(customer_id="")),
-            ("assignee_id", lambda uow: uow.work_orders.list(assignee_id=7)),  # type: ignore[arg-type]
+            ("limit", lambda uow: uow.requests.list(ListQuery(limit=-1))),
+            ("offset", lambda uow: uow.requests.list(ListQuery(offset=-1))),
+            ("limit", lambda uow: uow.requests.list(ListQuery(limit="10"))),  # type: ignore[arg-type]
+            ("offset", lambda uow: uow.requests.list(ListQuery(offset=True))),
+            ("status", lambda uow: uow.requests.list(ListQuery(status=""))),
+            ("status", lambda uow: uow.requests.list(ListQuery(status=3))),  # type: ignore[arg-type]
+            ("customer_id", lambda uow: uow.agreements.list(ListQuery(customer_id=""))),
+            ("assignee_id", lambda uow: uow.work_orders.list(ListQuery(assignee_id=7))),  # type: ignore[arg-type]
+            ("query", lambda uow: uow.requests.list("received")),  # type: ignore[arg-type]
+            ("query", lambda uow: uow.requests.list({"status": "received"})),  # type: ignore[arg-type]
             ("at_or_before", lambda uow: uow.requests.due_for_sla(at_or_before=naive)),
             ("limit", lambda uow: uow.requests.due_for_sla(at_or_before=_LATER, limit=-5)),
             ("at", lambda uow: uow.outbox.due(at=naive)),
@@ -1206,7 +1229,7 @@ class StorageContract:
         assert outbox_message(storage, "NTF-1") == OutboxMessage(notification=notification)
         with storage.unit_of_work() as uow:
             _check_ids(uow.requests.list(), sorted(a.id for a in aggregates if isinstance(a, ServiceRequest)), "list")
-            _check_ids(uow.requests.list(status="closed"), [life.requests[-1].id], "list(status='closed')")
+            _check_ids(uow.requests.list(ListQuery(status="closed")), [life.requests[-1].id], "list(status='closed')")
 
     @pytest.mark.parametrize("name", sorted(UNUSUAL_TEXTS))
     def test_what_is_accepted_loads_back_from_a_second_instance(
@@ -1278,7 +1301,7 @@ def _customer_of(aggregate: Any) -> str:
 def _schedule_checks(monkeypatch: pytest.MonkeyPatch, checks: dict[tuple[str, int], datetime | None]) -> None:
     """Give aggregates SLA check times by (id, stored version), through the port's one hook."""
     monkeypatch.setattr(
-        storage_port, "sla_check_at_of", lambda aggregate: checks.get((aggregate.id, aggregate.version))
+        storage_kinds, "sla_check_at_of", lambda aggregate: checks.get((aggregate.id, aggregate.version))
     )
 
 

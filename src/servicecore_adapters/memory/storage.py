@@ -4,7 +4,7 @@ Aggregates are immutable, so the store keeps the objects themselves. A unit of
 work stages its writes privately; :meth:`MemoryUnitOfWork.commit` re-checks
 every version under one lock and then applies all writes, so a commit is atomic
 and a stale write changes nothing. Every registered aggregate kind
-(:data:`~servicecore.ports.storage.AGGREGATE_KINDS`) gets a table; queries filter
+(:data:`~servicecore.storage_kinds.AGGREGATE_KINDS`) gets a table; queries filter
 in Python, except the SLA scan, which reads a sorted index of check instants so
 scanning many open clocks does not re-read every row per batch. Thread-safe;
 not shared between processes.
@@ -22,19 +22,23 @@ from typing import Any, Generic, Self, TypeVar
 from servicecore.domain.acceptance import Acceptance
 from servicecore.domain.aggregate import as_stored
 from servicecore.domain.agreement import ServiceAgreement
+from servicecore.domain.appeal import Appeal
+from servicecore.domain.complaint import Complaint
 from servicecore.domain.errors import ConcurrencyError, ConfigurationError, NotFoundError, ServiceCoreError
 from servicecore.domain.service_request import ServiceRequest
+from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.notification import DeliveryStatus, Notification, OutboxMessage
-from servicecore.ports.storage import (
+from servicecore.storage_kinds import (
     AGGREGATE_KINDS,
     AggregateKind,
     IndexFields,
+    ListQuery,
     aggregate_kind,
     check_due_query,
     check_instant,
     check_limit,
-    list_query,
+    list_query_for,
 )
 
 A = TypeVar("A")
@@ -143,25 +147,10 @@ class MemoryRepository(Generic[A]):
         merged.update({key: value for key, (_, value) in self._staged.items()})
         return [merged[key] for key in sorted(merged)]
 
-    def list(
-        self,
-        *,
-        status: str | None = None,
-        customer_id: str | None = None,
-        assignee_id: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> Sequence[A]:
+    def list(self, query: ListQuery | None = None) -> Sequence[A]:
         """A page of aggregates ordered by id, filtered in Python."""
         self._uow._check_open()
-        query = list_query(
-            status=status,
-            customer_id=customer_id,
-            assignee_id=assignee_id,
-            limit=limit,
-            offset=offset,
-            kind=self._aggregate_kind,
-        )
+        query = list_query_for(self._aggregate_kind, query)
         rows: list[A] = []
         for row in self._view():
             index = self._index(row)
@@ -380,6 +369,21 @@ class MemoryUnitOfWork:
     def acceptances(self) -> MemoryRepository[Acceptance]:
         """Acceptances."""
         return self.repository(Acceptance)
+
+    @property
+    def complaints(self) -> MemoryRepository[Complaint]:
+        """Complaints."""
+        return self.repository(Complaint)
+
+    @property
+    def violations(self) -> MemoryRepository[Violation]:
+        """Violations."""
+        return self.repository(Violation)
+
+    @property
+    def appeals(self) -> MemoryRepository[Appeal]:
+        """Appeals."""
+        return self.repository(Appeal)
 
     def _check_open(self) -> None:
         if self._closed:

@@ -1,20 +1,17 @@
 """SQLAlchemy storage backend: an embedded SQLite file (``"sqlite"``, the default) or PostgreSQL (``"postgresql"``).
 
-Both names build a :class:`SQLAlchemyStorage`; see :mod:`.storage` for how it
-works and ``docs/storage.md`` for the options and why aggregates are stored as
+Both names build a :class:`SQLAlchemyStorage`; see :mod:`.storage` and the modules it
+names for how it works and ``docs/storage.md`` for the options and why aggregates are stored as
 documents with indexed columns.
 """
 
 from __future__ import annotations
 
+from servicecore.domain.errors import StorageError
 from servicecore.hookspecs import StorageFactory, hookimpl
-from servicecore_adapters.sqlalchemy.storage import (
-    SQLAlchemyOutbox,
-    SQLAlchemyRepository,
-    SQLAlchemyStorage,
-    SQLAlchemyUnitOfWork,
-    StorageError,
-)
+from servicecore_adapters.sqlalchemy.outbox import SQLAlchemyOutbox
+from servicecore_adapters.sqlalchemy.storage import SQLAlchemyStorage
+from servicecore_adapters.sqlalchemy.unit_of_work import SQLAlchemyRepository, SQLAlchemyUnitOfWork
 
 
 @hookimpl

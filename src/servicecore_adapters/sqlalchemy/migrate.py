@@ -8,6 +8,10 @@ safe. Revisions are recorded in ``servicecore_alembic_version``, apart from any
 Alembic history the application keeps itself. A database at a revision this
 package does not ship was written by a newer servicecore: it is refused with
 a :class:`~servicecore.ConfigurationError` naming the revision, never touched.
+
+Alembic is imported when a function here first needs it, not with the storage
+adapter: opening a database checks its revision, but importing the adapter
+costs no Alembic.
 """
 
 from __future__ import annotations
@@ -15,17 +19,16 @@ from __future__ import annotations
 import functools
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine
 
 from servicecore.domain.errors import ConfigurationError
 from servicecore_adapters.sqlalchemy.engine import is_sqlite
 from servicecore_adapters.sqlalchemy.schema import VERSION_TABLE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SCRIPT_LOCATION = Path(__file__).with_name("migrations")
 """The folder of the Alembic environment and revision scripts."""
@@ -35,6 +38,8 @@ _ADVISORY_LOCK = 7_301_955_624  # any constant; names servicecore's upgrade lock
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic configuration for servicecore's migrations, bound to ``connection`` if given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.attributes["connection"] = connection
@@ -44,6 +49,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 @functools.cache
 def head_revision() -> str:
     """The newest revision the package ships."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None  # the package always ships at least one revision
     return head
@@ -52,6 +59,8 @@ def head_revision() -> str:
 @functools.cache
 def known_revisions() -> frozenset[str]:
     """Every revision the package ships."""
+    from alembic.script import ScriptDirectory
+
     return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
 
 
@@ -81,6 +90,8 @@ def check_known(engine: Engine, revision: str | None) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (``None``: no servicecore schema yet)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()
@@ -88,6 +99,10 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (default: the newest), in one serialised transaction."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.util import CommandError
+
     with engine.connect() as connection:
         if is_sqlite(engine):
             connection.exec_driver_sql("BEGIN IMMEDIATE")

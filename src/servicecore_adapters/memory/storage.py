@@ -113,8 +113,8 @@ class MemoryRepository(Generic[A]):
             raise NotFoundError(self._kind, id)
         return found
 
-    def add(self, aggregate: A) -> None:
-        """Stage a new aggregate; stored as version 1."""
+    def add(self, aggregate: A) -> A:
+        """Stage a new aggregate; stored as version 1, and returned as stored."""
         self._uow._check_open()
         agg: Any = aggregate
         if agg.version != 0:
@@ -122,21 +122,23 @@ class MemoryRepository(Generic[A]):
         existing: Any = self._staged.get(agg.id, (None, None))[1] or self._committed().get(agg.id)
         if existing is not None:
             raise ConcurrencyError(self._kind, agg.id, 0, existing.version)
-        stored = as_stored(agg, 1)
+        stored: A = as_stored(agg, 1)
         self._index(stored)  # a bad projection fails here, not at query time
         self._staged[agg.id] = (0, stored)
+        return stored
 
-    def update(self, aggregate: A) -> None:
-        """Stage a change to an aggregate loaded at ``aggregate.version``."""
+    def update(self, aggregate: A) -> A:
+        """Stage a change to an aggregate loaded at ``aggregate.version``; returns it as stored."""
         self._uow._check_open()
         agg: Any = aggregate
         current: Any = self.get(agg.id) if self._exists(agg.id) else None
         if current is None or current.version != agg.version:
             raise ConcurrencyError(self._kind, agg.id, agg.version, None if current is None else current.version)
         expected = self._staged[agg.id][0] if agg.id in self._staged else agg.version
-        stored = as_stored(agg, agg.version + 1)
+        stored: A = as_stored(agg, agg.version + 1)
         self._index(stored)
         self._staged[agg.id] = (expected, stored)
+        return stored
 
     def _view(self) -> list[A]:
         merged = dict(self._committed())

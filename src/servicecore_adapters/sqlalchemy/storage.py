@@ -693,19 +693,23 @@ class SQLAlchemyRepository(Generic[A]):
 
     # --- writes ----------------------------------------------------------------------
 
-    def add(self, aggregate: A) -> None:
-        """Stage a new aggregate; it is stored as version 1 at commit."""
+    def add(self, aggregate: A) -> A:
+        """Stage a new aggregate; it is stored as version 1 at commit. Returns it as stored."""
         self._uow._check_open()
         agg: Any = aggregate
         if agg.version != 0:
             raise ConcurrencyError(self._kind.name, agg.id, 0, agg.version)
         if agg.id in self._staged:
             raise ConcurrencyError(self._kind.name, agg.id, 0, self._staged[agg.id].expected + 1)
-        stored = as_stored(agg, 1)
+        stored: A = as_stored(agg, 1)
         self._staged[agg.id] = _Write(True, 0, stored, index_fields(stored))
+        return stored
 
-    def update(self, aggregate: A) -> None:
-        """Stage a change to an aggregate loaded at ``aggregate.version``; checked against the row at commit."""
+    def update(self, aggregate: A) -> A:
+        """Stage a change to an aggregate loaded at ``aggregate.version``; checked against the row at commit.
+
+        Returns it as stored.
+        """
         self._uow._check_open()
         agg: Any = aggregate
         staged = self._staged.get(agg.id)
@@ -719,8 +723,9 @@ class SQLAlchemyRepository(Generic[A]):
             if loaded is not None and loaded.version != agg.version:
                 raise ConcurrencyError(self._kind.name, agg.id, agg.version, loaded.version)
             new, expected = False, agg.version
-        stored = as_stored(agg, agg.version + 1)
+        stored: A = as_stored(agg, agg.version + 1)
         self._staged[agg.id] = _Write(new, expected, stored, index_fields(stored))
+        return stored
 
     def _flush(self, written: builtins.list[tuple[tuple[str, str], int, str, Any, Encoded, IndexFields]]) -> None:
         uow, storage, kind = self._uow, self._storage, self._kind.name

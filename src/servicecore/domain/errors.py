@@ -162,3 +162,22 @@ __all__ = [
     "StorageError",
     "ValidationError",
 ]
+
+
+class DuplicateIdError(ServiceCoreError):
+    """Storage already holds a record under this id, so a new one cannot take it (``kind`` names the record)."""
+
+    def __init__(self, kind: str, record_id: str, where: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"{where} already holds {kind} {record_id}")
+
+
+class UnitOfWorkEndedError(ServiceCoreError):
+    """A unit of work was used after it ended (committed, rolled back or closed); start a new one."""
+
+    def __init__(self) -> None:
+        super().__init__("this unit of work has ended; start a new one")
+
+
+__all__ += ["DuplicateIdError", "UnitOfWorkEndedError"]

@@ -22,7 +22,13 @@ from typing import Any, Generic, Self, TypeVar
 from servicecore.domain.acceptance import Acceptance
 from servicecore.domain.aggregate import as_stored
 from servicecore.domain.agreement import ServiceAgreement
-from servicecore.domain.errors import ConcurrencyError, ConfigurationError, NotFoundError, ServiceCoreError
+from servicecore.domain.errors import (
+    ConcurrencyError,
+    ConfigurationError,
+    DuplicateIdError,
+    NotFoundError,
+    UnitOfWorkEndedError,
+)
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.work_order import WorkOrder
 from servicecore.ports.notification import DeliveryStatus, Notification, OutboxMessage
@@ -241,7 +247,7 @@ class MemoryOutbox:
         """Queue a notification."""
         self._uow._check_open()
         if self._view(notification.id) is not None:
-            raise ServiceCoreError(f"outbox already holds notification {notification.id}")
+            raise DuplicateIdError("notification", notification.id, "outbox")
         self._stage(notification.id, OutboxMessage(notification=notification))
 
     def get(self, notification_id: str) -> OutboxMessage:
@@ -322,7 +328,7 @@ class MemoryOutbox:
             if current is base:
                 continue
             if base is None:
-                raise ServiceCoreError(f"outbox already holds notification {notification_id}")
+                raise DuplicateIdError("notification", notification_id, "outbox")
             raise ConcurrencyError(
                 "OutboxMessage", notification_id, base.attempts, None if current is None else current.attempts
             )
@@ -385,7 +391,7 @@ class MemoryUnitOfWork:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise ServiceCoreError("this unit of work has ended; start a new one")
+            raise UnitOfWorkEndedError()
 
     def __enter__(self) -> Self:
         self._check_open()

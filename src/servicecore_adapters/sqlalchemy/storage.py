@@ -56,9 +56,10 @@ from servicecore.domain.agreement import ServiceAgreement
 from servicecore.domain.errors import (
     ConcurrencyError,
     ConfigurationError,
+    DuplicateIdError,
     NotFoundError,
-    ServiceCoreError,
     StorageError,
+    UnitOfWorkEndedError,
 )
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.work_order import WorkOrder
@@ -824,7 +825,7 @@ class SQLAlchemyOutbox:
         """Queue a notification; a notification id already queued fails (here or at commit)."""
         self._uow._check_open()
         if notification.id in self._staged:
-            raise ServiceCoreError(f"outbox already holds notification {notification.id}")
+            raise DuplicateIdError("notification", notification.id, "outbox")
         self._staged[notification.id] = _OutboxWrite(True, 0, OutboxMessage(notification=notification))
 
     def get(self, notification_id: str) -> OutboxMessage:
@@ -1052,7 +1053,7 @@ class SQLAlchemyUnitOfWork:
             raise self._concurrency_error(conflict) from None
         except _DuplicateNotification as duplicate:
             self._end(commit=False)
-            raise ServiceCoreError(f"outbox already holds notification {duplicate.notification_id}") from None
+            raise DuplicateIdError("notification", duplicate.notification_id, "outbox") from None
         except BaseException:
             self._end(commit=False)
             raise
@@ -1070,7 +1071,7 @@ class SQLAlchemyUnitOfWork:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise ServiceCoreError("this unit of work has ended; start a new one")
+            raise UnitOfWorkEndedError()
 
     def _execute(self, sql: _Sql, values: Mapping[str, Any]) -> Any:
         self._check_open()

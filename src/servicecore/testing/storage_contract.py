@@ -91,7 +91,13 @@ from servicecore.domain.acceptance import Acceptance, CriterionResult
 from servicecore.domain.agreement import AgreementStatus, ServiceAgreement
 from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
-from servicecore.domain.errors import ConcurrencyError, NotFoundError, ServiceCoreError, ValidationError
+from servicecore.domain.errors import (
+    ConcurrencyError,
+    DuplicateIdError,
+    NotFoundError,
+    ServiceCoreError,
+    ValidationError,
+)
 from servicecore.domain.service_request import RequestStatus, ServiceRequest
 from servicecore.domain.values import Actor, ActorId, CustomerId, RequestId, WorkOrderId
 from servicecore.domain.violation import Violation
@@ -1133,13 +1139,13 @@ class StorageContract:
                 uow.outbox.mark_failed("NTF-404", at=_LATER, error="x")
 
     def test_outbox_refuses_a_duplicate_notification_id(self, storage: StorageBackend) -> None:
-        """Queueing a second notification with a queued id fails and keeps the first."""
+        """Queueing a second notification with a queued id fails (DuplicateIdError) and keeps the first."""
         with storage.unit_of_work() as uow:
             uow.outbox.add(sample_notification("NTF-1", text="original"))
             uow.commit()
         impostor = sample_notification("NTF-1", text="impostor")
         with storage.unit_of_work() as uow:
-            write_then_commit_fails(ServiceCoreError, uow, lambda: uow.outbox.add(impostor))
+            write_then_commit_fails(DuplicateIdError, uow, lambda: uow.outbox.add(impostor))
         message = outbox_message(storage, "NTF-1")
         assert message is not None
         assert message.notification.subject.endswith("original"), "a duplicate add replaced the queued message"

@@ -482,7 +482,7 @@ class SlaService:
         if not mine or aggregate.clocks.standards == mine:
             return aggregate
         clocks = attrs.evolve(aggregate.clocks, standards=mine, standards_from=source)
-        return attrs.evolve(aggregate, clocks=clocks)  # type: ignore[misc]
+        return _with_clocks(aggregate, clocks)
 
     def calendar_for(self, clock: Clock) -> BusinessCalendar:
         """The calendar ``clock`` counts on (recorded on it by name), for its ``remaining`` and ``failed_by``."""
@@ -675,7 +675,7 @@ class SlaService:
         if not moves:
             return aggregate, ()
         clocks = attrs.evolve(aggregate.clocks, clocks=tuple(updated))
-        return attrs.evolve(aggregate, clocks=clocks), tuple(moves)  # type: ignore[misc]
+        return _with_clocks(aggregate, clocks), tuple(moves)
 
     def _case_alert(self, aggregate: Any, alert: Alert, parties: Mapping[str, Sequence[str]]) -> SlaAlert:
         fields = index_fields(aggregate)

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import servicecore as sc
-from servicecore import ConcurrencyError, ConfigurationError, ServiceCoreError
+from servicecore import ConcurrencyError, ConfigurationError
+from servicecore.domain.errors import UnitOfWorkEndedError
 from servicecore.ports.notification import DeliveryStatus, OutboxMessage
 from servicecore.ports.storage import StorageBackend
 from servicecore.serialization import structure, unstructure
@@ -62,9 +63,9 @@ def test_a_finished_unit_of_work_cannot_be_reused(storage: MemoryStorage) -> Non
     with uow:
         uow.requests.add(request)
         uow.commit()
-    with pytest.raises(ServiceCoreError, match="has ended"):
+    with pytest.raises(UnitOfWorkEndedError, match="has ended"):
         uow.requests.get(request.id)
-    with pytest.raises(ServiceCoreError, match="has ended"), uow:
+    with pytest.raises(UnitOfWorkEndedError, match="has ended"), uow:
         pass
 
 

@@ -10,7 +10,6 @@ outbox notifications → commit. If anything raises, nothing is written.
 from __future__ import annotations
 
 import collections.abc
-import contextvars
 import functools
 import inspect
 import types
@@ -25,7 +24,6 @@ import attrs
 from servicecore.application.notifications import NotificationPolicy
 from servicecore.application.permissions import CommandPolicy
 from servicecore.application.sla import SlaService
-from servicecore.domain.aggregate import as_stored
 from servicecore.domain.errors import ConcurrencyError, PermissionDeniedError, ValidationError
 from servicecore.domain.events import DomainEvent
 from servicecore.domain.values import Actor, HistoryEntry, check_aware, check_id, check_text, describe
@@ -53,22 +51,27 @@ D = TypeVar("D", bound="DeskCore")
 
 
 @attrs.frozen
-class _Caller:
+class Caller:
+    """Who runs one command: checked against the command policy before the command touched anything.
+
+    ``customer_id`` is set when the actor runs the command only through a role
+    limited to its own cases (a customer): every case the command loads or
+    stores must then be that customer's.
+    """
+
     actor: Actor
     command: str
-    own_cases_only: bool  # the actor runs the command only through a role limited to its own cases
+    customer_id: str | None
 
 
 OWN_CASES_RULE = "a customer may only see and act on their own requests and complaints"
 """The rule a customer's access to another customer's case breaks."""
 
-# Who runs the current command: set by @command for the duration of one call, so
-# the ownership check applies to every aggregate a command touches, however deep.
-_CALLER: contextvars.ContextVar[_Caller | None] = contextvars.ContextVar("servicecore_caller", default=None)
-
 
 def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P], R]:
-    """Mark a facade method as a command named after it, checked against the command policy.
+    """Mark a facade method as a command (a change) named after it, checked against the command policy.
+
+    Reads are marked with :func:`query` instead; both are checked the same way.
 
     The ``actor`` keyword argument is checked before anything else runs. Reads
     take ``actor`` optionally: without one, the caller is trusted application code,
@@ -77,6 +80,15 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
     (:class:`_Arguments`), so a wrongly typed argument is a :class:`ValidationError`
     naming it before the command touches storage.
     """
+    return _checked(method, "__servicecore_command__")
+
+
+def query(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P], R]:
+    """Mark a facade method as a query (a read that changes nothing), checked like a :func:`command`."""
+    return _checked(method, "__servicecore_query__")
+
+
+def _checked(method: Callable[Concatenate[D, P], R], mark: str) -> Callable[Concatenate[D, P], R]:
     name = method.__name__
     signature = inspect.signature(method)
     parameter = signature.parameters.get("actor")
@@ -94,15 +106,13 @@ def command(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
             return method(self, *call_args, **call_kwargs)
         if not isinstance(actor, Actor):
             raise ValidationError("actor", f"must be an Actor, got {type(actor).__name__}")
-        self._permissions.check(actor, name)
+        permissions = self._permissions
+        permissions.check(actor, name)
         call_args, call_kwargs = arguments.check(self, args, kwargs)
-        token = _CALLER.set(_Caller(actor, name, self._permissions.limits_to_own_cases(actor, name)))
-        try:
-            return method(self, *call_args, **call_kwargs)
-        finally:
-            _CALLER.reset(token)
+        own = permissions.customer_id_of(actor) if permissions.limits_to_own_cases(actor, name) else None
+        return method(self._acting_as(Caller(actor, name, own)), *call_args, **call_kwargs)
 
-    checked.__servicecore_command__ = name  # type: ignore[attr-defined]
+    setattr(checked, mark, name)
     return checked
 
 
@@ -196,31 +206,54 @@ def _expected(options: tuple[Any, ...]) -> str:
 
 
 def command_names(cls: type) -> tuple[str, ...]:
-    """The names of the methods of ``cls`` decorated with :func:`command`, sorted."""
+    """The names of every method of ``cls`` the command policy covers: :func:`command` and :func:`query`, sorted."""
+    return tuple(sorted({*change_names(cls), *query_names(cls)}))
+
+
+def change_names(cls: type) -> tuple[str, ...]:
+    """The names of the methods of ``cls`` decorated with :func:`command` (the changes), sorted."""
     return tuple(sorted(name for name in dir(cls) if hasattr(getattr(cls, name), "__servicecore_command__")))
 
 
-def _check_owner(permissions: CommandPolicy, aggregate: object, *, reading: bool = False) -> None:
-    caller = _CALLER.get()
-    if caller is None or not caller.own_cases_only:
+def query_names(cls: type) -> tuple[str, ...]:
+    """The names of the methods of ``cls`` decorated with :func:`query` (the reads), sorted."""
+    return tuple(sorted(name for name in dir(cls) if hasattr(getattr(cls, name), "__servicecore_query__")))
+
+
+def _check_owner(caller: Caller | None, aggregate: object, *, reading: bool = False) -> None:
+    """A customer's command touches only that customer's cases (reads: never a case of no customer's)."""
+    if caller is None or caller.customer_id is None:
         return
     customer_id = index_fields(aggregate).customer_id
     if customer_id is not None:
-        permissions.check_owner(caller.actor, caller.command, customer_id)
+        if customer_id != caller.customer_id:
+            raise PermissionDeniedError(caller.actor.id, caller.command, OWN_CASES_RULE)
     elif reading:  # a case of no customer's is never a customer's to read
         raise PermissionDeniedError(caller.actor.id, caller.command, OWN_CASES_RULE)
 
 
-class Changes:
-    """What one command writes, and the events it raised."""
+class Transaction:
+    """One command's unit of work, as its caller: what it loads and writes, and the events it raised.
 
-    def __init__(self, uow: UnitOfWork, permissions: CommandPolicy, sla: SlaService | None, clock: Clock) -> None:
+    Every case the command loads (:meth:`get`) or creates (:meth:`add`) passes
+    the caller's ownership check once; a case loaded here is not checked again
+    when it is stored (:meth:`update`).
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        sla: SlaService | None,
+        clock: Clock,
+        caller: Caller | None = None,
+    ) -> None:
         self.uow = uow
+        self.caller = caller
         self.events: list[DomainEvent] = []
-        self._permissions = permissions
         self._sla = sla
         self._clock = clock
         self._now: datetime | None = None
+        self._checked: set[tuple[type[Any], str]] = set()  # cases that passed the ownership check
 
     @property
     def now(self) -> datetime:
@@ -242,26 +275,38 @@ class Changes:
         a command dated before the history it would extend.
         """
         aggregate = repo.get(id)
-        _check_owner(self._permissions, aggregate)
+        self._check_owner(aggregate)
         history = aggregate.history
         if self._now is not None and history and history[-1].at > self._now:
             raise ConcurrencyError(type(aggregate).__name__, id, aggregate.version - 1, aggregate.version)
         return aggregate
 
+    def read(self, repo: Repository[A], id: str) -> A:
+        """Load an aggregate for a read: a case of no customer's is never a customer's to read."""
+        aggregate = repo.get(id)
+        _check_owner(self.caller, aggregate, reading=True)
+        return aggregate
+
     def add(self, repo: Repository[A], aggregate: A) -> A:
-        """Store a new aggregate; returns it as stored."""
-        aggregate = self._prepare(aggregate)
-        repo.add(aggregate)
-        return as_stored(aggregate, 1)
+        """Store a new aggregate; returns it as stored (version 1, no pending events)."""
+        self._check_owner(aggregate)
+        return repo.add(self._observe(aggregate))
 
     def update(self, repo: Repository[A], aggregate: A) -> A:
-        """Store a changed aggregate; returns it as stored."""
-        aggregate = self._prepare(aggregate)
-        repo.update(aggregate)
-        return as_stored(aggregate, aggregate.version + 1)
+        """Store a changed aggregate; returns it as stored (next version, no pending events)."""
+        self._check_owner(aggregate)
+        return repo.update(self._observe(aggregate))
 
-    def _prepare(self, aggregate: A) -> A:
-        _check_owner(self._permissions, aggregate)
+    def _check_owner(self, aggregate: Any) -> None:
+        caller = self.caller
+        if caller is None or caller.customer_id is None:
+            return
+        key = (type(aggregate), aggregate.id)
+        if key not in self._checked:
+            _check_owner(caller, aggregate)
+            self._checked.add(key)
+
+    def _observe(self, aggregate: A) -> A:
         if self._sla is not None:
             aggregate = self._sla.observe(aggregate, self.now)
         self.events.extend(aggregate.events)
@@ -291,6 +336,14 @@ class DeskCore:
         self._notification_policy = notification_policy
         self._permissions = permissions
         self._sla = sla
+        self._caller: Caller | None = None  # application code, trusted; a command runs on a copy naming its caller
+
+    def _acting_as(self: D, caller: Caller) -> D:
+        """This desk as seen by one command's ``caller``: the same ports; the caller goes into every transaction."""
+        view = object.__new__(type(self))
+        view.__dict__.update(self.__dict__)
+        view._caller = caller
+        return view
 
     @property
     def clock(self) -> Clock:
@@ -311,15 +364,22 @@ class DeskCore:
         return self._clock.now()
 
     def _new_id(self, kind: str) -> str:
+        """A new id for an aggregate (or notification) of ``kind``: the one way commands name what they create."""
         return self._ids.new_id(kind)
 
     @contextmanager
-    def _transaction(self) -> Iterator[Changes]:
+    def _transaction(self) -> Iterator[Transaction]:
         with self._storage.unit_of_work() as uow:
-            changes = Changes(uow, self._permissions, self._sla, self._clock)
-            yield changes
-            self._queue_notifications(uow, changes.events, changes.now)
+            tx = Transaction(uow, self._sla, self._clock, self._caller)
+            yield tx
+            self._queue_notifications(uow, tx.events, tx.now)
             uow.commit()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Transaction]:
+        """A read-only transaction as the caller: nothing is committed."""
+        with self._storage.unit_of_work() as uow:
+            yield Transaction(uow, self._sla, self._clock, self._caller)
 
     def _queue_notifications(self, uow: UnitOfWork, events: list[DomainEvent], now: datetime) -> None:
         for event in events:
@@ -333,30 +393,27 @@ class DeskCore:
             repo = tx.uow.repository(kind)
             return tx.update(repo, change(tx.get(repo, id), tx.now))
 
-    def _visible(self, aggregate: A) -> A:
-        """``aggregate``, if the current caller may see it."""
-        _check_owner(self._permissions, aggregate)
-        return aggregate
-
     def _read(self, kind: type[A], id: str) -> A:
-        with self._storage.unit_of_work() as uow:
-            aggregate = uow.repository(kind).get(id)
-        _check_owner(self._permissions, aggregate, reading=True)
-        return aggregate
+        with self._reading() as tx:
+            return tx.read(tx.uow.repository(kind), id)
 
     def _list(self, kind: type[A], **query: Any) -> list[A]:
-        caller = _CALLER.get()
-        if caller is not None and caller.own_cases_only:  # a customer lists only their own cases
-            own = self._permissions.customer_id_of(caller.actor)
-            if query.get("customer_id") not in (None, own):
-                raise PermissionDeniedError(
-                    caller.actor.id,
-                    caller.command,
-                    "a customer may only see and act on their own requests and complaints",
-                )
-            query["customer_id"] = own
+        caller = self._caller
+        if caller is not None and caller.customer_id is not None:  # a customer lists only their own cases
+            if query.get("customer_id") not in (None, caller.customer_id):
+                raise PermissionDeniedError(caller.actor.id, caller.command, OWN_CASES_RULE)
+            query["customer_id"] = caller.customer_id
         with self._storage.unit_of_work() as uow:
             return list(uow.repository(kind).list(ListQuery(**query)))
 
 
-__all__ = ["Changes", "DeskCore", "command", "command_names"]
+__all__ = [
+    "Caller",
+    "DeskCore",
+    "Transaction",
+    "change_names",
+    "command",
+    "command_names",
+    "query",
+    "query_names",
+]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from servicecore.application.core import DeskCore, command
+from servicecore.application.core import DeskCore, Transaction, command, query
 from servicecore.documents import AppealDecisionLetter, ComplaintReply, PublicationNotice, ViolationDecisionLetter
 from servicecore.domain.acceptance import Acceptance
 from servicecore.domain.appeal import Appeal
@@ -113,9 +113,9 @@ class DisciplineCommands(DeskCore):
                     raise BusinessRuleError(
                         "ServiceRequest", request.id, f"does not belong to the complainant {complainant.id}"
                     )
-                orders.extend(tx.uow.repository(WorkOrder).get(o) for o in request.work_order_ids)
+                orders.extend(tx.get(tx.uow.repository(WorkOrder), o) for o in request.work_order_ids)
             if subject.work_order_id is not None:
-                order = tx.uow.repository(WorkOrder).get(subject.work_order_id)
+                order = tx.get(tx.uow.repository(WorkOrder), subject.work_order_id)
                 owner = tx.get(tx.uow.repository(ServiceRequest), order.request_id)
                 if owner.customer.id != complainant.id or subject.request_id not in (None, order.request_id):
                     raise BusinessRuleError(
@@ -132,8 +132,8 @@ class DisciplineCommands(DeskCore):
                 description=description,
                 actor=actor,
                 at=tx.now,
-                work_staff_ids=sorted({a for order in orders for a in (*order.assignees, *order.worked_by)}),
                 disputed_amount=disputed_amount,
+                work_orders=orders,
             )
             return tx.add(tx.uow.repository(Complaint), complaint)
 
@@ -193,20 +193,20 @@ class DisciplineCommands(DeskCore):
             complaint = tx.get(tx.uow.repository(Complaint), complaint_id)
             for remedy in offered:
                 if remedy.work_order_id is not None:
-                    self._check_redo(tx.uow, complaint, remedy.work_order_id)
+                    self._check_redo(tx, complaint, remedy.work_order_id)
             resolved = complaint.resolve(
                 actor=actor, at=tx.now, summary=summary, reply=reply, remedies=offered, outcome=outcome
             )
             return tx.update(tx.uow.repository(Complaint), resolved)
 
     @staticmethod
-    def _check_redo(uow: UnitOfWork, complaint: Complaint, work_order_id: str) -> None:
+    def _check_redo(tx: Transaction, complaint: Complaint, work_order_id: str) -> None:
         refused = f"a redo remedy must name a work order for the complainant {complaint.complainant.id}"
         try:
-            order = uow.repository(WorkOrder).get(work_order_id)
+            order = tx.get(tx.uow.repository(WorkOrder), work_order_id)
         except NotFoundError:
             raise BusinessRuleError("Complaint", complaint.id, f"{refused}; {work_order_id} does not exist") from None
-        if uow.repository(ServiceRequest).get(order.request_id).customer.id != complaint.complainant.id:
+        if tx.get(tx.uow.repository(ServiceRequest), order.request_id).customer.id != complaint.complainant.id:
             raise BusinessRuleError("Complaint", complaint.id, f"{refused}; {order.id} is another customer's work")
 
     @command
@@ -235,12 +235,12 @@ class DisciplineCommands(DeskCore):
         """The complainant withdraws the complaint."""
         return self._change(Complaint, complaint_id, lambda c, at: c.withdraw(actor=actor, at=at, reason=reason))
 
-    @command
+    @query
     def get_complaint(self, complaint_id: str, *, actor: Actor | None = None) -> Complaint:
         """One complaint, as stored (a customer sees only their own)."""
         return self._read(Complaint, complaint_id)
 
-    @command
+    @query
     def list_complaints(
         self,
         *,
@@ -285,7 +285,7 @@ class DisciplineCommands(DeskCore):
         _check_reporter(actor, source, as_customer=as_customer)
         with self._transaction() as tx:
             repo = tx.uow.repository(Violation)
-            prior = None if prior_case_id is None else repo.get(prior_case_id)
+            prior = None if prior_case_id is None else tx.get(repo, prior_case_id)
             violation = Violation.report(
                 id=ViolationId(self._new_id("violation")),
                 subject=subject,
@@ -407,12 +407,12 @@ class DisciplineCommands(DeskCore):
         """Make the decision final once the appeal window has passed or the appeal is concluded."""
         return self._change(Violation, violation_id, lambda v, at: v.finalize(actor=actor, at=at, note=note))
 
-    @command
+    @query
     def get_violation(self, violation_id: str, *, actor: Actor | None = None) -> Violation:
         """One violation case, as stored."""
         return self._read(Violation, violation_id)
 
-    @command
+    @query
     def list_violations(
         self,
         *,
@@ -432,7 +432,7 @@ class DisciplineCommands(DeskCore):
         """The sanctioned staff member appeals the decision, before its deadline."""
         with self._transaction() as tx:
             violations = tx.uow.repository(Violation)
-            violation = violations.get(violation_id)
+            violation = tx.get(violations, violation_id)
             appeal = Appeal.file(
                 id=AppealId(self._new_id("appeal")), violation=violation, appellant=actor, at=tx.now, grounds=grounds
             )
@@ -474,8 +474,8 @@ class DisciplineCommands(DeskCore):
         with self._transaction() as tx:
             appeals = tx.uow.repository(Appeal)
             violations = tx.uow.repository(Violation)
-            appeal = appeals.get(appeal_id)
-            violation = violations.get(appeal.violation_id)
+            appeal = tx.get(appeals, appeal_id)
+            violation = tx.get(violations, appeal.violation_id)
             appeal = decide(appeal, tx.now)
             tx.update(violations, violation.conclude_appeal(actor=actor, at=tx.now, conclusion=appeal.conclusion))
             return tx.update(appeals, appeal)
@@ -485,12 +485,12 @@ class DisciplineCommands(DeskCore):
         """Close the appeal, recording how the appellant was notified."""
         return self._change(Appeal, appeal_id, lambda a, at: a.close(actor=actor, at=at, notification=notification))
 
-    @command
+    @query
     def get_appeal(self, appeal_id: str, *, actor: Actor | None = None) -> Appeal:
         """One appeal, as stored."""
         return self._read(Appeal, appeal_id)
 
-    @command
+    @query
     def list_appeals(
         self,
         *,
@@ -505,7 +505,7 @@ class DisciplineCommands(DeskCore):
 
     # --- documents ----------------------------------------------------------
 
-    @command
+    @query
     def render_complaint_reply(
         self, complaint_id: str, *, locale: str = "en", actor: Actor | None = None
     ) -> RenderedDocument:
@@ -513,7 +513,7 @@ class DisciplineCommands(DeskCore):
         complaint = self._read(Complaint, complaint_id)
         return self._renderer.render(ComplaintReply(generated_at=self._now(), complaint=complaint), locale=locale)
 
-    @command
+    @query
     def render_violation_decision_letter(
         self, violation_id: str, *, decision_number: int | None = None, locale: str = "en", actor: Actor | None = None
     ) -> RenderedDocument:
@@ -522,7 +522,7 @@ class DisciplineCommands(DeskCore):
         letter = ViolationDecisionLetter(generated_at=self._now(), violation=violation, decision_number=decision_number)
         return self._renderer.render(letter, locale=locale)
 
-    @command
+    @query
     def render_publication_notice(
         self, violation_id: str, *, locale: str = "en", actor: Actor | None = None
     ) -> RenderedDocument:
@@ -537,20 +537,20 @@ class DisciplineCommands(DeskCore):
         Whatever the notice cannot tie to a customer still loses phones,
         addresses, ids and forms such as 陈女士.
         """
-        with self._storage.unit_of_work() as uow:
-            violation = uow.repository(Violation).get(violation_id)
-            customers = _customers_of_case(uow, violation)
+        with self._reading() as tx:
+            violation = tx.get(tx.uow.repository(Violation), violation_id)
+            customers = _customers_of_case(tx.uow, violation)  # looked up to redact them, never shown
         notice = PublicationNotice.from_violation(violation, generated_at=self._now(), customers=customers)
         return self._renderer.render(notice, locale=locale)
 
-    @command
+    @query
     def render_appeal_decision(
         self, appeal_id: str, *, locale: str = "en", actor: Actor | None = None
     ) -> RenderedDocument:
         """The appeal decision letter (申诉复核决定)."""
-        with self._storage.unit_of_work() as uow:
-            appeal = uow.repository(Appeal).get(appeal_id)
-            violation = uow.repository(Violation).get(appeal.violation_id)
+        with self._reading() as tx:
+            appeal = tx.get(tx.uow.repository(Appeal), appeal_id)
+            violation = tx.get(tx.uow.repository(Violation), appeal.violation_id)
         letter = AppealDecisionLetter(generated_at=self._now(), appeal=appeal, violation=violation)
         return self._renderer.render(letter, locale=locale)
 

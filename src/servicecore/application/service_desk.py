@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import attrs
 
-from servicecore.application.core import Changes, command
+from servicecore.application.core import Transaction, command, query
 from servicecore.application.discipline import DisciplineCommands
 from servicecore.application.dispatcher import Dispatcher, DispatchResult, RetryPolicy
 from servicecore.application.notifications import DefaultNotificationPolicy, NotificationPolicy
@@ -28,7 +28,6 @@ from servicecore.domain.acceptance import (
     AcceptanceStatus,
     CriterionResult,
     Inspector,
-    require_independent_inspector,
 )
 from servicecore.domain.agreement import AgreementStatus, AgreementTerms, Schedule, ServiceAgreement, criteria_of
 from servicecore.domain.checklists import PEST_CONTROL, ChecklistTemplate
@@ -58,7 +57,7 @@ from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.notification import Notifier, OutboxMessage
 from servicecore.ports.rendering import DocumentRenderer, RenderedDocument
-from servicecore.ports.storage import StorageBackend, UnitOfWork
+from servicecore.ports.storage import StorageBackend
 from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert
 from servicecore.storage_kinds import AGGREGATE_KINDS, ListQuery
@@ -154,7 +153,7 @@ class ServiceDesk(DisciplineCommands):
         """Record a new request (客户咨询与接待)."""
         with self._transaction() as tx:
             request = ServiceRequest.receive(
-                id=RequestId(self._ids.new_id("request")),
+                id=RequestId(self._new_id("request")),
                 customer=customer,
                 channel=channel,
                 category=category,
@@ -209,12 +208,12 @@ class ServiceDesk(DisciplineCommands):
             ServiceRequest, request_id, lambda r, at: r.raise_priority(actor=actor, at=at, reason=reason)
         )
 
-    @command
+    @query
     def get_request(self, request_id: str, *, actor: Actor | None = None) -> ServiceRequest:
         """One request, as stored."""
         return self._read(ServiceRequest, request_id)
 
-    @command
+    @query
     def list_requests(
         self,
         *,
@@ -240,7 +239,7 @@ class ServiceDesk(DisciplineCommands):
             request = tx.get(tx.uow.requests, request_id)
             request.require_feasible("draft_agreement")
             agreement = ServiceAgreement.draft(
-                id=AgreementId(self._ids.new_id("agreement")),
+                id=AgreementId(self._new_id("agreement")),
                 request_id=request.id,
                 customer_id=request.customer.id,
                 title=title,
@@ -320,7 +319,7 @@ class ServiceDesk(DisciplineCommands):
             self._customer_turn(tx, request, waiting, actor, f"agreement {agreement.id} {agreement.status.value}")
             return tx.update(tx.uow.agreements, agreement)
 
-    def _customer_turn(self, tx: Changes, request: ServiceRequest, waiting: bool, actor: Actor, note: str) -> None:
+    def _customer_turn(self, tx: Transaction, request: ServiceRequest, waiting: bool, actor: Actor, note: str) -> None:
         """Store ``request`` seen as awaiting the customer (or no longer), if that changes, in its history."""
         if self._sla is None:
             return
@@ -380,12 +379,12 @@ class ServiceDesk(DisciplineCommands):
                 tx.update(tx.uow.requests, request.cancel(actor=actor, at=now, reason=why))
             return tx.update(tx.uow.agreements, agreement)
 
-    @command
+    @query
     def get_agreement(self, agreement_id: str, *, actor: Actor | None = None) -> ServiceAgreement:
         """One agreement, as stored."""
         return self._read(ServiceAgreement, agreement_id)
 
-    @command
+    @query
     def list_agreements(
         self,
         *,
@@ -447,7 +446,7 @@ class ServiceDesk(DisciplineCommands):
             revision = agreement.confirmed_revision
             assert revision is not None  # an active agreement always has one
             order = WorkOrder.create(
-                id=WorkOrderId(self._ids.new_id("work_order")),
+                id=WorkOrderId(self._new_id("work_order")),
                 agreement_id=agreement.id,
                 request_id=agreement.request_id,
                 title=title,
@@ -599,12 +598,12 @@ class ServiceDesk(DisciplineCommands):
         """Cancel an open work order."""
         return self._change(WorkOrder, work_order_id, lambda w, at: w.cancel(actor=actor, at=at, reason=reason))
 
-    @command
+    @query
     def get_work_order(self, work_order_id: str, *, actor: Actor | None = None) -> WorkOrder:
         """One work order, as stored."""
         return self._read(WorkOrder, work_order_id)
 
-    @command
+    @query
     def list_work_orders(
         self,
         *,
@@ -665,16 +664,15 @@ class ServiceDesk(DisciplineCommands):
                 raise BusinessRuleError(
                     "ServiceAgreement", agreement.id, "acceptance needs at least one completed work order"
                 )
-            require_independent_inspector(inspector, [order for order in live if order.id in chosen])
             acceptance = Acceptance.open(
-                id=AcceptanceId(self._ids.new_id("acceptance")),
+                id=AcceptanceId(self._new_id("acceptance")),
                 agreement_id=agreement.id,
                 request_id=agreement.request_id,
                 criteria=criteria_of(agreement),
                 inspector=inspector,
                 actor=actor,
                 at=now,
-                work_order_ids=tuple(WorkOrderId(o) for o in chosen),
+                work_orders=[order for order_id in chosen for order in live if order.id == order_id],
             )
             tx.update(tx.uow.agreements, agreement.link_acceptance(actor=actor, at=now, acceptance_id=acceptance.id))
             request = tx.get(tx.uow.requests, agreement.request_id)
@@ -719,8 +717,8 @@ class ServiceDesk(DisciplineCommands):
         """
         supervising = self._permissions.supervises(actor)
 
-        def rectified(acceptance: Acceptance, at: datetime, uow: UnitOfWork) -> Acceptance:
-            orders = (uow.work_orders.get(order_id) for order_id in acceptance.work_order_ids)
+        def rectified(acceptance: Acceptance, at: datetime, tx: Transaction) -> Acceptance:
+            orders = (tx.get(tx.uow.work_orders, order_id) for order_id in acceptance.work_order_ids)
             workers = {a for order in orders for a in order.assignees}
             return acceptance.mark_rectified(actor=actor, at=at, note=note, workers=workers, as_supervisor=supervising)
 
@@ -742,25 +740,25 @@ class ServiceDesk(DisciplineCommands):
             tx.update(tx.uow.requests, request.complete(actor=actor, at=now, note=f"accepted in {acceptance.id}"))
             return tx.update(tx.uow.acceptances, acceptance)
 
-    @command
+    @query
     def get_acceptance(self, acceptance_id: str, *, actor: Actor | None = None) -> Acceptance:
         """One acceptance, as stored (a customer sees only their own)."""
-        with self._storage.unit_of_work() as uow:
-            acceptance = uow.acceptances.get(acceptance_id)
-            self._visible(uow.requests.get(acceptance.request_id))
+        with self._reading() as tx:
+            acceptance = tx.get(tx.uow.acceptances, acceptance_id)
+            tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance is its request's customer's
         return acceptance
 
     def _change_acceptance(
         self,
         acceptance_id: str,
-        change: Callable[[Acceptance, datetime, UnitOfWork], Acceptance],
+        change: Callable[[Acceptance, datetime, Transaction], Acceptance],
         *,
         actor: Actor,
     ) -> Acceptance:
         with self._transaction() as tx:
             acceptance = tx.get(tx.uow.acceptances, acceptance_id)
             request = tx.get(tx.uow.requests, acceptance.request_id)  # an acceptance belongs to its request's customer
-            acceptance = change(acceptance, tx.now, tx.uow)
+            acceptance = change(acceptance, tx.now, tx)
             # inspecting, re-inspecting and signing are the customer's to do; rectifying is the provider's
             self._customer_turn(
                 tx,
@@ -771,7 +769,7 @@ class ServiceDesk(DisciplineCommands):
             )
             return tx.update(tx.uow.acceptances, acceptance)
 
-    @command
+    @query
     def list_acceptances(
         self,
         *,
@@ -786,43 +784,43 @@ class ServiceDesk(DisciplineCommands):
 
     # --- documents ----------------------------------------------------------
 
-    @command
+    @query
     def render_work_order_sheet(
         self, work_order_id: str, *, locale: str = "en", actor: Actor | None = None
     ) -> RenderedDocument:
         """The work order sheet (服务单) as the configured renderer renders it."""
-        with self._storage.unit_of_work() as uow:
-            order = uow.work_orders.get(work_order_id)
+        with self._reading() as tx:
+            order = tx.get(tx.uow.work_orders, work_order_id)
             document = WorkOrderSheet(
                 generated_at=self._now(),
                 work_order=order,
-                agreement=uow.agreements.get(order.agreement_id),
-                request=self._visible(uow.requests.get(order.request_id)),
+                agreement=tx.get(tx.uow.agreements, order.agreement_id),
+                request=tx.get(tx.uow.requests, order.request_id),
             )
         return self._renderer.render(document, locale=locale)
 
-    @command
+    @query
     def render_acceptance_report(
         self, acceptance_id: str, *, locale: str = "en", actor: Actor | None = None
     ) -> RenderedDocument:
         """The signed acceptance report (验收报告)."""
-        with self._storage.unit_of_work() as uow:
-            acceptance = uow.acceptances.get(acceptance_id)
+        with self._reading() as tx:
+            acceptance = tx.get(tx.uow.acceptances, acceptance_id)
             document = AcceptanceReportDocument(
                 generated_at=self._now(),
                 acceptance=acceptance,
-                agreement=uow.agreements.get(acceptance.agreement_id),
-                request=self._visible(uow.requests.get(acceptance.request_id)),
+                agreement=tx.get(tx.uow.agreements, acceptance.agreement_id),
+                request=tx.get(tx.uow.requests, acceptance.request_id),
             )
         return self._renderer.render(document, locale=locale)
 
-    @command
+    @query
     def render_rectification_notice(
         self, acceptance_id: str, *, round: int | None = None, locale: str = "en", actor: Actor | None = None
     ) -> RenderedDocument:
         """The rectification notice (整改通知) for a failed round (default: the latest)."""
-        with self._storage.unit_of_work() as uow:
-            acceptance = uow.acceptances.get(acceptance_id)
+        with self._reading() as tx:
+            acceptance = tx.get(tx.uow.acceptances, acceptance_id)
             orders = [o for o in acceptance.rectifications if round is None or o.round == round]
             if not orders:
                 which = "any round" if round is None else f"round {round}"
@@ -831,7 +829,7 @@ class ServiceDesk(DisciplineCommands):
                 generated_at=self._now(),
                 acceptance=acceptance,
                 order=orders[-1],
-                request=self._visible(uow.requests.get(acceptance.request_id)),
+                request=tx.get(tx.uow.requests, acceptance.request_id),
             )
         return self._renderer.render(document, locale=locale)
 
@@ -893,8 +891,8 @@ class ServiceDesk(DisciplineCommands):
                 for loaded in due:
                     if simulate:
                         skip.add(loaded.id)
-                        with self._storage.unit_of_work() as uow:
-                            _, reached = sla.scan(loaded, at, parties=self._sla_parties(uow, loaded))
+                        with self._reading() as reading:
+                            _, reached = sla.scan(loaded, at, parties=self._sla_parties(reading, loaded))
                         if reached:
                             scanned += 1
                             alerts.extend(reached)
@@ -902,7 +900,7 @@ class ServiceDesk(DisciplineCommands):
                     # saved at the version it was loaded with: a command that changed it since wins
                     try:
                         with self._transaction() as tx:
-                            case, reached = sla.scan(loaded, at, parties=self._sla_parties(tx.uow, loaded))
+                            case, reached = sla.scan(loaded, at, parties=self._sla_parties(tx, loaded))
                             if reached:
                                 last = case.history[-1].at if case.history else tx.now
                                 case, _ = sla.act(case, reached, at=max(tx.now, last))
@@ -918,13 +916,13 @@ class ServiceDesk(DisciplineCommands):
                         skip.add(loaded.id)  # nothing reached yet: storage and clocks disagree on the instant
         return SlaScanResult(scanned=scanned, alerts=tuple(alerts), conflicts=conflicts, simulated=simulate)
 
-    def _sla_parties(self, uow: Any, case: object) -> dict[str, tuple[str, ...]]:
+    def _sla_parties(self, tx: Transaction, case: object) -> dict[str, tuple[str, ...]]:
         """Recipients by role that only the case's neighbours know: an acceptance's work assignees."""
         if not isinstance(case, Acceptance):
             return {}
         assignees: list[str] = []
         for order_id in case.work_order_ids:
-            assignees.extend(f"actor:{a}" for a in uow.work_orders.get(order_id).assignees)
+            assignees.extend(f"actor:{a}" for a in tx.get(tx.uow.work_orders, order_id).assignees)
         return {"assignee": tuple(dict.fromkeys(assignees))} if assignees else {}
 
     @command
@@ -986,7 +984,7 @@ class ServiceDesk(DisciplineCommands):
 
     # --- notifications ------------------------------------------------------
 
-    @command
+    @query
     def pending_notifications(self, *, limit: int = 100, actor: Actor | None = None) -> Sequence[OutboxMessage]:
         """Outbox messages not yet delivered, oldest first."""
         with self._storage.unit_of_work() as uow:

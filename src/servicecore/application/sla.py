@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import record
+from servicecore.domain.aggregate import check_time, record
 from servicecore.domain.errors import ConfigurationError, ServiceCoreError, ValidationError
 from servicecore.domain.values import Actor, ActorId, ActorRef
 from servicecore.sla.calendar import BusinessCalendar, fixed_offset
@@ -170,6 +170,32 @@ def sla_priority(aggregate: Any) -> str:
         if value is not None:
             return str(getattr(value, "value", value))
     return "*"
+
+
+_FIELDS: dict[type[Any], tuple[Any, ...]] = {}
+
+
+def _with_clocks(aggregate: A, clocks: Clocks) -> A:
+    """``aggregate`` keeping ``clocks`` instead of its own, every other field as it is.
+
+    Like ``attrs.evolve(aggregate, clocks=clocks)``, without running again the
+    validators of the other fields: the domain command that produced
+    ``aggregate`` has just checked them. Only the ``clocks`` field's rule runs.
+    """
+    cls: Any = type(aggregate)
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = attrs.fields(cls)
+    copy: Any = object.__new__(cls)
+    for field in fields:
+        if field.name == "clocks":
+            if field.validator is not None:
+                field.validator(aggregate, field, clocks)
+            object.__setattr__(copy, "clocks", clocks)
+        else:
+            object.__setattr__(copy, field.name, getattr(aggregate, field.name))
+    result: A = copy
+    return result
 
 
 def _hours(n: float) -> timedelta:
@@ -456,7 +482,7 @@ class SlaService:
         if not mine or aggregate.clocks.standards == mine:
             return aggregate
         clocks = attrs.evolve(aggregate.clocks, standards=mine, standards_from=source)
-        return attrs.evolve(aggregate, clocks=clocks)  # type: ignore[misc]
+        return _with_clocks(aggregate, clocks)
 
     def calendar_for(self, clock: SlaClock) -> BusinessCalendar:
         """The calendar ``clock`` counts on (recorded on it by name), for its ``remaining`` and ``failed_by``."""
@@ -486,7 +512,7 @@ class SlaService:
         )
         if observed == clocks:
             return aggregate
-        return attrs.evolve(aggregate, clocks=observed)  # type: ignore[misc]
+        return _with_clocks(aggregate, observed)
 
     def _observe_steps(self, aggregate: Any, clocks: Clocks, policy: SlaPolicy, at: datetime) -> Clocks:
         """``clocks`` with a ``step:<key>`` clock per checklist step due before the scheduled visit.
@@ -535,6 +561,7 @@ class SlaService:
             return aggregate
         anchors = (*((n, i) for n, i in aggregate.clocks.anchors if n != name), (name, instant))
         clocks = attrs.evolve(aggregate.clocks, anchors=anchors)
+        check_time(aggregate, at)  # type: ignore[arg-type]
         return record(aggregate, action=name, actor=actor, at=at, note=note, clocks=clocks)  # type: ignore[type-var]
 
     def awaiting_customer(self, aggregate: A, waiting: bool, *, actor: Actor, at: datetime, note: str = "") -> A:
@@ -554,6 +581,7 @@ class SlaService:
         if current == override or (override is None and (current is None or current.status != status)):
             return aggregate
         clocks = attrs.evolve(aggregate.clocks, override=override)
+        check_time(aggregate, at)  # type: ignore[arg-type]
         action = "awaiting_customer" if waiting else "customer_acted"
         return record(aggregate, action=action, actor=actor, at=at, note=note, clocks=clocks)  # type: ignore[type-var]
 
@@ -647,7 +675,7 @@ class SlaService:
         if not moves:
             return aggregate, ()
         clocks = attrs.evolve(aggregate.clocks, clocks=tuple(updated))
-        return attrs.evolve(aggregate, clocks=clocks), tuple(moves)  # type: ignore[misc]
+        return _with_clocks(aggregate, clocks), tuple(moves)
 
     def _case_alert(self, aggregate: Any, alert: Alert, parties: Mapping[str, Sequence[str]]) -> SlaAlert:
         fields = index_fields(aggregate)

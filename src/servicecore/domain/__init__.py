@@ -43,6 +43,7 @@ from servicecore.domain.errors import (
     ConcurrencyError,
     ConfigurationError,
     DeserializationError,
+    DuplicateIdError,
     InvalidTransitionError,
     NotFoundError,
     PermissionDeniedError,
@@ -51,6 +52,7 @@ from servicecore.domain.errors import (
     SeparationOfDutiesError,
     ServiceCoreError,
     StorageError,
+    UnitOfWorkEndedError,
     ValidationError,
 )
 from servicecore.domain.events import DomainEvent
@@ -157,6 +159,7 @@ __all__ = [
     "DeserializationError",
     "Determination",
     "DomainEvent",
+    "DuplicateIdError",
     "EvidenceItem",
     "EvidenceKind",
     "EvidenceRef",
@@ -199,6 +202,7 @@ __all__ = [
     "StepStatus",
     "StepTemplate",
     "StorageError",
+    "UnitOfWorkEndedError",
     "ValidationError",
     "Violation",
     "ViolationCategory",

@@ -188,16 +188,25 @@ class Acceptance(SlaTrackedAggregate):
         actor: Actor,
         at: datetime,
         work_order_ids: Sequence[WorkOrderId] = (),
+        work_orders: Iterable[WorkOrder] = (),
     ) -> Acceptance:
-        """Open acceptance with a snapshot of the agreement's criteria."""
+        """Open acceptance with a snapshot of the agreement's criteria.
+
+        ``work_orders`` are the inspected work orders as loaded: their ids are
+        recorded after those of ``work_order_ids``, and the inspector must be
+        independent of each (:func:`require_independent_inspector`).
+        """
+        inspected = as_tuple("work_orders", work_orders, of=WorkOrder)
+        named = as_tuple("work_order_ids", work_order_ids)
         acceptance = cls(
             id=id,
             agreement_id=agreement_id,
             request_id=request_id,
-            work_order_ids=as_tuple("work_order_ids", work_order_ids),
+            work_order_ids=(*named, *(order.id for order in inspected if order.id not in named)),
             criteria=criterion_tuple(criteria),
             inspector=inspector,
         )
+        require_independent_inspector(acceptance.inspector, inspected)
         return started(
             acceptance,
             action="open",

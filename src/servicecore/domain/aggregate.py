@@ -148,9 +148,9 @@ def record(
     """Return a copy of ``agg`` with ``changes`` applied, one history entry and events appended.
 
     ``to`` is the new status (``None`` keeps the current one). The caller has
-    already checked the precondition with :func:`require_status`.
+    already checked the precondition and ``at`` with :func:`require_status` (or
+    :func:`check_time`), so the time is not checked twice.
     """
-    check_time(agg, at)
     new_status = agg.status if to is None else to
     entry = HistoryEntry(
         at=at,

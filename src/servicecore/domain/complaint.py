@@ -76,6 +76,7 @@ from servicecore.domain.values import (
     parse_category,
     with_article,
 )
+from servicecore.domain.work_order import WorkOrder
 
 
 class ComplaintCategory(enum.StrEnum):
@@ -333,9 +334,19 @@ class Complaint(SlaTrackedAggregate):
         at: datetime,
         work_staff_ids: Iterable[ActorId] = (),
         disputed_amount: Money | None = None,
+        work_orders: Iterable[WorkOrder] = (),
     ) -> Complaint:
-        """Record a complaint in detail (who, about what, how it arrived, how serious, what amount is disputed)."""
+        """Record a complaint in detail (who, about what, how it arrived, how serious, what amount is disputed).
+
+        ``work_orders`` are the subject's work orders as loaded (the subject work
+        order, or the subject request's): whoever worked on them (their assignees,
+        and anyone who recorded work, a supervisor included) joins
+        ``work_staff_ids``, so they never handle, rate or close this complaint.
+        """
         check_aware("at", at)
+        staff = _work_staff(work_staff_ids)
+        orders = as_tuple("work_orders", work_orders, of=WorkOrder)
+        worked = {a for order in orders for a in (*order.assignees, *order.worked_by)}
         complaint = cls(
             id=id,
             complainant=complainant,
@@ -345,7 +356,7 @@ class Complaint(SlaTrackedAggregate):
             severity=severity,
             description=description,
             received_at=at,
-            work_staff_ids=_work_staff(work_staff_ids),
+            work_staff_ids=staff if not worked else sorted({*staff, *worked}),
             disputed_amount=disputed_amount,
         )
         disputed = "" if complaint.disputed_amount is None else f", disputes {complaint.disputed_amount}"

@@ -10,6 +10,7 @@ from servicecore.kernel.errors import (
     ConcurrencyError,
     ConfigurationError,
     DeserializationError,
+    DuplicateIdError,
     InvalidTransitionError,
     NotFoundError,
     PermissionDeniedError,
@@ -18,6 +19,7 @@ from servicecore.kernel.errors import (
     SeparationOfDutiesError,
     ServiceCoreError,
     StorageError,
+    UnitOfWorkEndedError,
     ValidationError,
 )
 
@@ -27,6 +29,7 @@ __all__ = [
     "ConcurrencyError",
     "ConfigurationError",
     "DeserializationError",
+    "DuplicateIdError",
     "InvalidTransitionError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -35,5 +38,6 @@ __all__ = [
     "SeparationOfDutiesError",
     "ServiceCoreError",
     "StorageError",
+    "UnitOfWorkEndedError",
     "ValidationError",
 ]

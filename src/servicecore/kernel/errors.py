@@ -146,12 +146,29 @@ class StorageError(ServiceCoreError):
     """
 
 
+class DuplicateIdError(ServiceCoreError):
+    """Storage already holds a record under this id, so a new one cannot take it (``kind`` names the record)."""
+
+    def __init__(self, kind: str, record_id: str, where: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"{where} already holds {kind} {record_id}")
+
+
+class UnitOfWorkEndedError(ServiceCoreError):
+    """A unit of work was used after it ended (committed, rolled back or closed); start a new one."""
+
+    def __init__(self) -> None:
+        super().__init__("this unit of work has ended; start a new one")
+
+
 __all__ = [
     "BackendNotFoundError",
     "BusinessRuleError",
     "ConcurrencyError",
     "ConfigurationError",
     "DeserializationError",
+    "DuplicateIdError",
     "InvalidTransitionError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -160,5 +177,6 @@ __all__ = [
     "SeparationOfDutiesError",
     "ServiceCoreError",
     "StorageError",
+    "UnitOfWorkEndedError",
     "ValidationError",
 ]

@@ -51,13 +51,16 @@ class Repository(Protocol[T]):
         """The aggregate with ``id``; raise :class:`~servicecore.NotFoundError` if absent."""
         ...
 
-    def add(self, aggregate: T) -> None:
+    def add(self, aggregate: T) -> T:
         """Store a new aggregate (its ``version`` must be 0); an existing id is a
-        :class:`~servicecore.ConcurrencyError`."""
+        :class:`~servicecore.ConcurrencyError`. Returns it as stored: version 1, no pending events."""
         ...
 
-    def update(self, aggregate: T) -> None:
-        """Store a changed aggregate loaded at ``aggregate.version``."""
+    def update(self, aggregate: T) -> T:
+        """Store a changed aggregate loaded at ``aggregate.version``.
+
+        Returns it as stored: the next version, no pending events (what :meth:`get` loads next).
+        """
         ...
 
     def list(self, query: ListQuery | None = None) -> Sequence[T]:

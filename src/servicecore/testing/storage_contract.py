@@ -92,7 +92,13 @@ from servicecore.domain.acceptance import Acceptance, CriterionResult
 from servicecore.domain.agreement import AgreementStatus, ServiceAgreement
 from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
-from servicecore.domain.errors import ConcurrencyError, NotFoundError, ServiceCoreError, ValidationError
+from servicecore.domain.errors import (
+    ConcurrencyError,
+    DuplicateIdError,
+    NotFoundError,
+    ServiceCoreError,
+    ValidationError,
+)
 from servicecore.domain.service_request import RequestStatus, ServiceRequest
 from servicecore.domain.values import Actor, ActorId, CustomerId, RequestId, WorkOrderId
 from servicecore.domain.violation import Violation
@@ -333,10 +339,14 @@ class StorageContract:
 
     @pytest.mark.parametrize(("label", "aggregate"), _SAMPLES, ids=[label for label, _ in _SAMPLES])
     def test_add_then_get_round_trips(self, storage: StorageBackend, label: str, aggregate: Aggregate) -> None:
-        """Each sample comes back equal, at version 1, without pending events."""
+        """Each sample comes back equal, at version 1, without pending events; ``add`` returns what ``get`` loads."""
         assert aggregate.events, f"sample {label} should carry pending events"
-        save(storage, aggregate)
-        assert_stored_as(load(storage, type(aggregate), aggregate.id), aggregate, version=1)
+        with storage.unit_of_work() as uow:
+            returned = repository_for(uow, type(aggregate)).add(aggregate)
+            uow.commit()
+        loaded = load(storage, type(aggregate), aggregate.id)
+        assert_stored_as(loaded, aggregate, version=1)
+        assert returned == loaded, f"add returned {returned!r}, but get loads {loaded!r}"
 
     def test_unit_of_work_reads_its_own_writes(self, storage: StorageBackend) -> None:
         """A unit of work sees what it added before committing."""
@@ -349,7 +359,7 @@ class StorageContract:
 
     @pytest.mark.parametrize("kind", AGGREGATE_TYPES, ids=lambda kind: kind.__name__)
     def test_each_update_stores_the_next_version(self, storage: StorageBackend, kind: type[Any]) -> None:
-        """Updating an aggregate loaded at version v stores v + 1, through a whole history."""
+        """Updating an aggregate loaded at version v stores v + 1, through a whole history; ``update`` returns it."""
         life = full_lifecycle("1")
         case = discipline_case("1")
         by_kind: dict[type[Any], tuple[Aggregate, ...]] = {
@@ -368,9 +378,11 @@ class StorageContract:
             with storage.unit_of_work() as uow:
                 loaded = repository_for(uow, kind).get(snapshot.id)
                 assert loaded.version == version, f"loaded version {loaded.version}, expected {version}"
-                repository_for(uow, kind).update(attrs.evolve(snapshot, version=version))
+                returned = repository_for(uow, kind).update(attrs.evolve(snapshot, version=version))
                 uow.commit()
-            assert_stored_as(load(storage, kind, snapshot.id), snapshot, version=version + 1)
+            stored = load(storage, kind, snapshot.id)
+            assert_stored_as(stored, snapshot, version=version + 1)
+            assert returned == stored, f"update returned version {returned.version}, but get loads {stored.version}"
 
     def test_update_after_a_real_command_round_trips(self, storage: StorageBackend) -> None:
         """An aggregate changed by a domain command is stored as changed, at version 2."""
@@ -1150,13 +1162,13 @@ class StorageContract:
                 uow.outbox.mark_failed("NTF-404", at=_LATER, error="x")
 
     def test_outbox_refuses_a_duplicate_notification_id(self, storage: StorageBackend) -> None:
-        """Queueing a second notification with a queued id fails and keeps the first."""
+        """Queueing a second notification with a queued id fails (DuplicateIdError) and keeps the first."""
         with storage.unit_of_work() as uow:
             uow.outbox.add(sample_notification("NTF-1", text="original"))
             uow.commit()
         impostor = sample_notification("NTF-1", text="impostor")
         with storage.unit_of_work() as uow:
-            write_then_commit_fails(ServiceCoreError, uow, lambda: uow.outbox.add(impostor))
+            write_then_commit_fails(DuplicateIdError, uow, lambda: uow.outbox.add(impostor))
         message = outbox_message(storage, "NTF-1")
         assert message is not None
         assert message.notification.subject.endswith("original"), "a duplicate add replaced the queued message"

@@ -24,7 +24,13 @@ from servicecore.domain.aggregate import as_stored
 from servicecore.domain.agreement import ServiceAgreement
 from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
-from servicecore.domain.errors import ConcurrencyError, ConfigurationError, NotFoundError, ServiceCoreError
+from servicecore.domain.errors import (
+    ConcurrencyError,
+    ConfigurationError,
+    DuplicateIdError,
+    NotFoundError,
+    UnitOfWorkEndedError,
+)
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
@@ -117,8 +123,8 @@ class MemoryRepository(Generic[A]):
             raise NotFoundError(self._kind, id)
         return found
 
-    def add(self, aggregate: A) -> None:
-        """Stage a new aggregate; stored as version 1."""
+    def add(self, aggregate: A) -> A:
+        """Stage a new aggregate; stored as version 1, and returned as stored."""
         self._uow._check_open()
         agg: Any = aggregate
         if agg.version != 0:
@@ -126,21 +132,23 @@ class MemoryRepository(Generic[A]):
         existing: Any = self._staged.get(agg.id, (None, None))[1] or self._committed().get(agg.id)
         if existing is not None:
             raise ConcurrencyError(self._kind, agg.id, 0, existing.version)
-        stored = as_stored(agg, 1)
+        stored: A = as_stored(agg, 1)
         self._index(stored)  # a bad projection fails here, not at query time
         self._staged[agg.id] = (0, stored)
+        return stored
 
-    def update(self, aggregate: A) -> None:
-        """Stage a change to an aggregate loaded at ``aggregate.version``."""
+    def update(self, aggregate: A) -> A:
+        """Stage a change to an aggregate loaded at ``aggregate.version``; returns it as stored."""
         self._uow._check_open()
         agg: Any = aggregate
         current: Any = self.get(agg.id) if self._exists(agg.id) else None
         if current is None or current.version != agg.version:
             raise ConcurrencyError(self._kind, agg.id, agg.version, None if current is None else current.version)
         expected = self._staged[agg.id][0] if agg.id in self._staged else agg.version
-        stored = as_stored(agg, agg.version + 1)
+        stored: A = as_stored(agg, agg.version + 1)
         self._index(stored)
         self._staged[agg.id] = (expected, stored)
+        return stored
 
     def _view(self) -> list[A]:
         merged = dict(self._committed())
@@ -228,7 +236,7 @@ class MemoryOutbox:
         """Queue a notification."""
         self._uow._check_open()
         if self._view(notification.id) is not None:
-            raise ServiceCoreError(f"outbox already holds notification {notification.id}")
+            raise DuplicateIdError("notification", notification.id, "outbox")
         self._stage(notification.id, OutboxMessage(notification=notification))
 
     def get(self, notification_id: str) -> OutboxMessage:
@@ -309,7 +317,7 @@ class MemoryOutbox:
             if current is base:
                 continue
             if base is None:
-                raise ServiceCoreError(f"outbox already holds notification {notification_id}")
+                raise DuplicateIdError("notification", notification_id, "outbox")
             raise ConcurrencyError(
                 "OutboxMessage", notification_id, base.attempts, None if current is None else current.attempts
             )
@@ -387,7 +395,7 @@ class MemoryUnitOfWork:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise ServiceCoreError("this unit of work has ended; start a new one")
+            raise UnitOfWorkEndedError()
 
     def __enter__(self) -> Self:
         self._check_open()

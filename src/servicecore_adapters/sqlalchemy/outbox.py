@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from servicecore.domain.errors import NotFoundError, ServiceCoreError
+from servicecore.domain.errors import DuplicateIdError, NotFoundError
 from servicecore.ports.notification import DeliveryStatus, Notification, OutboxMessage
 from servicecore.serialization import structure, unstructure
 from servicecore.storage_kinds import check_instant, check_limit
@@ -56,7 +56,7 @@ class SQLAlchemyOutbox:
         """Queue a notification; a notification id already queued fails (here or at commit)."""
         self._uow._check_open()
         if notification.id in self._staged:
-            raise ServiceCoreError(f"outbox already holds notification {notification.id}")
+            raise DuplicateIdError("notification", notification.id, "outbox")
         self._staged[notification.id] = _OutboxWrite(True, 0, OutboxMessage(notification=notification))
 
     def get(self, notification_id: str) -> OutboxMessage:

@@ -37,7 +37,13 @@ from servicecore.domain.aggregate import as_stored
 from servicecore.domain.agreement import ServiceAgreement
 from servicecore.domain.appeal import Appeal
 from servicecore.domain.complaint import Complaint
-from servicecore.domain.errors import ConcurrencyError, NotFoundError, ServiceCoreError, StorageError
+from servicecore.domain.errors import (
+    ConcurrencyError,
+    DuplicateIdError,
+    NotFoundError,
+    StorageError,
+    UnitOfWorkEndedError,
+)
 from servicecore.domain.service_request import ServiceRequest
 from servicecore.domain.violation import Violation
 from servicecore.domain.work_order import WorkOrder
@@ -151,19 +157,23 @@ class SQLAlchemyRepository(Generic[A]):
 
     # --- writes ----------------------------------------------------------------------
 
-    def add(self, aggregate: A) -> None:
-        """Stage a new aggregate; it is stored as version 1 at commit."""
+    def add(self, aggregate: A) -> A:
+        """Stage a new aggregate; it is stored as version 1 at commit. Returns it as stored."""
         self._uow._check_open()
         agg: Any = aggregate
         if agg.version != 0:
             raise ConcurrencyError(self._kind.name, agg.id, 0, agg.version)
         if agg.id in self._staged:
             raise ConcurrencyError(self._kind.name, agg.id, 0, self._staged[agg.id].expected + 1)
-        stored = as_stored(agg, 1)
+        stored: A = as_stored(agg, 1)
         self._staged[agg.id] = _Write(True, 0, stored, index_fields(stored))
+        return stored
 
-    def update(self, aggregate: A) -> None:
-        """Stage a change to an aggregate loaded at ``aggregate.version``; checked against the row at commit."""
+    def update(self, aggregate: A) -> A:
+        """Stage a change to an aggregate loaded at ``aggregate.version``; checked against the row at commit.
+
+        Returns it as stored.
+        """
         self._uow._check_open()
         agg: Any = aggregate
         staged = self._staged.get(agg.id)
@@ -177,8 +187,9 @@ class SQLAlchemyRepository(Generic[A]):
             if loaded is not None and loaded.version != agg.version:
                 raise ConcurrencyError(self._kind.name, agg.id, agg.version, loaded.version)
             new, expected = False, agg.version
-        stored = as_stored(agg, agg.version + 1)
+        stored: A = as_stored(agg, agg.version + 1)
         self._staged[agg.id] = _Write(new, expected, stored, index_fields(stored))
+        return stored
 
     def _flush(self, written: builtins.list[tuple[tuple[str, str], int, str, Any, Encoded, IndexFields]]) -> None:
         uow, storage, kind = self._uow, self._storage, self._kind.name
@@ -351,7 +362,7 @@ class SQLAlchemyUnitOfWork:
             raise self._concurrency_error(conflict) from None
         except DuplicateNotification as duplicate:
             self._end(commit=False)
-            raise ServiceCoreError(f"outbox already holds notification {duplicate.notification_id}") from None
+            raise DuplicateIdError("notification", duplicate.notification_id, "outbox") from None
         except BaseException:
             self._end(commit=False)
             raise
@@ -369,7 +380,7 @@ class SQLAlchemyUnitOfWork:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise ServiceCoreError("this unit of work has ended; start a new one")
+            raise UnitOfWorkEndedError()
 
     def _execute(self, sql: Sql, values: Mapping[str, Any]) -> Any:
         self._check_open()

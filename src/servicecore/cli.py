@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -430,6 +431,30 @@ def _show_progress() -> bool:
     return _state().verbosity >= 0 and sys.stdout.isatty()
 
 
+@contextmanager
+def _counting(what: str) -> Iterator[Callable[[int], None] | None]:
+    """A ``progress`` callback that counts the cases handled on one line, when :func:`_show_progress` says so.
+
+    ``None`` otherwise, so the run reports nothing on the way. The line is ended
+    when the run does, before its summary or error.
+    """
+    if not _show_progress():
+        yield None
+        return
+    shown = False
+
+    def show(handled: int) -> None:
+        nonlocal shown
+        shown = True
+        click.echo(f"\r{what}: {_count(handled, 'case')}", nl=False)
+
+    try:
+        yield show
+    finally:
+        if shown:
+            click.echo()
+
+
 def _dispatch_batches(dispatcher: Any, *, batch_size: int, max_batches: int | None) -> Any:
     """:meth:`Dispatcher.dispatch_all`, counting the messages on a terminal as the batches go."""
     if not _show_progress():
@@ -513,7 +538,8 @@ def scan(
 
     desk = _sla_desk(url, path, calendar, calendar_options, create=create, storage=(storage_name, storage_pairs))
     try:
-        result = desk.scan_sla(now, batch=batch_size, simulate=simulate)
+        with _counting("scanning") as progress:
+            result = desk.scan_sla(now, batch=batch_size, simulate=simulate, progress=progress)
     except ServiceCoreError as exc:
         raise _fail_on_errors("SLA scan", exc) from exc
     finally:
@@ -573,7 +599,8 @@ def recompute(
     """
     desk = _sla_desk(url, path, calendar, calendar_options, storage=(storage_name, storage_pairs))
     try:
-        result = desk.recompute_sla(batch=batch_size)
+        with _counting("recomputing") as progress:
+            result = desk.recompute_sla(batch=batch_size, progress=progress)
     except ServiceCoreError as exc:
         raise _fail_on_errors("SLA recompute", exc) from exc
     finally:

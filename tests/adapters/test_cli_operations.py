@@ -316,6 +316,26 @@ def test_dispatch_counts_on_a_terminal_only(pager: Pager, monkeypatch: pytest.Mo
     assert output.endswith("delivered 3, failed attempts 0\n")
 
 
+def test_sla_scan_and_recompute_count_cases_on_a_terminal_unless_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "desk.sqlite3"
+    received_request(path, "24x7", {}, datetime(2020, 1, 6, 9, tzinfo=SHANGHAI))
+    summary = "simulated: would record scanned 1 case, 6 alerts\n"
+    code, output = run("sla", "scan", "--path", str(path), "--simulate")
+    assert (code, output.startswith(summary)) == (0, True), output  # not a terminal: no count
+    monkeypatch.setattr("click.testing._NamedTextIOWrapper.isatty", lambda self: True)  # the runner's stdout
+    code, output = run("sla", "scan", "--path", str(path), "--simulate")
+    assert (code, output.startswith("\rscanning: 1 case\n" + summary)) == (0, True), output
+    code, output = run("-q", "sla", "scan", "--path", str(path), "--simulate")
+    assert (code, output) == (0, summary)
+
+    code, output = run("sla", "recompute", "--path", str(path))
+    assert (code, output) == (0, "\rrecomputing: 1 case\nexamined 1 case, 0 clocks moved\n")
+    code, output = run("-q", "sla", "recompute", "--path", str(path))
+    assert (code, output) == (0, "examined 1 case, 0 clocks moved\n")
+
+
 def test_a_storage_given_on_the_command_line_beats_the_database_url_variable() -> None:
     code, output = run("outbox", "dispatch", "--storage", "memory", env={"SERVICECORE_DATABASE_URL": "sqlite:///x.db"})
     assert (code, output) == (0, "delivered 0, failed attempts 0\n")

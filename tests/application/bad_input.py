@@ -401,6 +401,7 @@ def _good_by_name(
         "disputed_amount": st.integers(1, 3).map(lambda n: sc.Money("50.00", "CNY").times(n)),
         "outcome": st.sampled_from(list(sc.ComplaintOutcome)),
         "simulate": st.booleans(),
+        "progress": st.just(lambda handled: None),  # None comes with the optional hint
         "calendar": st.sampled_from(["24x7", "cn"]),
     }
     if name == "category":

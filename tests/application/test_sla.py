@@ -472,6 +472,36 @@ def test_a_scan_refuses_a_naive_instant() -> None:
     assert error.value.field == "now"
 
 
+def test_a_scan_and_a_recompute_report_the_cases_handled_batch_by_batch(storage: StorageBackend) -> None:
+    world = World(storage, WEEKDAYS, at(2026, 3, 2, 16))
+    for _ in range(5):
+        world.receive()
+    world.complaint()  # its acknowledgement warning comes at 14:54 on Tuesday
+    world.clock.set(at(2026, 3, 3, 15))
+    handled: list[int] = []
+
+    result = world.desk.scan_sla(batch=2, progress=handled.append, actor=SUPERVISOR)
+    assert result.scanned == 6
+    assert handled == [2, 4, 5, 6]  # the requests two by two, then the complaint: one count over all kinds
+
+    handled.clear()
+    assert world.desk.scan_sla(batch=2, progress=handled.append).scanned == 0
+    assert handled == []  # nothing due: nothing to report
+
+    recomputed = world.desk.recompute_sla(batch=2, progress=handled.append, actor=SUPERVISOR)
+    assert (recomputed.examined, recomputed.moves) == (6, ())
+    assert handled == [2, 4, 5, 6]
+
+
+def test_scan_and_recompute_refuse_a_progress_that_cannot_be_called() -> None:
+    world = World(MemoryStorage(), WEEKDAYS, at(2026, 3, 2, 9))
+    world.receive()
+    for run in (world.desk.scan_sla, world.desk.recompute_sla):
+        with pytest.raises(sc.ValidationError) as error:
+            run(progress="every batch")  # type: ignore[arg-type]
+        assert error.value.field == "progress"
+
+
 def test_bootstrap_runs_clocks_on_the_24x7_calendar_by_default() -> None:
     clock = ManualClock(at(2026, 3, 7, 22))  # a Saturday night: working time around the clock
     desk = bootstrap(sc.ServiceDeskConfig(storage="memory"), clock=clock, ids=SequentialIds())

@@ -17,34 +17,23 @@ import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 
 from servicecore.application.notifications import NotificationPolicy
 from servicecore.application.permissions import CommandPolicy
 from servicecore.application.sla import SlaService
+from servicecore.domain.aggregate import Aggregate
 from servicecore.domain.errors import ConcurrencyError, PermissionDeniedError, ValidationError
 from servicecore.domain.events import DomainEvent
-from servicecore.domain.values import Actor, HistoryEntry, check_aware, check_id, check_text, describe
+from servicecore.domain.values import Actor, check_aware, check_id, check_text, describe
 from servicecore.ports.clock import Clock
 from servicecore.ports.ids import IdGenerator
 from servicecore.ports.storage import Repository, StorageBackend, UnitOfWork
 from servicecore.storage_kinds import ListQuery, index_fields
 
-
-class _Case(Protocol):
-    """What the plumbing reads of any aggregate (every aggregate class has these fields)."""
-
-    @property
-    def version(self) -> int: ...
-    @property
-    def history(self) -> tuple[HistoryEntry, ...]: ...
-    @property
-    def events(self) -> tuple[DomainEvent, ...]: ...
-
-
-A = TypeVar("A", bound=_Case)
+A = TypeVar("A", bound=Aggregate)
 P = ParamSpec("P")
 R = TypeVar("R")
 D = TypeVar("D", bound="DeskCore")

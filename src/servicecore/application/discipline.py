@@ -108,15 +108,15 @@ class DisciplineCommands(DeskCore):
         with self._transaction() as tx:
             orders: list[WorkOrder] = []
             if subject.request_id is not None:
-                request = tx.get(tx.uow.repository(ServiceRequest), subject.request_id)
+                request = tx.get(tx.uow.requests, subject.request_id)
                 if request.customer.id != complainant.id:
                     raise BusinessRuleError(
                         "ServiceRequest", request.id, f"does not belong to the complainant {complainant.id}"
                     )
-                orders.extend(tx.get(tx.uow.repository(WorkOrder), o) for o in request.work_order_ids)
+                orders.extend(tx.get(tx.uow.work_orders, o) for o in request.work_order_ids)
             if subject.work_order_id is not None:
-                order = tx.get(tx.uow.repository(WorkOrder), subject.work_order_id)
-                owner = tx.get(tx.uow.repository(ServiceRequest), order.request_id)
+                order = tx.get(tx.uow.work_orders, subject.work_order_id)
+                owner = tx.get(tx.uow.requests, order.request_id)
                 if owner.customer.id != complainant.id or subject.request_id not in (None, order.request_id):
                     raise BusinessRuleError(
                         "WorkOrder", order.id, f"is not work on a request of the complainant {complainant.id}"
@@ -135,7 +135,7 @@ class DisciplineCommands(DeskCore):
                 disputed_amount=disputed_amount,
                 work_orders=orders,
             )
-            return tx.add(tx.uow.repository(Complaint), complaint)
+            return tx.add(tx.uow.complaints, complaint)
 
     @command
     def acknowledge_complaint(self, complaint_id: str, *, actor: Actor, message: str) -> Complaint:
@@ -190,23 +190,23 @@ class DisciplineCommands(DeskCore):
         """
         offered = as_tuple("remedies", remedies, of=Remedy)
         with self._transaction() as tx:
-            complaint = tx.get(tx.uow.repository(Complaint), complaint_id)
+            complaint = tx.get(tx.uow.complaints, complaint_id)
             for remedy in offered:
                 if remedy.work_order_id is not None:
                     self._check_redo(tx, complaint, remedy.work_order_id)
             resolved = complaint.resolve(
                 actor=actor, at=tx.now, summary=summary, reply=reply, remedies=offered, outcome=outcome
             )
-            return tx.update(tx.uow.repository(Complaint), resolved)
+            return tx.update(tx.uow.complaints, resolved)
 
     @staticmethod
     def _check_redo(tx: Transaction, complaint: Complaint, work_order_id: str) -> None:
         refused = f"a redo remedy must name a work order for the complainant {complaint.complainant.id}"
         try:
-            order = tx.get(tx.uow.repository(WorkOrder), work_order_id)
+            order = tx.get(tx.uow.work_orders, work_order_id)
         except NotFoundError:
             raise BusinessRuleError("Complaint", complaint.id, f"{refused}; {work_order_id} does not exist") from None
-        if tx.get(tx.uow.repository(ServiceRequest), order.request_id).customer.id != complaint.complainant.id:
+        if tx.get(tx.uow.requests, order.request_id).customer.id != complaint.complainant.id:
             raise BusinessRuleError("Complaint", complaint.id, f"{refused}; {order.id} is another customer's work")
 
     @command
@@ -284,7 +284,7 @@ class DisciplineCommands(DeskCore):
             raise PermissionDeniedError(actor.id, "report_violation", "only staff may link a report to an earlier case")
         _check_reporter(actor, source, as_customer=as_customer)
         with self._transaction() as tx:
-            repo = tx.uow.repository(Violation)
+            repo = tx.uow.violations
             prior = None if prior_case_id is None else tx.get(repo, prior_case_id)
             violation = Violation.report(
                 id=ViolationId(self._new_id("violation")),
@@ -310,7 +310,7 @@ class DisciplineCommands(DeskCore):
     ) -> Violation:
         """Open a violation case against a staff member from a complaint under investigation, linked both ways."""
         with self._transaction() as tx:
-            complaints = tx.uow.repository(Complaint)
+            complaints = tx.uow.complaints
             complaint = tx.get(complaints, complaint_id)
             violation = Violation.report(
                 id=ViolationId(self._new_id("violation")),
@@ -322,7 +322,7 @@ class DisciplineCommands(DeskCore):
                 at=tx.now,
             )
             tx.update(complaints, complaint.link_violation(actor=actor, at=tx.now, violation_id=violation.id))
-            return tx.add(tx.uow.repository(Violation), violation)
+            return tx.add(tx.uow.violations, violation)
 
     @command
     def assign_violation_investigators(
@@ -431,13 +431,13 @@ class DisciplineCommands(DeskCore):
     def file_appeal(self, violation_id: str, *, actor: Actor, grounds: str) -> Appeal:
         """The sanctioned staff member appeals the decision, before its deadline."""
         with self._transaction() as tx:
-            violations = tx.uow.repository(Violation)
+            violations = tx.uow.violations
             violation = tx.get(violations, violation_id)
             appeal = Appeal.file(
                 id=AppealId(self._new_id("appeal")), violation=violation, appellant=actor, at=tx.now, grounds=grounds
             )
             tx.update(violations, violation.register_appeal(appellant=actor, at=tx.now, appeal_id=appeal.id))
-            return tx.add(tx.uow.repository(Appeal), appeal)
+            return tx.add(tx.uow.appeals, appeal)
 
     @command
     def start_appeal_review(
@@ -472,8 +472,8 @@ class DisciplineCommands(DeskCore):
 
     def _conclude(self, appeal_id: str, actor: Actor, decide: Callable[[Appeal, datetime], Appeal]) -> Appeal:
         with self._transaction() as tx:
-            appeals = tx.uow.repository(Appeal)
-            violations = tx.uow.repository(Violation)
+            appeals = tx.uow.appeals
+            violations = tx.uow.violations
             appeal = tx.get(appeals, appeal_id)
             violation = tx.get(violations, appeal.violation_id)
             appeal = decide(appeal, tx.now)
@@ -538,7 +538,7 @@ class DisciplineCommands(DeskCore):
         addresses, ids and forms such as 陈女士.
         """
         with self._reading() as tx:
-            violation = tx.get(tx.uow.repository(Violation), violation_id)
+            violation = tx.get(tx.uow.violations, violation_id)
             customers = _customers_of_case(tx.uow, violation)  # looked up to redact them, never shown
         notice = PublicationNotice.from_violation(violation, generated_at=self._now(), customers=customers)
         return self._renderer.render(notice, locale=locale)
@@ -549,8 +549,8 @@ class DisciplineCommands(DeskCore):
     ) -> RenderedDocument:
         """The appeal decision letter (申诉复核决定)."""
         with self._reading() as tx:
-            appeal = tx.get(tx.uow.repository(Appeal), appeal_id)
-            violation = tx.get(tx.uow.repository(Violation), appeal.violation_id)
+            appeal = tx.get(tx.uow.appeals, appeal_id)
+            violation = tx.get(tx.uow.violations, appeal.violation_id)
         letter = AppealDecisionLetter(generated_at=self._now(), appeal=appeal, violation=violation)
         return self._renderer.render(letter, locale=locale)
 

@@ -29,6 +29,7 @@ from servicecore.domain.acceptance import (
     CriterionResult,
     Inspector,
 )
+from servicecore.domain.aggregate import Aggregate
 from servicecore.domain.agreement import AgreementStatus, AgreementTerms, Schedule, ServiceAgreement, criteria_of
 from servicecore.domain.checklists import PEST_CONTROL, ChecklistTemplate
 from servicecore.domain.errors import (
@@ -62,7 +63,7 @@ from servicecore.sla.calendar import BusinessCalendar
 from servicecore.sla.clocks import Alert
 from servicecore.storage_kinds import AGGREGATE_KINDS, ListQuery
 
-A = TypeVar("A")
+A = TypeVar("A", bound=Aggregate)
 
 BUILT_IN_TEMPLATES: Mapping[str, ChecklistTemplate] = {PEST_CONTROL.key: PEST_CONTROL}
 """The checklist templates a desk built by hand knows unless given others (the built-in pest-control one)."""
@@ -842,6 +843,7 @@ class ServiceDesk(DisciplineCommands):
         *,
         batch: int = 100,
         simulate: bool = False,
+        progress: Callable[[int], None] | None = None,
         actor: Actor | None = None,
     ) -> SlaScanResult:
         """Record every SLA warning, breach and escalation reached by ``now`` (default: the clock's), once.
@@ -861,6 +863,11 @@ class ServiceDesk(DisciplineCommands):
         breach recorded ahead of time would be false. With ``simulate=True`` any
         ``now`` is accepted and nothing is written: the result lists what a scan at
         that instant would record (``simulated`` is set).
+
+        ``progress``, if given, is called after each batch of due cases with the
+        number of cases handled so far, all kinds together (for a progress display;
+        a run with nothing due never calls it). What it raises stops the scan; the
+        cases already handled stay recorded.
         """
         sla = self._require_sla()
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -877,7 +884,7 @@ class ServiceDesk(DisciplineCommands):
                 "without recording it",
             )
         alerts: list[Alert] = []
-        scanned = conflicts = 0
+        scanned = conflicts = handled = 0
         for kind in AGGREGATE_KINDS:
             if kind.name not in sla.policies:
                 continue
@@ -914,6 +921,9 @@ class ServiceDesk(DisciplineCommands):
                         alerts.extend(reached)
                     else:
                         skip.add(loaded.id)  # nothing reached yet: storage and clocks disagree on the instant
+                handled += len(due)
+                if progress is not None:
+                    progress(handled)
         return SlaScanResult(scanned=scanned, alerts=tuple(alerts), conflicts=conflicts, simulated=simulate)
 
     def _sla_parties(self, tx: Transaction, case: object) -> dict[str, tuple[str, ...]]:
@@ -927,7 +937,12 @@ class ServiceDesk(DisciplineCommands):
 
     @command
     def recompute_sla(
-        self, *, calendar: str | None = None, batch: int = 100, actor: Actor | None = None
+        self,
+        *,
+        calendar: str | None = None,
+        batch: int = 100,
+        progress: Callable[[int], None] | None = None,
+        actor: Actor | None = None,
     ) -> SlaRecomputeResult:
         """Recompute the due times and next checks of every open SLA clock, after a calendar changed.
 
@@ -937,6 +952,11 @@ class ServiceDesk(DisciplineCommands):
         changed. Recorded checkpoints stay recorded; stopped clocks keep their
         verdict. The result lists every clock that moved (case, clock, old and new
         due time). A case changed concurrently is counted in ``conflicts``.
+
+        ``progress``, if given, is called after each batch of cases read with the
+        number of cases handled so far, all kinds together, those without an open
+        clock included (for a progress display). What it raises stops the run; the
+        cases already recomputed stay so.
         """
         sla = self._require_sla()
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
@@ -944,7 +964,7 @@ class ServiceDesk(DisciplineCommands):
         if calendar is not None and calendar not in sla.calendars:
             raise ValidationError("calendar", f"unknown SLA calendar {calendar!r}; known: {sorted(sla.calendars)}")
         moves: list[SlaMove] = []
-        examined = conflicts = 0
+        examined = conflicts = handled = 0
         for kind in AGGREGATE_KINDS:
             if kind.name not in sla.policies:
                 continue
@@ -966,6 +986,9 @@ class ServiceDesk(DisciplineCommands):
                         conflicts += 1
                         continue
                     moves.extend(moved)
+                handled += len(page)
+                if page and progress is not None:
+                    progress(handled)
                 if len(page) < batch:
                     break
         return SlaRecomputeResult(examined=examined, moves=tuple(moves), conflicts=conflicts)

@@ -41,11 +41,11 @@ from typing import Any, TypeVar
 import attrs
 
 from servicecore.domain import events as ev
-from servicecore.domain.aggregate import check_time, record
+from servicecore.domain.aggregate import Aggregate, SlaTrackedAggregate, check_time, record
 from servicecore.domain.errors import ConfigurationError, ServiceCoreError, ValidationError
 from servicecore.domain.values import Actor, ActorId, ActorRef
 from servicecore.sla.calendar import BusinessCalendar, fixed_offset
-from servicecore.sla.clocks import Alert, AlertKind, Clocks, SlaClock, SlaTracked, StatusOverride, calendar_of, schedule
+from servicecore.sla.clocks import Alert, AlertKind, Clocks, SlaClock, StatusOverride, calendar_of, schedule
 from servicecore.sla.policy import (
     ClockSpec,
     EscalationLevel,
@@ -57,7 +57,7 @@ from servicecore.sla.policy import (
 )
 from servicecore.storage_kinds import aggregate_kind, index_fields
 
-A = TypeVar("A")
+A = TypeVar("A", bound=Aggregate)
 
 SLA_ACTOR = ActorRef(ActorId("system:sla"), "SLA scan")
 """Who records SLA checkpoints in history and events."""
@@ -83,7 +83,7 @@ SCAN_TOLERANCE = timedelta(minutes=5)
 (hosts' clocks differ by seconds; a breach recorded ahead of time would be false)."""
 
 
-def sla_status(aggregate: Any) -> str:
+def sla_status(aggregate: Aggregate) -> str:
     """The status an aggregate's clocks see: its own, with customer-caused holds told apart.
 
     A work order on hold for a customer-caused reason is seen as ``"on_hold_by_customer"``,
@@ -96,7 +96,7 @@ def sla_status(aggregate: Any) -> str:
     hold = getattr(aggregate, "current_hold", None)
     if status == "on_hold" and hold is not None and str(hold.reason.value) in CUSTOMER_CAUSED_HOLDS:
         return "on_hold_by_customer"
-    override = aggregate.clocks.override if isinstance(aggregate, SlaTracked) else None
+    override = aggregate.clocks.override if isinstance(aggregate, SlaTrackedAggregate) else None
     if override is not None and override.status == status:
         return override.seen_as
     return status
@@ -138,7 +138,7 @@ def _step_policy(key: str, calendar: str | None) -> SlaPolicy:
     )
 
 
-def sla_instants(aggregate: Any) -> dict[str, datetime]:
+def sla_instants(aggregate: Aggregate) -> dict[str, datetime]:
     """The named instants of a case that a :class:`~servicecore.sla.policy.ClockSpec` can refer to.
 
     ========================================  ===============================================
@@ -152,7 +152,7 @@ def sla_instants(aggregate: Any) -> dict[str, datetime]:
     Instants another case's event recorded on the case's clocks (``Clocks.anchors``)
     are included.
     """
-    instants: dict[str, datetime] = dict(aggregate.clocks.anchors) if isinstance(aggregate, SlaTracked) else {}
+    instants: dict[str, datetime] = dict(aggregate.clocks.anchors) if isinstance(aggregate, SlaTrackedAggregate) else {}
     window = getattr(aggregate, "window", None)
     if window is not None:
         instants["window_start"] = window.start
@@ -163,7 +163,7 @@ def sla_instants(aggregate: Any) -> dict[str, datetime]:
     return instants
 
 
-def sla_priority(aggregate: Any) -> str:
+def sla_priority(aggregate: Aggregate) -> str:
     """The key for a policy's targets: a request's priority, a complaint's severity, else ``"*"``."""
     for name in ("priority", "severity"):
         value = getattr(aggregate, name, None)
@@ -447,7 +447,7 @@ class SlaService:
         The policy for its kind, with the targets of the service levels its agreement
         states (adopted by :meth:`adopt`) in place of the policy's own.
         """
-        if not isinstance(aggregate, SlaTracked):
+        if not isinstance(aggregate, SlaTrackedAggregate):
             return None
         kind = aggregate_kind(type(aggregate)).name
         policy = self.policies.get(kind)
@@ -475,7 +475,7 @@ class SlaService:
         request, and each work order and the acceptance created under it. Clocks
         already running keep their start and pauses; their targets change.
         """
-        if not isinstance(aggregate, SlaTracked):
+        if not isinstance(aggregate, SlaTrackedAggregate):
             return aggregate
         kind = aggregate_kind(type(aggregate)).name
         mine = tuple(level for level in levels if level.kind == kind)
@@ -496,7 +496,7 @@ class SlaService:
         ordered by the aggregate's version, so its clocks never run backwards.
         """
         policy = self.policy_for(aggregate)
-        if policy is None or not isinstance(aggregate, SlaTracked):
+        if policy is None or not isinstance(aggregate, SlaTrackedAggregate):
             return aggregate
         clocks = aggregate.clocks
         if clocks.observed_at is not None and at < clocks.observed_at:
@@ -514,7 +514,7 @@ class SlaService:
             return aggregate
         return _with_clocks(aggregate, observed)
 
-    def _observe_steps(self, aggregate: Any, clocks: Clocks, policy: SlaPolicy, at: datetime) -> Clocks:
+    def _observe_steps(self, aggregate: Aggregate, clocks: Clocks, policy: SlaPolicy, at: datetime) -> Clocks:
         """``clocks`` with a ``step:<key>`` clock per checklist step due before the scheduled visit.
 
         A step's clock stops when the step is done or skipped, or the order ends. One
@@ -557,12 +557,12 @@ class SlaService:
         The next observation starts (or reschedules) the clocks whose spec names it.
         Unchanged if the instant is already recorded.
         """
-        if not isinstance(aggregate, SlaTracked) or aggregate.clocks.anchor(name) == instant:
+        if not isinstance(aggregate, SlaTrackedAggregate) or aggregate.clocks.anchor(name) == instant:
             return aggregate
         anchors = (*((n, i) for n, i in aggregate.clocks.anchors if n != name), (name, instant))
         clocks = attrs.evolve(aggregate.clocks, anchors=anchors)
-        check_time(aggregate, at)  # type: ignore[arg-type]
-        return record(aggregate, action=name, actor=actor, at=at, note=note, clocks=clocks)  # type: ignore[type-var]
+        check_time(aggregate, at)
+        return record(aggregate, action=name, actor=actor, at=at, note=note, clocks=clocks)
 
     def awaiting_customer(self, aggregate: A, waiting: bool, *, actor: Actor, at: datetime, note: str = "") -> A:
         """``aggregate`` seen as :data:`AWAITING_CUSTOMER` while it stays in its current status (or no longer).
@@ -573,17 +573,17 @@ class SlaService:
         or resumes the clocks whose policy pauses on :data:`AWAITING_CUSTOMER`.
         Unchanged if the case already stands so.
         """
-        if not isinstance(aggregate, SlaTracked):
+        if not isinstance(aggregate, SlaTrackedAggregate):
             return aggregate
-        status = str(aggregate.status.value)  # type: ignore[attr-defined]
+        status = str(aggregate.status.value)
         override = StatusOverride(status, AWAITING_CUSTOMER) if waiting else None
         current = aggregate.clocks.override
         if current == override or (override is None and (current is None or current.status != status)):
             return aggregate
         clocks = attrs.evolve(aggregate.clocks, override=override)
-        check_time(aggregate, at)  # type: ignore[arg-type]
+        check_time(aggregate, at)
         action = "awaiting_customer" if waiting else "customer_acted"
-        return record(aggregate, action=action, actor=actor, at=at, note=note, clocks=clocks)  # type: ignore[type-var]
+        return record(aggregate, action=action, actor=actor, at=at, note=note, clocks=clocks)
 
     def scan(
         self, aggregate: A, now: datetime, *, parties: Mapping[str, Sequence[str]] | None = None
@@ -593,15 +593,14 @@ class SlaService:
         ``parties`` names the recipients of a role for this case, overriding how the
         role is resolved otherwise (an acceptance's ``"assignee"``: the work's assignees).
         """
-        if not isinstance(aggregate, SlaTracked):
+        if not isinstance(aggregate, SlaTrackedAggregate):
             return aggregate, ()
         scanned, found = aggregate.clocks.scan(now)
         if not found:
             return aggregate, ()
         alerts = tuple(self._case_alert(aggregate, alert, parties or {}) for alert in found)
         events = tuple(self._event(aggregate, alert) for alert in alerts)
-        previous: tuple[ev.DomainEvent, ...] = aggregate.events  # type: ignore[attr-defined]
-        return attrs.evolve(aggregate, clocks=scanned, events=previous + events), alerts  # type: ignore[misc]
+        return attrs.evolve(aggregate, clocks=scanned, events=aggregate.events + events), alerts
 
     def act(self, aggregate: A, alerts: Sequence[Alert], *, at: datetime) -> tuple[A, tuple[str, ...]]:
         """``aggregate`` after the actions of the escalation levels in ``alerts``, and what was done.
@@ -647,7 +646,7 @@ class SlaService:
         checkpoints stay recorded; a stopped clock keeps its verdict.
         """
         policy = self.policy_for(aggregate)
-        if policy is None or not isinstance(aggregate, SlaTracked):
+        if policy is None or not isinstance(aggregate, SlaTrackedAggregate):
             return aggregate, ()
         names = {spec.name for spec in policy.clocks}
         moves: list[SlaMove] = []
@@ -662,7 +661,7 @@ class SlaService:
                 moves.append(
                     SlaMove(
                         case_type=aggregate_kind(type(aggregate)).name,
-                        case_id=str(aggregate.id),  # type: ignore[attr-defined]
+                        case_id=str(aggregate.id),
                         clock=clock.name,
                         calendar=on.name,
                         old_due=clock.due_at,
@@ -677,7 +676,9 @@ class SlaService:
         clocks = attrs.evolve(aggregate.clocks, clocks=tuple(updated))
         return _with_clocks(aggregate, clocks), tuple(moves)
 
-    def _case_alert(self, aggregate: Any, alert: Alert, parties: Mapping[str, Sequence[str]]) -> SlaAlert:
+    def _case_alert(
+        self, aggregate: SlaTrackedAggregate, alert: Alert, parties: Mapping[str, Sequence[str]]
+    ) -> SlaAlert:
         fields = index_fields(aggregate)
         clock = aggregate.clocks.get(alert.clock)
         internal = clock is not None and clock.internal
@@ -705,7 +706,7 @@ class SlaService:
             internal=internal,
         )
 
-    def _event(self, aggregate: Any, alert: SlaAlert) -> ev.SlaCheckpointReached:
+    def _event(self, aggregate: Aggregate, alert: SlaAlert) -> ev.SlaCheckpointReached:
         return ev.SlaCheckpointReached(
             aggregate_id=aggregate.id,
             case_type=alert.case_type,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypedDict, TypeVar
 
 import attrs
 
@@ -77,6 +77,16 @@ class Aggregate:
     """Every step taken, oldest first."""
     events: tuple[DomainEvent, ...] = attrs.field(default=(), eq=False, repr=False)
     """Events raised since the aggregate was loaded; never stored."""
+
+    if TYPE_CHECKING:  # each kind declares them as fields, with its own id and status types
+
+        @property
+        def id(self) -> str:
+            """The aggregate's id, unique within its kind."""
+
+        @property
+        def status(self) -> enum.Enum:
+            """Where the aggregate stands in its lifecycle."""
 
 
 @attrs.frozen(kw_only=True)

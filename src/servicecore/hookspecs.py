@@ -88,7 +88,7 @@ def servicecore_command_policy() -> Mapping[str, Iterable[str]]:  # type: ignore
     """Overrides of the command policy: command name → the roles allowed to run it.
 
     Applied on top of :data:`~servicecore.application.permissions.DEFAULT_POLICY`
-    by :meth:`~servicecore.plugins.Plugins.command_policy`; a command may be
+    by :func:`servicecore.bootstrap.command_policy`; a command may be
     overridden by one plugin only, and an unknown command name is a
     :class:`~servicecore.ConfigurationError`. An empty role list disables a command.
     """

@@ -148,14 +148,56 @@ def test_the_file_is_found_by_argument_then_variable_then_working_directory(tmp_
 @pytest.mark.parametrize(
     ("path", "environ", "message"),
     [
-        ("missing.toml", {}, "'missing.toml' (--config) does not exist"),
+        ("missing.toml", {}, "configuration file 'missing.toml' does not exist"),
         (None, {"SERVICECORE_CONFIG": "gone.toml"}, "'gone.toml' ($SERVICECORE_CONFIG) does not exist"),
+        (None, {"SERVICECORE_CONFIG": "."}, "'.' ($SERVICECORE_CONFIG) is a directory, not a file"),
     ],
 )
 def test_a_named_file_must_exist(path: str | None, environ: dict[str, str], message: str) -> None:
     with pytest.raises(sc.ConfigurationError) as caught:
         load_config(path, environ=environ)
     assert message in str(caught.value)
+    assert "--config" not in str(caught.value)  # only the command line has a --config
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'strict = "\xff"\n', "bad.toml: not valid UTF-8"),
+        (b'calendar = ["cn"]\n', "bad.toml: calendar: expected a calendar name or a table, got list"),
+        (b'[sla]\nscan_tolerance = "-PT10M"\n', "bad.toml: sla.scan_tolerance: must not be negative"),
+        (b"[sla.calendars]\nurgent = 3\n", "bad.toml: sla.calendars.urgent: must be a BusinessCalendar"),
+    ],
+)
+def test_every_file_error_names_the_file(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "bad.toml").write_bytes(content)
+    with pytest.raises(sc.ConfigurationError) as caught:
+        load_config(tmp_path / "bad.toml", environ={})
+    assert str(caught.value).startswith(str(tmp_path / message.partition(":")[0]) + ":"), caught.value
+    assert message.partition(": ")[2] in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SERVICECORE_STRICT": "maybe"}, "environment: SERVICECORE_STRICT: expected true or false"),
+        ({"SERVICECORE_SLA_SCAN_TOLERANCE": "-PT1M"}, "environment: SERVICECORE_SLA_SCAN_TOLERANCE: must not be"),
+    ],
+)
+def test_every_environment_error_names_the_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(sc.ConfigurationError) as caught:
+        load_config(environ=environ)
+    assert str(caught.value).startswith(message), caught.value
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"notifier": "sms"}, {"renderer": "pdf"}, {"storage_options": {"synchronous": "SOMETIMES"}}],
+)
+def test_a_refused_bootstrap_leaves_no_database_file(tmp_path: Path, overrides: dict[str, Any]) -> None:
+    with pytest.raises(sc.ServiceCoreError):
+        bootstrap(load_config(environ={}, overrides=overrides))
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -276,6 +318,14 @@ def test_a_storage_is_closed_when_the_rest_of_the_desk_is_refused() -> None:
     plugins.register(Liar(), name="liar")
     with pytest.raises(sc.PluginError, match="Notifier"):
         bootstrap(sc.ServiceDeskConfig(storage="tracked", notifier="text"), plugins=plugins)
+    assert (opened, closed) == ([], [])  # the other backends are checked before the storage opens
+
+    class Refusing(sc.ServiceDesk):
+        def __init__(self, **kwargs: Any) -> None:
+            raise sc.ConfigurationError("refused by the desk")
+
+    with pytest.raises(sc.ConfigurationError, match="refused by the desk"):
+        bootstrap(sc.ServiceDeskConfig(storage="tracked"), plugins=plugins, desk_class=Refusing)
     assert closed == [True]
 
 

@@ -101,8 +101,9 @@ def find_config_file(
     if named is not None:
         found = Path(named)
         if not found.is_file():
-            source = "--config" if path is not None else f"${CONFIG_ENV}"
-            raise ConfigurationError(f"configuration file {str(found)!r} ({source}) does not exist")
+            source = "" if path is not None else f" (${CONFIG_ENV})"
+            problem = "is a directory, not a file" if found.is_dir() else "does not exist"
+            raise ConfigurationError(f"configuration file {str(found)!r}{source} {problem}")
         return found
     local = Path(CONFIG_FILE)
     return local if local.is_file() else None
@@ -117,6 +118,8 @@ def read_config_file(path: str | os.PathLike[str]) -> ConfigLayer:
         raise ConfigurationError(f"cannot read configuration file {str(path)!r}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"{path}: not valid UTF-8 (byte {exc.start}): TOML files are UTF-8 text") from exc
     return _structure_layer(data, str(path))
 
 
@@ -127,6 +130,10 @@ def _structure_layer(data: Mapping[str, Any], source: str) -> ConfigLayer:
     for kind in _KINDS:  # ``calendar = "cn"`` is short for ``[calendar] name = "cn"``
         if isinstance(found.get(kind), str):
             found[kind] = {"name": found[kind]}
+        elif kind in found and not isinstance(found[kind], Mapping):
+            raise ConfigurationError(
+                f"{source}: {kind}: expected a {kind} name or a table, got {type(found[kind]).__name__}"
+            )
     try:
         return structure(found, ConfigLayer)
     except DeserializationError as exc:
@@ -178,7 +185,7 @@ def environment_layer(environ: Mapping[str, str] | None = None) -> ConfigLayer:
     if raw_strict is not None:
         value = parse_option_value(raw_strict)
         if value not in (True, False, 0, 1) or isinstance(value, float):
-            raise ConfigurationError(f"{ENV_PREFIX}STRICT: expected true or false, got {raw_strict!r}")
+            raise ConfigurationError(f"environment: {ENV_PREFIX}STRICT: expected true or false, got {raw_strict!r}")
         strict = bool(value)
     tolerance = env.get(f"{ENV_PREFIX}SLA_SCAN_TOLERANCE")
     data: dict[str, Any] = dict(sections)
@@ -191,8 +198,15 @@ def environment_layer(environ: Mapping[str, str] | None = None) -> ConfigLayer:
     return attrs.evolve(layer, strict=strict)
 
 
-def _apply(settings: dict[str, Any], layer: ConfigLayer) -> None:
-    """Lay ``layer`` over ``settings`` (keyword names of ServiceDeskConfig)."""
+def _apply(settings: dict[str, Any], layer: ConfigLayer, origins: dict[str, str], source: str) -> None:
+    """Lay ``layer`` over ``settings`` (keyword names of ServiceDeskConfig); ``origins`` learns which
+    ``source`` set each one."""
+    before = dict(settings)
+    _lay(settings, layer)
+    origins.update({key: source for key, value in settings.items() if key not in before or before[key] != value})
+
+
+def _lay(settings: dict[str, Any], layer: ConfigLayer) -> None:
     for kind in _KINDS:
         section: BackendSection | None = getattr(layer, kind)
         if section is None:
@@ -231,22 +245,41 @@ def load_config(
     settings: dict[str, Any] = {field.name: getattr(defaults, field.name) for field in attrs.fields(ServiceDeskConfig)}
     for kind in _KINDS:
         settings[f"{kind}_options"] = dict(settings[f"{kind}_options"])
+    origins: dict[str, str] = {}
     file = find_config_file(path, environ)
     if file is not None:
-        _apply(settings, read_config_file(file))
-    _apply(settings, environment_layer(environ))
+        _apply(settings, read_config_file(file), origins, str(file))
+    _apply(settings, environment_layer(environ), origins, "environment")
     for key, value in (overrides or {}).items():
         if key not in settings:
             raise ConfigurationError(f"unknown setting {key!r}; settings: {', '.join(sorted(settings))}")
         if key in _KINDS and value != settings[key]:
             settings[f"{key}_options"] = {}
+            origins[f"{key}_options"] = "overrides"
         settings[key] = value
+        origins[key] = "overrides"
     try:
         return ServiceDeskConfig(**settings)
     except ValidationError as exc:
         field, _, rest = exc.field.partition("[")
+        source = origins.get(field, "configuration")
         key = _KEY_PATHS.get(field, field) + (f".{rest.strip(']').strip(chr(39))}" if rest else "")
-        raise ConfigurationError(f"configuration: {key}: {exc.message}") from exc
+        if source == "environment":
+            key = _environment_name(key)
+        elif source == "overrides":
+            key = exc.field
+        raise ConfigurationError(f"{source}: {key}: {exc.message}") from exc
+
+
+def _environment_name(key: str) -> str:
+    """``sla.scan_tolerance`` → ``SERVICECORE_SLA_SCAN_TOLERANCE``, ``storage.options.path`` →
+    ``SERVICECORE_STORAGE_OPTIONS__PATH``: the variable that set a key."""
+    section, _, rest = key.partition(".")
+    if rest in {"", "name"}:
+        return f"{ENV_PREFIX}{section.upper()}"
+    if rest.startswith("options."):
+        return f"{ENV_PREFIX}{section.upper()}_OPTIONS__{rest.removeprefix('options.').upper()}"
+    return f"{ENV_PREFIX}{key.replace('.', '_').upper()}"
 
 
 def command_policy(plugins: Plugins, base: CommandPolicy | None = None) -> CommandPolicy:
@@ -295,12 +328,15 @@ def bootstrap(
             calendars={name: _calendar(registry, name, spec) for name, spec in cfg.sla_calendars.items()},
             scan_tolerance=cfg.sla_scan_tolerance,
         )
+    # every other backend first: a refused choice must not leave a new database file behind
+    notifier = registry.notifier(cfg.notifier, cfg.notifier_options)
+    renderer = registry.renderer(cfg.renderer, cfg.renderer_options)
     storage = registry.storage(cfg.storage, cfg.storage_options)
     try:
         return desk_class(
             storage=storage,
-            notifier=registry.notifier(cfg.notifier, cfg.notifier_options),
-            renderer=registry.renderer(cfg.renderer, cfg.renderer_options),
+            notifier=notifier,
+            renderer=renderer,
             clock=clock,
             ids=ids,
             templates=registry.checklist_templates(),

@@ -24,7 +24,8 @@ from click.core import ParameterSource
 from servicecore.application.config import ServiceDeskConfig
 from servicecore.bootstrap import bootstrap, load_config, parse_option_value
 from servicecore.demo import run_demo
-from servicecore.domain.errors import ServiceCoreError
+from servicecore.domain.errors import ServiceCoreError, ValidationError
+from servicecore.domain.values import Actor, ActorId
 from servicecore.plugins import Plugins
 from servicecore_adapters.markdown.renderer import LOCALES
 
@@ -203,8 +204,11 @@ def _config(
         "notifier": _backend(overrides, "notifier", notifier, notifier_pairs, "--notifier-option"),
         "calendar": _backend(overrides, "calendar", calendar, calendar_pairs, "--calendar-option"),
     }
+    config_path = _state().config_path
+    if config_path is not None and not config_path.is_file():
+        raise click.ClickException(f"reading the configuration failed: {str(config_path)!r} (--config) does not exist")
     try:
-        cfg = load_config(_state().config_path, overrides=overrides)
+        cfg = load_config(config_path, overrides=overrides)
         changes: dict[str, Any] = {
             f"{kind}_options": {**getattr(cfg, f"{kind}_options"), **found} for kind, found in extra.items()
         }
@@ -241,12 +245,21 @@ def _sql_target(
     return (str(found_url) if found_url else None), (Path(str(found_path)) if found_path else None)
 
 
-def _engine_for(url: str | None, path: Path | None) -> Any:
+def _engine_for(url: str | None, path: Path | None, action: str) -> Any:
     from servicecore_adapters.sqlalchemy.engine import DEFAULT_SQLITE_PATH, make_engine, sqlite_url
 
     if url and path:
         raise click.UsageError("give either --url or --path, not both")
-    return make_engine(url or sqlite_url(path or Path(DEFAULT_SQLITE_PATH)))
+    target = path or Path(DEFAULT_SQLITE_PATH)
+    try:
+        return make_engine(url or sqlite_url(target))
+    except ServiceCoreError as exc:  # a missing driver, a bad option: one line, not a traceback
+        raise _fail_on_errors(action, exc) from exc
+    except OSError as exc:  # the folder of a new SQLite file cannot be made
+        where = url or target
+        raise click.ClickException(
+            f"{action} failed: cannot create the database file {where}: {exc.strerror or exc}"
+        ) from exc
 
 
 def _fail_on_errors(action: str, error: Exception) -> click.ClickException:
@@ -285,7 +298,7 @@ def upgrade(
                     raise click.ClickException(f"upgrade refused: {found.describe()}")
         except ServiceCoreError as exc:
             raise _fail_on_errors("upgrade", exc) from exc
-    engine = _engine_for(url, path)
+    engine = _engine_for(url, path, "upgrade")
     try:
         before = migrate.current_revision(engine)
         migrate.upgrade(engine, revision)
@@ -325,7 +338,7 @@ def current(url: str | None, path: Path | None, storage_name: str | None, storag
             raise click.ClickException(file.describe())
         found = file.revision
     else:
-        engine = _engine_for(url, None)
+        engine = _engine_for(url, None, "reading the revision")
         try:
             found = migrate.current_revision(engine)
         except Exception as exc:
@@ -472,6 +485,32 @@ def _dispatch_batches(dispatcher: Any, *, batch_size: int, max_batches: int | No
     return total
 
 
+OPERATOR_ID = "system:cli"
+"""The default id of the operator actor the SLA commands run as."""
+
+OPERATOR_NAME = "servicecore command line"
+"""The name of the operator actor, as history would show it."""
+
+OPERATOR_ROLE = "administrator"
+"""The operator's role: the default command policy grants it scan_sla and recompute_sla."""
+
+_actor_option = click.option(
+    "--actor-id",
+    default=OPERATOR_ID,
+    show_default=True,
+    help=f"Id of the operator actor the command runs as (named {OPERATOR_NAME!r}, role {OPERATOR_ROLE}); "
+    "given on every desk, strict or not (see docs/trust-model.md).",
+)
+
+
+def operator_actor(actor_id: str = OPERATOR_ID) -> Actor:
+    """The actor an operations command runs as: whoever can run it against the database is trusted with it."""
+    try:
+        return Actor(ActorId(actor_id), OPERATOR_NAME, [OPERATOR_ROLE])
+    except ServiceCoreError as exc:
+        raise click.BadParameter(str(exc), param_hint="--actor-id") from exc
+
+
 # --- sla -----------------------------------------------------------------------------------------
 
 
@@ -510,9 +549,10 @@ def sla() -> None:
 @click.option(
     "--simulate",
     is_flag=True,
-    help="Show what a scan at --now would record, recording nothing; needed for a --now more than "
-    "5 minutes ahead of the system clock.",
+    help="Show what a scan at --now would record, recording nothing; needed for a --now ahead of the system "
+    "clock by more than the configured tolerance, 5 minutes by default.",
 )
+@_actor_option
 def scan(
     url: str | None,
     path: Path | None,
@@ -524,6 +564,7 @@ def scan(
     batch_size: int,
     create: bool,
     simulate: bool,
+    actor_id: str,
 ) -> None:
     """Record every SLA warning, breach and escalation reached, and queue their notifications.
 
@@ -531,15 +572,20 @@ def scan(
     (cron, a systemd timer), then `servicecore outbox dispatch` to deliver. Use
     the calendar your service desk is configured with: a command's due times
     are computed on it, and the scan keeps them in step on the one given here.
-    A --now later than the system clock by more than 5 minutes is refused
-    unless --simulate, which records nothing.
+    A --now later than the system clock by more than the configured tolerance
+    (5 minutes by default) is refused unless --simulate, which records nothing.
     """
     from servicecore.application.sla import SlaAlert
 
+    actor = operator_actor(actor_id)
     desk = _sla_desk(url, path, calendar, calendar_options, create=create, storage=(storage_name, storage_pairs))
     try:
         with _counting("scanning") as progress:
-            result = desk.scan_sla(now, batch=batch_size, simulate=simulate, progress=progress)
+            result = desk.scan_sla(now, batch=batch_size, simulate=simulate, progress=progress, actor=actor)
+    except ValidationError as exc:
+        if exc.field == "now":  # the facade's words are for Python callers
+            exc = ValidationError("now", exc.message.replace("pass simulate=True", "pass --simulate"))
+        raise _fail_on_errors("SLA scan", exc) from exc
     except ServiceCoreError as exc:
         raise _fail_on_errors("SLA scan", exc) from exc
     finally:
@@ -583,6 +629,7 @@ def _sla_desk(
 )
 @click.option("--calendar-option", "calendar_options", multiple=True, help="KEY=VALUE for the calendar; repeatable.")
 @click.option("--batch-size", default=100, show_default=True, type=click.IntRange(min=1), help="Cases per query.")
+@_actor_option
 def recompute(
     url: str | None,
     path: Path | None,
@@ -591,16 +638,20 @@ def recompute(
     calendar: str | None,
     calendar_options: tuple[str, ...],
     batch_size: int,
+    actor_id: str,
 ) -> None:
     """Recompute the due times of open SLA clocks after the calendar changed (holidays announced, hours moved).
 
     Prints every clock that moved: case, clock, old and new due time. Recorded
     warnings and breaches stay recorded; stopped clocks keep their verdict.
+    There is no --create: a missing database has no clocks to recompute, so it
+    is refused as a mistyped path.
     """
+    actor = operator_actor(actor_id)
     desk = _sla_desk(url, path, calendar, calendar_options, storage=(storage_name, storage_pairs))
     try:
         with _counting("recomputing") as progress:
-            result = desk.recompute_sla(batch=batch_size, progress=progress)
+            result = desk.recompute_sla(batch=batch_size, progress=progress, actor=actor)
     except ServiceCoreError as exc:
         raise _fail_on_errors("SLA recompute", exc) from exc
     finally:

@@ -30,6 +30,7 @@ from servicecore_adapters.sqlalchemy.cache import LoadedCache
 from servicecore_adapters.sqlalchemy.documents import DocumentEncoder
 from servicecore_adapters.sqlalchemy.engine import (
     DEFAULT_SQLITE_PATH,
+    SYNCHRONOUS_LEVELS,
     inspect_sqlite_file,
     is_sqlite,
     make_engine,
@@ -110,6 +111,10 @@ class SQLAlchemyStorage:
             parsed = parse_url(url)
             # a refused file is never opened for writing: no WAL switch, no tables, not a byte changed
             _check_sqlite_file(parsed, create)
+            if synchronous.upper() not in SYNCHRONOUS_LEVELS:  # checked before a new file is made
+                raise ConfigurationError(
+                    f"synchronous: expected one of {', '.join(SYNCHRONOUS_LEVELS)}, got {synchronous!r}"
+                )
             if parsed.get_backend_name() == "sqlite" and parsed.database:
                 _create_file(Path(parsed.database).expanduser())
             # once there, the file is never created again: deleted behind our back, it is an error, not a new database

@@ -204,7 +204,7 @@ def test_bootstrap_uses_a_third_party_plugin(builtins_only: Plugins) -> None:
         renderer_options={"font": "mono"},
     )
     desk = _desk(builtins_only, config)
-    storage, notifier, renderer = plugin.built
+    notifier, renderer, storage = plugin.built  # the storage opens last
     assert isinstance(storage, AcmeStorage)
     assert storage.options == {"dsn": "acme://db"}, "the configured options reach the factory"
     assert isinstance(renderer, AcmeRenderer)

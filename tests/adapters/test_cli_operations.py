@@ -363,3 +363,76 @@ def test_an_installed_plugin_storage_is_dispatched(monkeypatch: pytest.MonkeyPat
     code, output = run("outbox", "dispatch", "--storage", "acme-vault", "--notifier", "acme-pager")
     assert (code, output) == (0, "delivered 2, failed attempts 0\n")
     assert sorted(plugin.sent) == ["NTF-0", "NTF-1"]
+
+
+# --- a strict desk, failures without tracebacks ---------------------------------------------------
+
+
+def test_the_operations_commands_run_as_the_operator_on_a_strict_desk(tmp_path: Path) -> None:
+    path = tmp_path / "desk.sqlite3"
+    received_request(path, "24x7", {}, datetime(2020, 1, 6, 9, tzinfo=SHANGHAI))
+    config = tmp_path / "desk.toml"
+    config.write_text(f'strict = true\n[storage]\nname = "sqlite"\noptions = {{ path = "{path}" }}\n', encoding="utf-8")
+    code, output = run("--config", str(config), "sla", "scan")
+    assert code == 0, output
+    assert output.startswith("scanned 1 case, 6 alerts")
+    code, output = run("--config", str(config), "sla", "recompute", "--actor-id", "ops-7")
+    assert code == 0, output
+    assert output.startswith("examined 1 case")
+    code, output = run("--config", str(config), "outbox", "dispatch", "--notifier", "logging")
+    assert code == 0, output
+    assert output.startswith("delivered ")
+    code, output = run("--config", str(config), "sla", "scan", "--actor-id", " ")
+    assert code == 2
+    assert "--actor-id" in output
+
+
+def test_the_operator_is_an_administrator_the_policy_lets_scan() -> None:
+    from servicecore.application.permissions import DEFAULT_POLICY
+    from servicecore.cli import operator_actor
+
+    operator = operator_actor()
+    assert (operator.id, operator.name, operator.roles) == ("system:cli", "servicecore command line", {"administrator"})
+    for command in ("scan_sla", "recompute_sla", "dispatch_notifications"):
+        DEFAULT_POLICY.check(operator, command)
+
+
+@pytest.mark.parametrize("command", ["current", "upgrade"])
+def test_db_commands_say_psycopg_is_missing_in_one_line(monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "psycopg", None)
+    code, output = run("db", command, "--url", "postgresql+psycopg://u@127.0.0.1:1/x")
+    assert code == 1
+    assert output.startswith("Error: ") and output.count("\n") == 1, output
+    assert "psycopg" in output
+
+
+def test_db_upgrade_names_a_file_it_cannot_create() -> None:
+    code, output = run("db", "upgrade", "--path", "/proc/nope/x.sqlite3")
+    assert code == 1
+    assert (
+        output
+        == "Error: upgrade failed: cannot create the database file /proc/nope/x.sqlite3: No such file or directory\n"
+    )
+
+
+def test_a_config_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_bytes(b'strict = "\xff"\n')
+    code, output = run("--config", str(config), "outbox", "dispatch", "--storage", "memory")
+    assert code == 1
+    assert f"{config}: not valid UTF-8" in output
+    assert "Traceback" not in output
+
+
+def test_the_command_line_names_its_own_options(tmp_path: Path) -> None:
+    code, output = run("--config", str(tmp_path / "nope.toml"), "sla", "scan", "--storage", "memory")
+    assert (code, "(--config) does not exist" in output) == (1, True)
+    path = tmp_path / "desk.sqlite3"
+    received_request(path, "24x7", {}, datetime(2020, 1, 6, 9, tzinfo=SHANGHAI))
+    code, output = run("sla", "scan", "--path", str(path), "--now", "2999-01-01T00:00:00+00:00")
+    assert code == 1
+    assert "pass --simulate" in output and "simulate=True" not in output
+    code, output = run("sla", "scan", "--help")
+    assert "the configured tolerance, 5 minutes by default" in " ".join(output.split())
+    code, output = run("sla", "recompute", "--help")
+    assert "There is no --create" in " ".join(output.split())
